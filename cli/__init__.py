@@ -1,0 +1,1 @@
+"""The ``bellwether`` command line: a thin shell over the library."""

@@ -1,0 +1,7 @@
+"""`bellwether query` (being built)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

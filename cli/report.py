@@ -1,0 +1,7 @@
+"""`bellwether report` (being built)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

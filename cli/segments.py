@@ -1,0 +1,7 @@
+"""`bellwether segments` (being built)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

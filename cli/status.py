@@ -1,0 +1,7 @@
+"""`bellwether status` (being built)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

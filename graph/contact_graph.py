@@ -1,0 +1,127 @@
+"""The contact graph: a subscribers table plus a contacts table, and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from graph import schema
+from graph.workspace import Workspace, read_json
+
+if TYPE_CHECKING:  # imported lazily: engines are heavy and optional per call
+    import igraph as ig
+    import networkx as nx
+
+
+@dataclass
+class ContactGraph:
+    """Subscribers (vertices) and contacts (undirected weighted edges).
+
+    Attributes
+    ----------
+    subscribers : pandas.DataFrame
+        Columns of :data:`graph.schema.SUBSCRIBERS`; row ``i`` has ``vid == i``.
+    contacts : pandas.DataFrame
+        Columns of :data:`graph.schema.CONTACTS`; ``a_vid < b_vid`` is not
+        required, but each unordered pair appears once.
+    info : dict
+        How the tables were built (``as_of``, ``window_days``, counts...).
+    """
+
+    subscribers: pd.DataFrame
+    contacts: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        vid = self.subscribers["vid"].to_numpy()
+        if len(vid) and not np.array_equal(vid, np.arange(len(vid))):
+            raise ValueError("subscribers.vid must be 0..n-1 in row order")
+
+    # --- size ------------------------------------------------------------
+    @property
+    def n_subscribers(self) -> int:
+        return len(self.subscribers)
+
+    @property
+    def n_contacts(self) -> int:
+        return len(self.contacts)
+
+    @property
+    def as_of(self) -> str | None:
+        return self.info.get("as_of")
+
+    def edge_array(self) -> np.ndarray:
+        """Return the ``(m, 2)`` int64 array of contact endpoints as vertex numbers."""
+        return np.column_stack(
+            [self.contacts["a_vid"].to_numpy(np.int64), self.contacts["b_vid"].to_numpy(np.int64)]
+        )
+
+    def weights(self, weight: str | None = "weight") -> np.ndarray:
+        """Return edge weights from column ``weight``, or ones when ``weight`` is None."""
+        if weight is None:
+            return np.ones(self.n_contacts, dtype=np.float64)
+        return self.contacts[weight].to_numpy(np.float64)
+
+    # --- stores ----------------------------------------------------------
+    @classmethod
+    def load(cls, workspace: Workspace | str | Path, contact_columns: Sequence[str] | None = None) -> "ContactGraph":
+        """Read the graph tables of a workspace (``contact_columns`` limits what is read)."""
+        ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+        ws.require_graph()
+        subscribers = pq.read_table(ws.subscribers_path).to_pandas()
+        cols = None if contact_columns is None else list(dict.fromkeys(["a_vid", "b_vid", *contact_columns]))
+        contacts = pq.read_table(ws.contacts_path, columns=cols).to_pandas()
+        info = read_json(ws.graph_info_path) if ws.graph_info_path.exists() else {}
+        return cls(subscribers, contacts, info)
+
+    # --- engines ---------------------------------------------------------
+    def to_igraph(self, weight: str | None = "weight", edge_attrs: Sequence[str] = ()) -> "ig.Graph":
+        """Build an undirected :class:`igraph.Graph`; vertex ``i`` is subscriber ``vid == i``.
+
+        The edge weight is stored as the ``weight`` edge attribute; vertex names are not
+        set (look ids up in ``subscribers`` by vertex number) to keep the build cheap.
+        """
+        import igraph as ig
+
+        g = ig.Graph(n=self.n_subscribers, edges=self.edge_array(), directed=False)
+        g.es["weight"] = self.weights(weight)
+        for col in edge_attrs:
+            g.es[col] = self.contacts[col].to_numpy()
+        return g
+
+    def to_networkx(self, weight: str | None = "weight", edge_attrs: Sequence[str] = ()) -> "nx.Graph":
+        """Build an undirected :class:`networkx.Graph` with vertex numbers as nodes and a ``weight`` attribute."""
+        import networkx as nx
+
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n_subscribers))
+        w = self.weights(weight)
+        extra = [self.contacts[c].to_numpy() for c in edge_attrs]
+        edges = self.edge_array()
+        for i in range(len(edges)):
+            attrs = {"weight": float(w[i])}
+            for name, col in zip(edge_attrs, extra):
+                attrs[name] = col[i].item() if hasattr(col[i], "item") else col[i]
+            g.add_edge(int(edges[i, 0]), int(edges[i, 1]), **attrs)
+        return g
+
+    def to_csr(self, weight: str | None = "weight"):
+        """Return the symmetric weighted adjacency as a ``scipy.sparse.csr_array`` (n x n)."""
+        import scipy.sparse as sp
+
+        e = self.edge_array()
+        w = self.weights(weight)
+        n = self.n_subscribers
+        rows = np.concatenate([e[:, 0], e[:, 1]])
+        cols = np.concatenate([e[:, 1], e[:, 0]])
+        return sp.csr_array((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
+
+
+def empty_subscribers() -> pd.DataFrame:
+    """An empty subscribers table with the right columns and dtypes."""
+    return schema.SUBSCRIBERS.empty_table().to_pandas()

@@ -1,0 +1,106 @@
+"""Column names and types of every table Bellwether writes.
+
+One name for one thing: these names are used in the Parquet files of the
+workspace, in the Neo4j properties and in the analysts' Cypher queries.
+
+Tables
+------
+records
+    One normalised, pseudonymised CDR per row (``workspace/records/``).
+quarantine
+    One rejected input row per row, with the reason (``workspace/quarantine/``).
+subscribers
+    The graph's vertices (``workspace/graph/subscribers.parquet``): every
+    person number seen in the records or in the subscriber extract.  ``vid`` is
+    the dense vertex number ``0..n-1`` in row order, used by the contacts table
+    so engines are built without string look-ups.
+contacts
+    The graph's edges (``workspace/graph/contacts.parquet``): one undirected
+    contact per pair, stored from the smaller id ``a`` to the larger id ``b``;
+    ``_ab`` columns count what ``a`` initiated towards ``b``, ``_ba`` the reverse.
+service_numbers
+    Numbers recognised as service numbers (short codes, call centres), which
+    are kept out of the graph by default (``workspace/graph/service_numbers.parquet``).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+RECORD_TYPES = ("voice", "sms")
+
+RECORDS = pa.schema(
+    [
+        ("caller", pa.string()),  # pseudonym of the initiating party
+        ("callee", pa.string()),  # pseudonym of the receiving party
+        ("start_time", pa.timestamp("s")),
+        ("duration", pa.int32()),  # seconds; 0 for SMS
+        ("type", pa.string()),  # "voice" | "sms"
+        ("caller_service", pa.bool_()),  # caller is a short code / service number
+        ("callee_service", pa.bool_()),
+        ("source", pa.string()),  # content hash of the input file the row came from
+    ]
+)
+
+QUARANTINE = pa.schema(
+    [
+        ("file", pa.string()),  # input path as given
+        ("line", pa.int64()),  # 1-based physical line in the file (header = line 1); row number for Parquet
+        ("column", pa.string()),  # input column name (after mapping), or "" for a whole-row problem
+        ("value", pa.string()),  # offending value; numbers masked, never the raw MSISDN
+        ("reason", pa.string()),  # stable slug, see loaders.errors
+        ("message", pa.string()),  # human sentence
+        ("source", pa.string()),  # content hash of the input file
+    ]
+)
+
+SUBSCRIBERS = pa.schema(
+    [
+        ("vid", pa.int64()),  # dense vertex number 0..n-1
+        ("id", pa.string()),  # pseudonym (16 hex chars of HMAC-SHA256)
+        ("on_net", pa.bool_()),  # our customer (present in the subscriber extract)
+        ("kind", pa.string()),  # "person" | "service"
+        ("plan", pa.string()),
+        ("arpu", pa.float64()),
+        ("tenure_months", pa.int32()),
+        ("region", pa.string()),
+        ("status", pa.string()),  # "active" | "churned" | ...
+        ("churn_date", pa.date32()),
+    ]
+)
+
+CONTACTS = pa.schema(
+    [
+        ("a_vid", pa.int64()),
+        ("b_vid", pa.int64()),
+        ("a", pa.string()),  # smaller pseudonym
+        ("b", pa.string()),  # larger pseudonym
+        ("calls_ab", pa.int32()),
+        ("calls_ba", pa.int32()),
+        ("seconds_ab", pa.int64()),
+        ("seconds_ba", pa.int64()),
+        ("sms_ab", pa.int32()),
+        ("sms_ba", pa.int32()),
+        ("first_contact", pa.timestamp("s")),
+        ("last_contact", pa.timestamp("s")),
+        ("active_days", pa.int32()),
+        ("night_share", pa.float64()),  # share of events between 22:00 and 06:00
+        ("reciprocity", pa.float64()),  # 1 - |n_ab - n_ba| / (n_ab + n_ba), events of both kinds
+        ("weight", pa.float64()),  # tie strength, see graph.tie_strength
+    ]
+)
+
+SERVICE_NUMBERS = pa.schema(
+    [
+        ("id", pa.string()),
+        ("reason", pa.string()),  # "short_code" | "high_in_degree"
+        ("in_degree", pa.int64()),
+        ("out_degree", pa.int64()),
+        ("reciprocity", pa.float64()),
+    ]
+)
+
+
+def column_names(schema: pa.Schema) -> list[str]:
+    """Return the column names of ``schema`` in order."""
+    return [f.name for f in schema]

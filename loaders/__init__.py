@@ -1,0 +1,1 @@
+"""Loaders: CDR and subscriber files in, validated, normalised, pseudonymised records out."""
