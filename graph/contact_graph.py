@@ -67,6 +67,42 @@ class ContactGraph:
             return np.ones(self.n_contacts, dtype=np.float64)
         return self.contacts[weight].to_numpy(np.float64)
 
+    @classmethod
+    def from_edges(
+        cls,
+        edges: Sequence[tuple[int, int]] | np.ndarray,
+        weights: Sequence[float] | np.ndarray | None = None,
+        n: int | None = None,
+        subscribers: pd.DataFrame | None = None,
+        **contact_columns: Sequence[Any] | np.ndarray,
+    ) -> "ContactGraph":
+        """Build a small graph from vertex-number pairs (for tests, examples and generated graphs).
+
+        Ids are ``s0000000000000000``-style strings derived from the vertex number unless a
+        ``subscribers`` table is given; missing subscriber columns get neutral values
+        (on-net persons without CRM attributes).  Extra keyword arrays become contact columns.
+        """
+        e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        if n is None:
+            n = int(e.max()) + 1 if len(e) else 0
+            if subscribers is not None:
+                n = max(n, len(subscribers))
+        base = empty_subscribers().reindex(range(n))
+        base["vid"] = np.arange(n, dtype=np.int64)
+        base["id"] = [f"{i:016x}" for i in range(n)]
+        base["on_net"] = True
+        base["kind"] = "person"
+        if subscribers is not None:
+            for col in subscribers.columns:
+                base[col] = subscribers[col].to_numpy()
+        lo, hi = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
+        ids = base["id"].to_numpy()
+        contacts = pd.DataFrame({"a_vid": lo, "b_vid": hi, "a": ids[lo], "b": ids[hi]})
+        contacts["weight"] = np.ones(len(e)) if weights is None else np.asarray(weights, dtype=np.float64)
+        for name, col in contact_columns.items():
+            contacts[name] = np.asarray(col)
+        return cls(base, contacts)
+
     # --- stores ----------------------------------------------------------
     @classmethod
     def load(cls, workspace: Workspace | str | Path, contact_columns: Sequence[str] | None = None) -> "ContactGraph":

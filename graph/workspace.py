@@ -7,6 +7,7 @@ Layout::
       records/                  normalised, pseudonymised records, one Parquet file per input
       quarantine/               rejected rows with file, line, column, value and reason
       subscribers/              normalised subscriber extracts (CRM), pseudonymised
+      do_not_contact.parquet    pseudonyms that must never be targeted
       graph/
         graph.json              how the graph tables were built (as_of, window, counts, parameters)
         subscribers.parquet     vertices (graph.schema.SUBSCRIBERS)
@@ -60,6 +61,10 @@ class Workspace:
     @property
     def subscriber_extracts_dir(self) -> Path:
         return self.root / "subscribers"
+
+    @property
+    def do_not_contact_path(self) -> Path:
+        return self.root / "do_not_contact.parquet"
 
     # --- graph tables ----------------------------------------------------
     @property
