@@ -104,3 +104,57 @@ SERVICE_NUMBERS = pa.schema(
 def column_names(schema: pa.Schema) -> list[str]:
     """Return the column names of ``schema`` in order."""
     return [f.name for f in schema]
+
+
+# --- analysis run tables (workspace/runs/<run_id>/) ---------------------------
+# manifest.json: run_id, created, as_of, engine, seed, parameters, versions, graph counts,
+# timings per step (seconds), metrics per step (communities, influence, churn, evaluation).
+
+RUN_SUBSCRIBERS = pa.schema(
+    [
+        ("vid", pa.int64()),
+        ("id", pa.string()),
+        ("on_net", pa.bool_()),
+        ("community", pa.int64()),  # stable community id (matched to the previous run)
+        ("degree", pa.int64()),
+        ("strength", pa.float64()),  # sum of tie-strength weights
+        ("pagerank", pa.float64()),  # weighted PageRank, damping 0.85
+        ("coreness", pa.int64()),  # k-core number
+        ("initiative", pa.float64()),  # share of contact events the subscriber initiated
+        ("reach", pa.int64()),  # distinct subscribers within two hops
+        ("community_rank", pa.int64()),  # 1 = highest bellwether_score in own community
+        ("bellwether_score", pa.float64()),
+        ("role", pa.string()),  # bellwether | follower | bridge | member | isolate
+        ("churned", pa.bool_()),  # churned before as_of (CRM churn_date < as_of)
+        ("churn_risk", pa.float64()),  # network model probability of churn within the horizon
+        ("churn_risk_baseline", pa.float64()),  # same classifier without network features
+        ("spreading_activation", pa.float64()),  # Dasgupta et al. 2008 energy from recent churners
+        ("contagion_score", pa.float64()),  # personalised PageRank from recent churners
+        ("churned_contacts", pa.int64()),  # contacts who churned in the recency window before as_of
+        ("influence_seed_rank", pa.int64()),  # 1..k for influence-maximisation seeds, null otherwise
+    ]
+)
+
+COMMUNITIES = pa.schema(
+    [
+        ("community", pa.int64()),
+        ("size", pa.int64()),
+        ("internal_density", pa.float64()),
+        ("internal_weight_share", pa.float64()),  # weight inside / total weight of members
+        ("churn_rate", pa.float64()),  # share of members churned before as_of
+        ("recent_churners", pa.int64()),  # members churned in the recency window before as_of
+        ("mean_arpu", pa.float64()),
+        ("on_net_share", pa.float64()),
+        ("bellwether", pa.string()),  # id of the member with the highest bellwether_score
+    ]
+)
+
+INFLUENCE_SEEDS = pa.schema(
+    [
+        ("rank", pa.int64()),
+        ("vid", pa.int64()),
+        ("id", pa.string()),
+        ("marginal_gain", pa.float64()),  # estimated extra subscribers reached by adding this seed
+        ("cumulative_spread", pa.float64()),  # estimated spread of seeds 1..rank
+    ]
+)
