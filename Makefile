@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench clean-cache
+.PHONY: setup demo test test-fast bench clean-cache neo4j-fetch
 
 setup: $(STAMP)
 
@@ -19,11 +19,17 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/bellwether demo
 
-test: setup
+test: setup neo4j-fetch
 	$(BIN)/python -m pytest
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not neo4j"
+
+# Neo4j 5.26 + OpenGDS jars from Maven Central into .cache/neo4j-home (needs Java 17 + Maven; offline once fetched)
+neo4j-fetch:
+	@if command -v java >/dev/null && command -v mvn >/dev/null; then scripts/neo4j-server fetch; \
+	else echo "neo4j-fetch: Java 17 or Maven missing; Neo4j tests will be skipped (CI fails instead)"; \
+	     test "$${CI:-}" != "true"; fi
 
 bench: setup
 	$(BIN)/python -m bench
