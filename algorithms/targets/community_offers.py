@@ -1,0 +1,102 @@
+"""Community offers: tight communities where churn contagion is under way, one row per community.
+
+A community qualifies when
+
+- contagion is under way (:func:`algorithms.segments.network.at_risk_communities`:
+  enough recent churners, at a rate well above the graph's);
+- it is tight: at least ``min_internal_share`` of its members' tie strength stays inside
+  (``internal_weight_share``), so a group offer reaches people who talk to each other;
+- at least ``min_members`` members may receive the offer (smaller groups are not
+  reported: a row describes a group, and groups < 10 people are never reported).
+
+Score (expected members drawn away, the quantity a group offer protects):
+
+.. math:: \\text{score}_c = m_c \\cdot \\frac{r_c}{n_c} \\cdot \\text{internal\\_weight\\_share}_c
+
+with :math:`m_c` eligible members, :math:`r_c` recent churners and :math:`n_c` members.
+The row's ``id`` is the person to approach: the community's bellwether if they may be
+contacted, otherwise the eligible member with the highest bellwether score (Richter,
+Yom-Tov & Slonim 2010, doi:10.1137/1.9781611972801.64: group leaders carry churn in
+social groups).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from algorithms.segments.network import at_risk_communities
+
+__all__ = ["community_offers"]
+
+
+def community_offers(
+    table: pd.DataFrame,
+    communities: pd.DataFrame,
+    eligible: np.ndarray,
+    *,
+    min_members: int = 10,
+    min_internal_share: float = 0.5,
+    min_recent_churners: int = 2,
+    min_lift: float = 2.0,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Return ranked community offers and how many qualifying communities were held back.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per vertex with ``vid``, ``community``, ``bellwether_score``.
+    communities : pandas.DataFrame
+        The run's COMMUNITIES table.
+    eligible : bool array
+        Members who may receive the offer.
+    min_members : int, default 10
+        Fewest eligible members for a community to be listed.
+    min_internal_share : float, default 0.5
+        Tightness threshold on ``internal_weight_share``.
+    min_recent_churners, min_lift
+        Contagion thresholds, see :func:`at_risk_communities`.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        ``vid`` (contact person), ``rank``, ``score``, ``community``, ``size``, ``members``,
+        ``recent_churners``, ``churn_rate``, ``internal_weight_share``, ``mean_arpu``.
+    suppressed : dict
+        ``{"group_smaller_than_min_size": n}`` — at-risk tight communities with too few eligible members.
+    """
+    risk = at_risk_communities(communities, min_recent_churners=min_recent_churners, min_lift=min_lift)
+    c = communities.set_index("community")
+    tight = c["internal_weight_share"].fillna(0).to_numpy() >= min_internal_share
+    hot = c.index[risk.reindex(c.index).fillna(False).to_numpy(bool) & tight]
+
+    el = np.asarray(eligible, bool)
+    com = table["community"].to_numpy(np.float64, na_value=np.nan)
+    in_hot = el & pd.Series(com).isin(hot.to_numpy(np.float64)).to_numpy()
+    members = pd.Series(com[in_hot]).value_counts()
+    small = [x for x in hot if members.get(float(x), 0) < min_members]
+    keep = [x for x in hot if members.get(float(x), 0) >= min_members]
+
+    # contact person: highest bellwether score among eligible members of each kept community
+    sub = pd.DataFrame({"vid": table["vid"].to_numpy(np.int64)[in_hot], "community": com[in_hot],
+                        "bw": table["bellwether_score"].to_numpy(np.float64, na_value=-np.inf)[in_hot]})
+    sub = sub.loc[sub["community"].isin(np.asarray(keep, dtype=np.float64))]
+    top = sub.sort_values(["community", "bw", "vid"], ascending=[True, False, True]).drop_duplicates("community")
+
+    cc = c.loc[keep]
+    rows = pd.DataFrame({
+        "community": np.asarray(keep, dtype=np.int64),
+        "size": cc["size"].to_numpy(np.int64),
+        "members": np.array([int(members.get(float(x), 0)) for x in keep], dtype=np.int64),
+        "recent_churners": cc["recent_churners"].to_numpy(np.int64),
+        "churn_rate": cc["churn_rate"].to_numpy(np.float64),
+        "internal_weight_share": cc["internal_weight_share"].to_numpy(np.float64),
+        "mean_arpu": cc["mean_arpu"].to_numpy(np.float64),
+    })
+    rows["vid"] = rows["community"].map(pd.Series(top["vid"].to_numpy(), index=top["community"].astype(np.int64))).astype(np.int64)
+    rows["score"] = rows["members"] * rows["recent_churners"] / rows["size"].clip(lower=1) * rows["internal_weight_share"]
+    rows = rows.sort_values(["score", "community"], ascending=[False, True]).reset_index(drop=True)
+    rows.insert(0, "rank", np.arange(1, len(rows) + 1, dtype=np.int64))
+    cols = ["vid", "rank", "score", "community", "size", "members", "recent_churners", "churn_rate",
+            "internal_weight_share", "mean_arpu"]
+    return rows[cols], ({"group_smaller_than_min_size": len(small)} if small else {})
