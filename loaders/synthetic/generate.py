@@ -38,7 +38,7 @@ from .ties import BASE_RATE, CONTEXTS, OUTSIDE_STARTS, build_ties
 from .traffic import Calendar, Records, person_records, service_records
 from .writer import BAD_ROW_KINDS, date_strings, write_month, write_table_csv
 
-__all__ = ["generate_operator", "GeneratorError"]
+__all__ = ["generate_operator", "check_parameters", "GeneratorError"]
 
 DO_NOT_CONTACT_SHARE = 0.02
 Progress = Callable[[str, float], None]
@@ -53,7 +53,8 @@ def _add_months(d: date, months: int) -> date:
     return date(d.year + y, m + 1, 1)
 
 
-def _check(subscribers: int, months: int, start: str | date, bad_row_rate: float, duplicate_rate: float) -> date:
+def check_parameters(subscribers: int, months: int, start: str | date, bad_row_rate: float, duplicate_rate: float) -> date:
+    """Validate generator parameters; returns the start date.  Raises :class:`GeneratorError` naming the option."""
     if not isinstance(subscribers, (int, np.integer)) or subscribers < 100:
         raise GeneratorError(f"--subscribers must be an integer >= 100, got {subscribers!r}")
     if not isinstance(months, (int, np.integer)) or not 1 <= months <= 36:
@@ -135,7 +136,7 @@ def generate_operator(
     dict
         The summary written to ``operator.json``.
     """
-    start_d = _check(subscribers, months, start, bad_row_rate, duplicate_rate)
+    start_d = check_parameters(subscribers, months, start, bad_row_rate, duplicate_rate)
     model = churn or ChurnModel()
     say = progress or (lambda step, frac: None)
     outdir = Path(outdir)
