@@ -1,0 +1,33 @@
+"""Communities: Leiden (default) and Louvain through the engine dispatch, quality checks,
+stable ids across runs, and the community table."""
+
+from algorithms.community.detect import (
+    DEFAULT_OBJECTIVE,
+    DEFAULT_RESOLUTION,
+    CommunityResult,
+    canonical_labels,
+    community_weights,
+    detect_communities,
+)
+from algorithms.community.leiden import leiden
+from algorithms.community.louvain import louvain
+from algorithms.community.quality import count_disconnected, cpm_quality, modularity, split_disconnected
+from algorithms.community.stable_ids import match_community_ids
+from algorithms.community.table import community_table
+
+__all__ = [
+    "DEFAULT_OBJECTIVE",
+    "DEFAULT_RESOLUTION",
+    "CommunityResult",
+    "canonical_labels",
+    "community_table",
+    "community_weights",
+    "count_disconnected",
+    "cpm_quality",
+    "detect_communities",
+    "leiden",
+    "louvain",
+    "match_community_ids",
+    "modularity",
+    "split_disconnected",
+]

@@ -1,0 +1,96 @@
+"""The community table (:data:`graph.schema.COMMUNITIES`): one row per community."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from graph import schema
+from graph.contact_graph import ContactGraph
+
+__all__ = ["community_table"]
+
+
+def community_table(
+    graph: ContactGraph,
+    subscribers: pd.DataFrame,
+    *,
+    weight: str | None = "weight",
+) -> pd.DataFrame:
+    r"""Summarise each community.
+
+    Parameters
+    ----------
+    graph : ContactGraph
+        The contacts (only ``a_vid``, ``b_vid`` and ``weight`` are read).
+    subscribers : pandas.DataFrame
+        One row per vertex in ``vid`` order with ``id, community, arpu, on_net,
+        churned, recent_churner, bellwether_score`` (``recent_churner``: churned
+        in the recency window before ``as_of``; both churn flags must already be
+        cut at ``as_of`` by the caller).
+    weight : str or None, default "weight"
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns of :data:`graph.schema.COMMUNITIES`, largest community first:
+
+        - ``internal_density`` :math:`= 2 E_c / (n_c (n_c - 1))`, contacts inside
+          over possible pairs (0 for a single subscriber);
+        - ``internal_weight_share`` :math:`= 2 W_c / \sum_{v \in c} s_v`, the share of
+          the members' tie strength that stays inside (0 when they have no contacts);
+        - ``churn_rate`` share of members churned before ``as_of``; ``recent_churners``
+          members churned in the recency window; ``mean_arpu`` mean over members with
+          an ARPU (null when none has); ``on_net_share``;
+        - ``bellwether`` id of the member with the highest ``bellwether_score``.
+    """
+    lab = subscribers["community"].to_numpy(np.int64)
+    k = int(lab.max()) + 1 if len(lab) else 0
+    e = graph.edge_array()
+    w = graph.weights(weight)
+    inside = lab[e[:, 0]] == lab[e[:, 1]]
+    size = np.bincount(lab, minlength=k)
+    e_in = np.bincount(lab[e[inside, 0]], minlength=k).astype(np.float64)
+    w_in = np.bincount(lab[e[inside, 0]], weights=w[inside], minlength=k)
+    s = np.bincount(e[:, 0], weights=w, minlength=len(lab)) + np.bincount(e[:, 1], weights=w, minlength=len(lab))
+    s_c = np.bincount(lab, weights=s, minlength=k)
+    pairs = size * (size - 1) / 2.0
+    density = np.divide(e_in, pairs, out=np.zeros(k), where=pairs > 0)
+    share = np.divide(2 * w_in, s_c, out=np.zeros(k), where=s_c > 0)
+
+    df = pd.DataFrame(
+        {
+            "community": lab,
+            "churned": subscribers["churned"].fillna(False).to_numpy(bool),
+            "recent": subscribers["recent_churner"].fillna(False).to_numpy(bool),
+            "arpu": pd.to_numeric(subscribers["arpu"], errors="coerce").to_numpy(np.float64),
+            "on_net": subscribers["on_net"].fillna(False).to_numpy(bool),
+            "score": subscribers["bellwether_score"].to_numpy(np.float64),
+            "vid": np.arange(len(lab)),
+        }
+    )
+    g = df.groupby("community", sort=True)
+    agg = g.agg(
+        churn_rate=("churned", "mean"),
+        recent_churners=("recent", "sum"),
+        mean_arpu=("arpu", "mean"),
+        on_net_share=("on_net", "mean"),
+    ).reindex(range(k))
+    top = df.sort_values(["community", "score", "vid"], ascending=[True, False, True], kind="mergesort")
+    top = top.drop_duplicates("community").set_index("community")["vid"].reindex(range(k)).to_numpy()
+    ids = subscribers["id"].astype(str).to_numpy()
+    out = pd.DataFrame(
+        {
+            "community": np.arange(k, dtype=np.int64),
+            "size": size.astype(np.int64),
+            "internal_density": density,
+            "internal_weight_share": share,
+            "churn_rate": agg["churn_rate"].to_numpy(np.float64),
+            "recent_churners": agg["recent_churners"].to_numpy(np.int64),
+            "mean_arpu": agg["mean_arpu"].to_numpy(np.float64),
+            "on_net_share": agg["on_net_share"].to_numpy(np.float64),
+            "bellwether": ids[top],
+        }
+    )
+    out = out[out["size"] > 0].sort_values(["size", "community"], ascending=[False, True], kind="mergesort")
+    return out.reset_index(drop=True)[schema.column_names(schema.COMMUNITIES)]
