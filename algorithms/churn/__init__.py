@@ -1,0 +1,230 @@
+"""Churn contagion: who is likely to churn next, scored strictly as of a date.
+
+:func:`score_churn` is the entry point used by the analysis pipeline.  It
+
+1. computes own and network features at ``as_of`` on the graph built from
+   records before ``as_of`` (:mod:`~algorithms.churn.features`), seeding the
+   contagion with churners before ``as_of`` only (:mod:`~algorithms.churn.timeline`);
+2. fits the classifier on a snapshot taken one horizon earlier,
+   ``t0 = as_of - horizon_days``: features of the ``history`` graph (records
+   before ``t0``) with churners before ``t0``, labels = churn in ``[t0, as_of)``,
+   all known at ``as_of`` (:mod:`~algorithms.churn.model`);
+3. scores the on-net persons not churned before ``as_of`` with the network
+   model (``churn_risk``), the same classifier family without network features
+   (``churn_risk_baseline``), plain spreading activation
+   (:mod:`~algorithms.churn.spreading_activation`) and personalised PageRank
+   from recent churners (:mod:`~algorithms.churn.contagion_ppr`).
+
+Without a ``history`` graph the training snapshot falls back to the ``as_of``
+graph itself with the seeds and labels moved back to ``t0``
+(``metrics["training"]["source"] == "as_of_graph_backdated"``).  No future churn
+is used, but the activity features of that graph overlap the label period
+(a subscriber who churned in ``[t0, as_of)`` looks quiet in it), so the model
+leans on activity more than a true snapshot would.  Pass ``history`` whenever
+the records reach back far enough.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from algorithms.churn import timeline
+from algorithms.churn.contagion_ppr import contagion_pagerank, personalized_pagerank
+from algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES, ChurnFeatures, churn_features
+from algorithms.churn.model import MODELS, ChurnModel, fit_churn_model
+from algorithms.churn.spreading_activation import spread_energy, spreading_activation
+
+__all__ = [
+    "ChurnResult",
+    "score_churn",
+    "SCORE_COLUMNS",
+    "churn_features",
+    "ChurnFeatures",
+    "OWN_FEATURES",
+    "NETWORK_FEATURES",
+    "fit_churn_model",
+    "ChurnModel",
+    "MODELS",
+    "spread_energy",
+    "spreading_activation",
+    "personalized_pagerank",
+    "contagion_pagerank",
+    "timeline",
+]
+
+SCORE_COLUMNS = (
+    "vid", "churned", "churn_risk", "churn_risk_baseline", "spreading_activation", "contagion_score", "churned_contacts",
+)
+
+
+@dataclass
+class ChurnResult:
+    """Churn scores of every subscriber (``scores``) and how they were obtained (``metrics``, plain types)."""
+
+    scores: pd.DataFrame
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def _training_labels(history: Any, graph: Any, t0: np.datetime64, as_of: np.datetime64) -> np.ndarray:
+    """Churn in ``[t0, as_of)`` for each vertex of ``history``; the ``as_of`` graph's CRM wins where it knows the id."""
+    labels = timeline.training_labels(history.subscribers, t0, as_of)
+    if history is graph:
+        return labels
+    pos = pd.Index(graph.subscribers["id"].astype(str)).get_indexer(history.subscribers["id"].astype(str))
+    found = pos >= 0
+    newer = timeline.training_labels(graph.subscribers, t0, as_of)
+    labels = labels.copy()
+    labels[found] = newer[pos[found]]
+    return labels
+
+
+def score_churn(
+    graph: Any,
+    as_of: Any,
+    *,
+    history: Any | None = None,
+    horizon_days: int = 30,
+    recency_days: int = 30,
+    seed: int = 42,
+    model: str = "gbm",
+    decay_days: float = 30.0,
+    spreading_factor: float = 0.6,
+    sa_threshold: float = 0.01,
+    damping: float = 0.85,
+    max_train_rows: int | None = 200_000,
+    weight: str | None = "weight",
+) -> ChurnResult:
+    """Score churn risk and contagion of every subscriber of ``graph`` as of ``as_of``.
+
+    Parameters
+    ----------
+    graph : ContactGraph
+        Built from records before ``as_of`` (a ``ValueError`` names the problem otherwise).
+    as_of : date-like
+        Churn strictly before it seeds the contagion; later churn is never read.
+    history : ContactGraph, optional
+        Graph built from records before ``t0 = as_of - horizon_days``: the training snapshot.
+        None uses the fallback described in the module docstring.
+    horizon_days : int, default 30
+        Prediction horizon: ``churn_risk`` is the probability of churn in ``(as_of, as_of + horizon_days]``.
+    recency_days : int, default 30
+        Churners of ``[as_of - recency_days, as_of)`` seed spreading activation and PageRank
+        and are counted in ``churned_contacts``.
+    seed : int, default 42
+        Seed of the training sample and of the classifier.
+    model : {"gbm", "logistic"}, default "gbm"
+        Classifier family of both ``churn_risk`` and ``churn_risk_baseline``.
+    decay_days : float, default 30
+        Recency decay of a churner's weight in the network features and PageRank restart.
+    spreading_factor, sa_threshold : float, default 0.6, 0.01
+        Spreading activation parameters.
+    damping : float, default 0.85
+        PageRank damping.
+    max_train_rows : int or None, default 200_000
+        Training rows kept (all positives, sampled negatives).
+    weight : str or None, default "weight"
+        Contact column used as tie strength.
+
+    Returns
+    -------
+    ChurnResult
+        ``scores`` has one row per subscriber with :data:`SCORE_COLUMNS`: ``churned`` (churned before
+        ``as_of``) and ``churned_contacts`` (contacts who churned in the recency window) for everyone;
+        ``churn_risk``, ``churn_risk_baseline``, ``spreading_activation`` and ``contagion_score`` for
+        on-net persons not churned before ``as_of``, NaN for the others (off-net numbers, service
+        numbers, churners).  ``churn_risk*`` are NaN everywhere when the training snapshot holds no
+        churn (``metrics["training"]["fitted"]`` is False).
+
+    Raises
+    ------
+    ValueError
+        A graph holds contacts from after its cut, or ``model`` is unknown.
+    """
+    if model not in MODELS:
+        raise ValueError(f"Unknown churn model {model!r}; choose one of {', '.join(MODELS)}.")
+    if horizon_days <= 0 or recency_days <= 0:
+        raise ValueError("horizon_days and recency_days must be positive.")
+    cut = timeline.to_day(as_of)
+    t0 = cut - horizon_days * timeline.DAY
+    timeline.check_graph_cut(graph, cut)
+    opts = dict(recency_days=recency_days, decay_days=decay_days, spreading_factor=spreading_factor,
+                sa_threshold=sa_threshold, damping=damping, weight=weight)
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    now = churn_features(graph, cut, **opts)
+    timings["features_as_of"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    if history is not None:
+        timeline.check_graph_cut(history, t0, "history graph")
+        snapshot, source = history, "history"
+        note = "history graph built from records before t0; seeds churn < t0; labels churn in [t0, as_of)"
+    else:
+        snapshot, source = graph, "as_of_graph_backdated"
+        note = ("no history graph: the as_of graph with seeds churn < t0 and labels churn in [t0, as_of); "
+                "its activity overlaps the label period")
+    past = churn_features(snapshot, t0, **opts)
+    timings["features_t0"] = time.perf_counter() - started
+    rows = past.eligible
+    y = _training_labels(snapshot, graph, t0, cut)[rows]
+
+    n = graph.n_subscribers
+    score_rows = now.eligible
+    risk = np.full(n, np.nan)
+    risk_base = np.full(n, np.nan)
+    training: dict[str, Any] = {
+        "source": source, "note": note, "t0": str(t0), "label_window": f"[{t0}, {cut})",
+        "rows": int(rows.sum()), "positives": int(y.sum()),
+        "base_rate": float(y.mean()) if len(y) else 0.0, "fitted": False,
+    }
+    if 0 < y.sum() < len(y):
+        started = time.perf_counter()
+        X0 = past.table(network=True).loc[rows]
+        net_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=seed,
+                                    max_rows=max_train_rows)
+        base_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES, seed=seed, max_rows=max_train_rows)
+        timings["fit"] = time.perf_counter() - started
+        started = time.perf_counter()
+        X1 = now.table(network=True).loc[score_rows]
+        risk[score_rows] = net_model.predict_proba(X1)
+        risk_base[score_rows] = base_model.predict_proba(X1)
+        timings["predict"] = time.perf_counter() - started
+        training.update(fitted=True, sample_rows=net_model.n_rows, negative_rate=net_model.negative_rate)
+    else:
+        training["reason"] = "the training snapshot holds a single class; churn_risk left NaN"
+
+    sa = np.where(score_rows, now.network["spreading_activation"].to_numpy(), np.nan)
+    ppr = np.where(score_rows, now.network["contagion_score"].to_numpy(), np.nan)
+    scores = pd.DataFrame({
+        "vid": np.arange(n, dtype=np.int64),
+        "churned": now.churned.astype(bool),
+        "churn_risk": risk,
+        "churn_risk_baseline": risk_base,
+        "spreading_activation": sa,
+        "contagion_score": ppr,
+        "churned_contacts": now.network["churned_contacts"].to_numpy().round().astype(np.int64),
+    })
+    metrics: dict[str, Any] = {
+        "as_of": str(cut),
+        "horizon_days": int(horizon_days),
+        "recency_days": int(recency_days),
+        "decay_days": float(decay_days),
+        "seed": int(seed),
+        "model": model,
+        "spreading_activation": {"spreading_factor": float(spreading_factor), "threshold": float(sa_threshold),
+                                 "seeds": int(now.recent.sum())},
+        "contagion_pagerank": {"damping": float(damping), "seeds": int(now.recent.sum())},
+        "training": training,
+        "scored": int(score_rows.sum()),
+        "churned_before_as_of": int(now.churned.sum()),
+        "recent_churners": int(now.recent.sum()),
+        "mean_churn_risk": float(np.nanmean(risk)) if training["fitted"] and score_rows.any() else None,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+    return ChurnResult(scores, metrics)

@@ -1,0 +1,209 @@
+"""Churn features of every subscriber at an ``as_of`` date: their own, and their network's.
+
+*Own* (non-network) features describe the subscriber alone: CRM value
+(``arpu``, ``tenure_months``, ``plan``, ``region``) and activity in the
+contact graph (degree, strength, calls/seconds/SMS made and received, share of
+events initiated, on-net share of contacts, and the recent drop in activity the
+contacts table shows: days since the last contact and the share of contacts
+silent for the last ``silent_days``).
+
+*Network* features describe the churners among the contacts, in the forms the
+churn-contagion literature found predictive (Dasgupta et al. 2008,
+doi:10.1145/1353343.1353424; Richter, Yom-Tov and Slonim 2010,
+doi:10.1137/1.9781611972801.64; Verbeke, Martens and Baesens 2014,
+doi:10.1016/j.dss.2014.08.009): counts and shares of churned contacts, each
+churner weighed by recency ``r_j = exp(-days_since_churn_j / decay_days)``, by
+direction (the subscriber's own outgoing calls to the churner, incoming calls
+and SMS separately) and by tie strength; the plain spreading-activation energy
+(:mod:`algorithms.churn.spreading_activation`) and the personalised-PageRank
+contagion score (:mod:`algorithms.churn.contagion_ppr`).
+
+Churn is read only through :mod:`algorithms.churn.timeline`, so nothing after
+``as_of`` enters a feature.  Everything is vectorised over the contacts
+(``numpy.bincount`` and sparse products): no Python loop over subscribers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from algorithms.churn import timeline
+from algorithms.churn.contagion_ppr import personalized_pagerank, restart_weights
+from algorithms.churn.spreading_activation import spread_energy
+
+__all__ = ["OWN_FEATURES", "NETWORK_FEATURES", "CATEGORICAL_FEATURES", "ChurnFeatures", "churn_features"]
+
+CATEGORICAL_FEATURES = ("plan", "region")
+OWN_FEATURES = (
+    "arpu", "tenure_months", "plan", "region",
+    "degree", "strength", "calls_out", "calls_in", "seconds_out", "seconds_in", "sms_out", "sms_in",
+    "initiative", "on_net_share", "days_since_last_contact", "silent_share", "mean_active_days",
+)
+NETWORK_FEATURES = (
+    "churned_contacts", "churned_contacts_all", "churned_share",
+    "exposure_decay", "exposure_weight", "churn_weight_share", "churn_max_weight", "strong_churned_decay",
+    "out_calls_churn_decay", "out_calls_churn_share", "out_seconds_churn_share",
+    "in_calls_churn_decay", "sms_churn_decay",
+    "spreading_activation", "contagion_score",
+)
+
+
+@dataclass
+class ChurnFeatures:
+    """Feature tables (row ``i`` is subscriber ``vid == i``) and the masks of the ``as_of`` cut."""
+
+    as_of: np.datetime64
+    own: pd.DataFrame
+    network: pd.DataFrame
+    churned: np.ndarray  # churned before as_of
+    recent: np.ndarray  # churned in [as_of - recency_days, as_of)
+    eligible: np.ndarray  # on-net person, not churned before as_of
+
+    def table(self, network: bool = True) -> pd.DataFrame:
+        """Own features, plus the network features when ``network``."""
+        return pd.concat([self.own, self.network], axis=1) if network else self.own
+
+
+def _col(contacts: pd.DataFrame, name: str, dtype: Any = np.float64) -> np.ndarray:
+    if name in contacts.columns:
+        return contacts[name].fillna(0).to_numpy(dtype)
+    return np.zeros(len(contacts), dtype=dtype)
+
+
+def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(num, dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def churn_features(
+    graph: Any,
+    as_of: Any,
+    *,
+    recency_days: int = 30,
+    decay_days: float = 30.0,
+    silent_days: int = 7,
+    strong_quantile: float = 0.75,
+    spreading_factor: float = 0.6,
+    sa_threshold: float = 0.01,
+    damping: float = 0.85,
+    weight: str | None = "weight",
+) -> ChurnFeatures:
+    """Compute own and network churn features of every subscriber of ``graph`` at ``as_of``.
+
+    Parameters
+    ----------
+    graph : ContactGraph
+        Built from records before ``as_of`` (checked by the caller).
+    as_of : date-like
+        Churn strictly before it is known; nothing later is read.
+    recency_days : int, default 30
+        Window of ``churned_contacts`` and of the SA / PageRank seeds.
+    decay_days : float, default 30
+        Recency decay of a churner's weight; larger lets older churners count more.
+    silent_days : int, default 7
+        A contact whose last event is at least this many days before ``as_of`` is silent.
+    strong_quantile : float, default 0.75
+        Ties at or above this quantile of tie strength are strong ties.
+    spreading_factor, sa_threshold : float
+        Spreading activation parameters (:func:`~algorithms.churn.spreading_activation.spread_energy`).
+    damping : float, default 0.85
+        Personalised PageRank damping.
+    weight : str or None, default "weight"
+        Contact column used as tie strength.
+
+    Returns
+    -------
+    ChurnFeatures
+        ``own`` has :data:`OWN_FEATURES`, ``network`` has :data:`NETWORK_FEATURES`.
+    """
+    cut = timeline.to_day(as_of)
+    subs, con = graph.subscribers, graph.contacts
+    n = graph.n_subscribers
+    a = con["a_vid"].to_numpy(np.int64)
+    b = con["b_vid"].to_numpy(np.int64)
+    w = graph.weights(weight)
+
+    def per_vertex(x_ab: np.ndarray, x_ba: np.ndarray | None = None) -> np.ndarray:
+        """sum over ties of the a-side value into a, and the b-side value into b."""
+        x_ba = x_ab if x_ba is None else x_ba
+        return np.bincount(a, x_ab, minlength=n) + np.bincount(b, x_ba, minlength=n)
+
+    # --- own features ------------------------------------------------------
+    own = pd.DataFrame(index=pd.RangeIndex(n))
+    own["arpu"] = pd.to_numeric(subs["arpu"], errors="coerce").to_numpy(np.float64) if "arpu" in subs else np.nan
+    own["tenure_months"] = (
+        pd.to_numeric(subs["tenure_months"], errors="coerce").to_numpy(np.float64) if "tenure_months" in subs else np.nan
+    )
+    for cat in CATEGORICAL_FEATURES:
+        values = subs[cat].astype(object).where(subs[cat].notna(), "unknown") if cat in subs else "unknown"
+        own[cat] = pd.Series(values, index=own.index, dtype=object).astype(str).to_numpy(object)
+    ones = np.ones(len(a))
+    degree = per_vertex(ones)
+    strength = per_vertex(w)
+    calls_ab, calls_ba = _col(con, "calls_ab"), _col(con, "calls_ba")
+    sec_ab, sec_ba = _col(con, "seconds_ab"), _col(con, "seconds_ba")
+    sms_ab, sms_ba = _col(con, "sms_ab"), _col(con, "sms_ba")
+    own["degree"] = degree
+    own["strength"] = strength
+    own["calls_out"] = calls_out = per_vertex(calls_ab, calls_ba)
+    own["calls_in"] = calls_in = per_vertex(calls_ba, calls_ab)
+    own["seconds_out"] = seconds_out = per_vertex(sec_ab, sec_ba)
+    own["seconds_in"] = per_vertex(sec_ba, sec_ab)
+    own["sms_out"] = sms_out = per_vertex(sms_ab, sms_ba)
+    own["sms_in"] = sms_in = per_vertex(sms_ba, sms_ab)
+    events = calls_out + calls_in + sms_out + sms_in
+    own["initiative"] = np.where(events > 0, _safe_div(calls_out + sms_out, events), 0.5)
+    on_net = subs["on_net"].fillna(False).to_numpy(bool).astype(np.float64) if "on_net" in subs else np.ones(n)
+    own["on_net_share"] = _safe_div(per_vertex(on_net[b], on_net[a]), degree)
+    if "last_contact" in con.columns and len(con):
+        last = pd.to_datetime(con["last_contact"]).to_numpy("datetime64[s]")
+        lag = (np.datetime64(cut, "s") - last) / np.timedelta64(1, "D")
+        lag = np.where(np.isnan(lag), np.inf, lag)
+        since = np.full(n, np.inf)
+        np.minimum.at(since, a, lag)
+        np.minimum.at(since, b, lag)
+        own["days_since_last_contact"] = np.where(np.isinf(since), np.nan, since)
+        own["silent_share"] = _safe_div(per_vertex((lag >= silent_days).astype(np.float64)), degree)
+    else:
+        own["days_since_last_contact"] = np.nan
+        own["silent_share"] = np.nan
+    own["mean_active_days"] = _safe_div(per_vertex(_col(con, "active_days")), degree)
+
+    # --- network features ----------------------------------------------------
+    churned = timeline.churned_before(subs, cut)
+    recent = timeline.recent_churners(subs, cut, recency_days)
+    days = timeline.days_since_churn(subs, cut)
+    c = churned.astype(np.float64)
+    r = np.where(churned, np.exp(-np.nan_to_num(days) / decay_days), 0.0)
+    rec = recent.astype(np.float64)
+    net = pd.DataFrame(index=pd.RangeIndex(n))
+    net["churned_contacts"] = per_vertex(rec[b], rec[a])
+    net["churned_contacts_all"] = all_churned = per_vertex(c[b], c[a])
+    net["churned_share"] = _safe_div(all_churned, degree)
+    net["exposure_decay"] = per_vertex(r[b], r[a])
+    net["exposure_weight"] = per_vertex(w * r[b], w * r[a])
+    net["churn_weight_share"] = _safe_div(per_vertex(w * c[b], w * c[a]), strength)
+    max_w = np.zeros(n)
+    np.maximum.at(max_w, a, w * c[b])
+    np.maximum.at(max_w, b, w * c[a])
+    net["churn_max_weight"] = max_w
+    strong = (w >= np.quantile(w, strong_quantile)).astype(np.float64) if len(w) else w
+    net["strong_churned_decay"] = per_vertex(strong * r[b], strong * r[a])
+    net["out_calls_churn_decay"] = per_vertex(calls_ab * r[b], calls_ba * r[a])
+    net["out_calls_churn_share"] = _safe_div(per_vertex(calls_ab * c[b], calls_ba * c[a]), calls_out)
+    net["out_seconds_churn_share"] = _safe_div(per_vertex(sec_ab * c[b], sec_ba * c[a]), seconds_out)
+    net["in_calls_churn_decay"] = per_vertex(calls_ba * r[b], calls_ab * r[a])
+    net["sms_churn_decay"] = per_vertex((sms_ab + sms_ba) * r[b], (sms_ab + sms_ba) * r[a])
+    W = graph.to_csr(weight)
+    net["spreading_activation"] = spread_energy(W, rec, spreading_factor=spreading_factor, threshold=sa_threshold)
+    net["contagion_score"] = personalized_pagerank(
+        W, restart_weights(subs, cut, recency_days=recency_days, decay_days=decay_days), damping=damping
+    )
+    return ChurnFeatures(
+        as_of=cut, own=own, network=net, churned=churned, recent=recent, eligible=timeline.eligible(subs, cut)
+    )
