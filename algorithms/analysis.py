@@ -1,0 +1,454 @@
+"""The analysis pipeline behind ``bellwether analyze``: one run, written to ``runs/<run_id>/``.
+
+Steps (each timed, its metrics recorded in ``manifest.json``):
+
+1. ``graph``: load the workspace graph; when ``as_of`` differs from the graph's
+   own, rebuild the contacts for that date in memory
+   (:func:`graph.build.build_contacts`);
+2. ``mask``: erase every CRM fact dated on or after ``as_of`` (churn dates,
+   the ``churned`` status they imply) so no later step can see the future;
+3. ``communities``: Leiden (default CPM) through the engine dispatch, ids
+   matched to the previous run (:mod:`algorithms.community`);
+4. ``centrality``: degree, strength, weighted PageRank, k-core, initiative,
+   two-hop reach (:mod:`algorithms.centrality`);
+5. ``roles``: bellwether score, rank in community, role (:mod:`algorithms.roles`);
+6. ``influence``: influence-maximisation seeds (:func:`algorithms.influence.select_seeds`);
+7. ``churn``: churn risk and contagion scores (:func:`algorithms.churn.score_churn`);
+8. ``write``: the community table and the run files.
+
+Steps 6 and 7 run when their packages are installed; otherwise the manifest
+records them as skipped with the reason.
+
+Outputs
+-------
+``subscribers.parquet`` (:data:`graph.schema.RUN_SUBSCRIBERS`),
+``communities.parquet`` (:data:`graph.schema.COMMUNITIES`),
+``influence_seeds.parquet`` (:data:`graph.schema.INFLUENCE_SEEDS`),
+``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import time
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from algorithms.centrality import contact_flows, coreness, degree_strength, pagerank, reach
+from algorithms.community import community_table, detect_communities, match_community_ids
+from algorithms.community.detect import DEFAULT_OBJECTIVE, DEFAULT_RESOLUTION
+from algorithms.engines import get_engine
+from algorithms.roles import assign_roles, bellwether_scores
+from graph import schema
+from graph.contact_graph import ContactGraph
+from graph.errors import BellwetherError
+from graph.workspace import Workspace, read_json, write_json
+
+__all__ = ["AnalysisError", "analyze", "mask_after", "STEPS"]
+
+STEPS = ("graph", "mask", "communities", "centrality", "roles", "influence", "churn", "write")
+
+
+class AnalysisError(BellwetherError):
+    """The analysis cannot run with the given workspace or options."""
+
+
+def _day(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise AnalysisError(f"as_of {value!r} is not a date; use YYYY-MM-DD.") from exc
+
+
+def mask_after(subscribers: pd.DataFrame, as_of: Any) -> pd.DataFrame:
+    """Return a copy of the subscribers table as it was known at ``as_of``.
+
+    ``churn_date`` on or after ``as_of`` becomes null, and a ``status`` of
+    ``"churned"`` backed by such a date becomes ``"active"`` (the subscriber was
+    still a customer at ``as_of``).  Every score is computed from this table,
+    so moving future churn dates cannot change any output.
+    """
+    cut = pd.Timestamp(_day(as_of))
+    out = subscribers.copy()
+    if "churn_date" not in out:
+        return out
+    dates = pd.to_datetime(out["churn_date"], errors="coerce")
+    future = (dates >= cut).to_numpy(bool)
+    if future.any():
+        out["churn_date"] = out["churn_date"].where(~future, None)
+        if "status" in out:
+            st = out["status"].astype(object).to_numpy().copy()
+            st[future & (st == "churned")] = "active"
+            out["status"] = st
+    return out
+
+
+def _versions(engine_versions: dict[str, str]) -> dict[str, str]:
+    v = {"python": platform.python_version()}
+    for pkg in ("bellwether", "igraph", "leidenalg", "networkx", "numpy", "pandas", "pyarrow"):
+        try:
+            v[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    v.update(engine_versions)
+    return v
+
+
+def _optional(module: str, attr: str):
+    """Return ``module.attr`` when the module exists, else None (only a missing module is tolerated)."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+    return getattr(mod, attr, None)
+
+
+def _plain(value: Any) -> Any:
+    """Turn NumPy scalars and containers into plain Python for JSON."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _previous_membership(ws: Workspace) -> tuple[pd.DataFrame | None, str | None]:
+    for run in reversed(ws.run_dirs()):
+        path = run / "subscribers.parquet"
+        if path.exists():
+            return pq.read_table(path, columns=["id", "community"]).to_pandas(), run.name
+    return None, None
+
+
+class _Progress:
+    """Rich progress with one line per step, or nothing when ``enabled`` is False."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress = None
+
+    def __enter__(self) -> "_Progress":
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=False)
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    @contextmanager
+    def step(self, name: str, timings: dict[str, float]) -> Iterator[None]:
+        task = self._progress.add_task(f"{name} ...", total=1) if self._progress else None
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            timings[name] = round(time.perf_counter() - start, 3)
+            if task is not None:
+                self._progress.update(task, completed=1, description=f"{name} done ({timings[name]:.1f}s)")
+
+
+def _rebuild(ws: Workspace, as_of: date, window_days: int) -> ContactGraph:
+    build_contacts = _optional("graph.build", "build_contacts")
+    if build_contacts is None:
+        raise AnalysisError(
+            f"The workspace graph is not built for as_of {as_of}; rebuild it with "
+            f"`bellwether build --as-of {as_of} --workspace {ws.root}`."
+        )
+    return build_contacts(ws, as_of, window_days)
+
+
+def analyze(
+    workspace: Workspace | str | Path,
+    *,
+    as_of: Any = None,
+    engine: str = "igraph",
+    seed: int = 42,
+    objective: str = DEFAULT_OBJECTIVE,
+    resolution: float | None = None,
+    k: int = 50,
+    graph: ContactGraph | None = None,
+    progress: bool = True,
+    method: str = "leiden",
+    max_iterations: int | None = None,
+    horizon_days: int = 30,
+    recency_days: int = 30,
+    label: str | None = None,
+    skip: tuple[str, ...] = (),
+) -> Path:
+    """Run the whole analysis and write one run directory; return its path.
+
+    Parameters
+    ----------
+    workspace : Workspace or path
+        Where the graph lives and where ``runs/<run_id>/`` is written.
+    as_of : date or "YYYY-MM-DD", optional
+        Analysis date; default the graph's ``as_of``.  A different date than the
+        graph's makes the contacts be rebuilt in memory for that date.
+    engine : str, default "igraph"
+        Engine for communities and centrality (:func:`algorithms.engines.get_engine`).
+    seed : int, default 42
+        Seed of every stochastic step; same inputs and seed -> identical tables.
+    objective, resolution, method, max_iterations
+        Community detection options, see :func:`algorithms.community.leiden.leiden`.
+    k : int, default 50
+        Number of influence seeds.
+    graph : ContactGraph, optional
+        Use this graph instead of the workspace's (tests, notebooks).
+    progress : bool, default True
+        Show a progress line per step.
+    horizon_days, recency_days : int, default 30
+        Churn horizon (training snapshot ``as_of - horizon``) and the window
+        that defines recent churners.
+    skip : tuple of str, default ()
+        Optional steps to leave out: ``"influence"``, ``"churn"`` (recorded as
+        skipped in the manifest, their columns left null).
+
+    Returns
+    -------
+    pathlib.Path
+        The run directory.
+
+    Raises
+    ------
+    AnalysisError
+        No ``as_of`` can be determined, or the graph cannot be rebuilt for it.
+    graph.workspace.WorkspaceError
+        The workspace has no graph.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    unknown = sorted(set(skip) - {"influence", "churn"})
+    if unknown:
+        raise AnalysisError(f"Cannot skip step(s) {', '.join(unknown)}; only 'influence' and 'churn' are optional.")
+    eng = get_engine(engine)
+    timings: dict[str, float] = {}
+    metrics: dict[str, Any] = {}
+    if resolution is None:
+        resolution = DEFAULT_RESOLUTION.get(objective, 1.0)
+    started = datetime.now(timezone.utc)
+
+    with _Progress(progress) as prog:
+        # 1. graph -------------------------------------------------------------
+        with prog.step("graph", timings):
+            rebuilt = False
+            if graph is None:
+                ws.require_graph()
+                graph = ContactGraph.load(ws)
+                day = _day(as_of)
+                graph_day = _day(graph.as_of)
+                if day is not None and graph_day is not None and day != graph_day:
+                    graph = _rebuild(ws, day, int(graph.info.get("window_days", 30)))
+                    rebuilt = True
+            day = _day(as_of) or _day(graph.as_of)
+            if day is None:
+                raise AnalysisError("No as_of date: the graph does not record one; pass --as-of YYYY-MM-DD.")
+            window_days = int(graph.info.get("window_days", 30))
+            metrics["graph"] = {
+                "subscribers": graph.n_subscribers,
+                "contacts": graph.n_contacts,
+                "rebuilt_for_as_of": rebuilt,
+                "window_days": window_days,
+            }
+
+        # 2. mask --------------------------------------------------------------
+        with prog.step("mask", timings):
+            subs = mask_after(graph.subscribers, day)
+            masked = ContactGraph(subs, graph.contacts, {**graph.info, "as_of": day.isoformat()})
+            churn_dates = pd.to_datetime(subs["churn_date"], errors="coerce") if "churn_date" in subs else pd.Series(pd.NaT, index=subs.index)
+            cut = pd.Timestamp(day)
+            churned = (churn_dates < cut).fillna(False).to_numpy(bool)
+            recent = ((churn_dates < cut) & (churn_dates >= cut - pd.Timedelta(days=recency_days))).fillna(False).to_numpy(bool)
+            metrics["mask"] = {
+                "churn_dates_masked": int(
+                    (pd.to_datetime(graph.subscribers.get("churn_date"), errors="coerce") >= cut).sum()
+                )
+                if "churn_date" in graph.subscribers
+                else 0,
+                "churned_before_as_of": int(churned.sum()),
+                "recent_churners": int(recent.sum()),
+            }
+
+        # 3. communities -------------------------------------------------------
+        with prog.step("communities", timings):
+            found = detect_communities(
+                masked, method=method, objective=objective, resolution=resolution, seed=seed,
+                engine=eng, max_iterations=max_iterations,
+            )
+            previous, previous_run = _previous_membership(ws)
+            stable, match = match_community_ids(
+                pd.DataFrame({"id": subs["id"].to_numpy(), "community": found.labels}), previous
+            )
+            metrics["communities"] = {**found.metrics, "previous_run": previous_run, "id_matching": match}
+
+        # 4. centrality --------------------------------------------------------
+        with prog.step("centrality", timings):
+            table = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64), "community": stable})
+            ds = degree_strength(masked, engine=eng)
+            table["degree"] = ds["degree"].to_numpy()
+            table["strength"] = ds["strength"].to_numpy()
+            table["pagerank"] = pagerank(masked, engine=eng)["pagerank"].to_numpy()
+            table["coreness"] = coreness(masked, engine=eng)["coreness"].to_numpy()
+            flows = contact_flows(masked)
+            table["initiative"] = flows["initiative"].to_numpy()
+            table["events_in"] = flows["events_in"].to_numpy()
+            table["reach"] = reach(masked, engine=eng)["reach"].to_numpy()
+            metrics["centrality"] = {
+                "max_coreness": int(table["coreness"].max()) if len(table) else 0,
+                "mean_degree": float(table["degree"].mean()) if len(table) else 0.0,
+            }
+
+        # 5. roles -------------------------------------------------------------
+        with prog.step("roles", timings):
+            scores = bellwether_scores(masked, table)
+            table["bellwether_score"] = scores["bellwether_score"].to_numpy()
+            table["community_rank"] = scores["community_rank"].to_numpy()
+            roles = assign_roles(masked, table)
+            table["role"] = roles["role"].to_numpy()
+            metrics["roles"] = {str(r): int(c) for r, c in table["role"].value_counts().sort_index().items()}
+
+        # 6. influence ---------------------------------------------------------
+        with prog.step("influence", timings):
+            seeds = schema.INFLUENCE_SEEDS.empty_table().to_pandas()
+            select_seeds = None if "influence" in skip else _optional("algorithms.influence", "select_seeds")
+            if "influence" in skip:
+                metrics["influence"] = {"skipped": "asked"}
+            elif select_seeds is None:
+                metrics["influence"] = {"skipped": "algorithms.influence is not installed"}
+            else:
+                kind = subs["kind"].astype(object).fillna("person").to_numpy() if "kind" in subs else np.full(len(subs), "person")
+                on_net = subs["on_net"].fillna(False).to_numpy(bool)
+                candidates = np.flatnonzero(on_net & (kind == "person") & ~churned)
+                result = select_seeds(masked, k=k, seed=seed, candidates=candidates)
+                seeds = result.seeds
+                metrics["influence"] = _plain(result.metrics)
+
+        # 7. churn -------------------------------------------------------------
+        with prog.step("churn", timings):
+            churn_cols = ["churn_risk", "churn_risk_baseline", "spreading_activation", "contagion_score"]
+            for c in churn_cols:
+                table[c] = np.nan
+            table["churned_contacts"] = pd.array([None] * len(table), dtype="Int64")
+            score_churn = None if "churn" in skip else _optional("algorithms.churn", "score_churn")
+            if "churn" in skip:
+                metrics["churn"] = {"skipped": "asked"}
+            elif score_churn is None:
+                metrics["churn"] = {"skipped": "algorithms.churn is not installed"}
+            else:
+                history = None
+                history_note = "none"
+                if ws.has_graph() and _optional("graph.build", "build_contacts") is not None:
+                    t0 = day - timedelta(days=horizon_days)
+                    try:
+                        h = _rebuild(ws, t0, window_days)
+                        history = ContactGraph(mask_after(h.subscribers, day), h.contacts, h.info)
+                        history_note = f"contacts before {t0.isoformat()}"
+                    except BellwetherError as exc:
+                        history_note = f"unavailable: {exc}"
+                result = score_churn(masked, day, history=history, horizon_days=horizon_days,
+                                     recency_days=recency_days, seed=seed)
+                sc = result.scores.set_index("vid").reindex(table["vid"])
+                for c in churn_cols:
+                    if c in sc:
+                        table[c] = sc[c].to_numpy(np.float64)
+                if "churned_contacts" in sc:
+                    table["churned_contacts"] = pd.array(sc["churned_contacts"].to_numpy(), dtype="Int64")
+                metrics["churn"] = {**_plain(result.metrics), "history": history_note}
+
+        # 8. write -------------------------------------------------------------
+        with prog.step("write", timings):
+            table["id"] = subs["id"].astype(str).to_numpy()
+            table["on_net"] = subs["on_net"].fillna(False).to_numpy(bool)
+            table["churned"] = churned
+            rank = pd.array([None] * len(table), dtype="Int64")
+            if len(seeds):
+                r = np.full(len(table), -1, dtype=np.int64)
+                r[seeds["vid"].to_numpy(np.int64)] = seeds["rank"].to_numpy(np.int64)
+                rank = pd.array(np.where(r > 0, r, 0), dtype="Int64")
+                rank[r <= 0] = pd.NA
+            table["influence_seed_rank"] = rank
+            comm_input = table[["id", "community", "bellwether_score"]].copy()
+            comm_input["arpu"] = subs["arpu"].to_numpy() if "arpu" in subs else np.nan
+            comm_input["on_net"] = table["on_net"].to_numpy()
+            comm_input["churned"] = churned
+            comm_input["recent_churner"] = recent
+            communities = community_table(masked, comm_input)
+
+            run_dir = ws.new_run_dir(label)
+            out = table[schema.column_names(schema.RUN_SUBSCRIBERS)]
+            pq.write_table(pa.Table.from_pandas(out, schema=schema.RUN_SUBSCRIBERS, preserve_index=False),
+                           run_dir / "subscribers.parquet")
+            pq.write_table(pa.Table.from_pandas(communities, schema=schema.COMMUNITIES, preserve_index=False),
+                           run_dir / "communities.parquet")
+            seeds_out = seeds[schema.column_names(schema.INFLUENCE_SEEDS)] if len(seeds) else seeds
+            pq.write_table(pa.Table.from_pandas(seeds_out, schema=schema.INFLUENCE_SEEDS, preserve_index=False),
+                           run_dir / "influence_seeds.parquet")
+
+    manifest = {
+        "run_id": run_dir.name,
+        "created": started.isoformat(timespec="seconds"),
+        "as_of": day.isoformat(),
+        "engine": eng.name,
+        "seed": int(seed),
+        "parameters": {
+            "method": method,
+            "objective": objective,
+            "resolution": float(resolution),
+            "max_iterations": max_iterations,
+            "k": int(k),
+            "horizon_days": int(horizon_days),
+            "recency_days": int(recency_days),
+            "window_days": window_days,
+        },
+        "versions": _versions(eng.versions()),
+        "graph": {"subscribers": graph.n_subscribers, "contacts": graph.n_contacts, "info": _plain(graph.info)},
+        "timings": timings,
+        "metrics": _plain(metrics),
+        "files": ["subscribers.parquet", "communities.parquet", "influence_seeds.parquet"],
+    }
+    write_json(run_dir / "manifest.json", manifest)
+    return run_dir
+
+
+def run_summary(run_dir: Path) -> dict[str, Any]:
+    """A short summary of a run (what ``bellwether analyze`` prints)."""
+    m = read_json(Path(run_dir) / "manifest.json")
+    c = m["metrics"].get("communities", {})
+    return {
+        "run_id": m["run_id"],
+        "run_dir": str(run_dir),
+        "as_of": m["as_of"],
+        "engine": m["engine"],
+        "seed": m["seed"],
+        "subscribers": m["graph"]["subscribers"],
+        "contacts": m["graph"]["contacts"],
+        "communities": c.get("n_communities"),
+        "modularity": c.get("modularity"),
+        "roles": m["metrics"].get("roles", {}),
+        "influence": "skipped" if "skipped" in m["metrics"].get("influence", {}) else "done",
+        "churn": "skipped" if "skipped" in m["metrics"].get("churn", {}) else "done",
+        "seconds": round(sum(m["timings"].values()), 2),
+    }

@@ -1,0 +1,173 @@
+"""Communities: known answers on canonical graphs, connectivity, reproducibility, stable ids, table."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import normalized_mutual_info_score as nmi
+
+from algorithms.community import (
+    canonical_labels,
+    community_table,
+    count_disconnected,
+    detect_communities,
+    leiden,
+    louvain,
+    match_community_ids,
+    modularity,
+    split_disconnected,
+)
+from algorithms.engines import EngineError
+from bench.planted import planted_graph
+from graph.contact_graph import ContactGraph
+
+
+def clique_edges(size: int, offset: int = 0) -> list[tuple[int, int]]:
+    return [(offset + a, offset + b) for a, b in itertools.combinations(range(size), 2)]
+
+
+def two_cliques() -> ContactGraph:
+    return ContactGraph.from_edges(clique_edges(5) + clique_edges(5, 5) + [(4, 5)])
+
+
+def karate() -> tuple[ContactGraph, list[str]]:
+    k = nx.karate_club_graph()
+    return ContactGraph.from_edges(list(k.edges()), n=34), [k.nodes[i]["club"] for i in k]
+
+
+@pytest.mark.parametrize("engine", ["igraph", "networkx"])
+@pytest.mark.parametrize("objective", ["cpm", "modularity"])
+def test_two_cliques_joined_by_an_edge_are_two_communities(engine, objective):
+    labels = leiden(two_cliques(), objective=objective, engine=engine)["community"].tolist()
+    assert labels == [0] * 5 + [1] * 5
+
+
+@pytest.mark.parametrize("engine", ["igraph", "networkx"])
+def test_karate_club_factions(engine):
+    g, club = karate()
+    labels = leiden(g, engine=engine)["community"]
+    # two communities that match the 1977 split up to a few members: NMI 0.68 with both engines
+    assert nmi(club, labels) >= 0.65
+
+
+def test_ring_of_cliques_resolution_limit():
+    """Fortunato & Barthélemy 2007 (doi:10.1073/pnas.0605965104): a ring of 30 five-cliques.
+
+    Modularity merges neighbouring cliques (its resolution limit); CPM keeps all 30.
+    """
+    edges = []
+    for c in range(30):
+        edges += clique_edges(5, 5 * c)
+        edges.append((5 * c + 4, (5 * (c + 1)) % 150))
+    g = ContactGraph.from_edges(edges)
+    truth = np.repeat(np.arange(30), 5)
+    cpm = leiden(g, objective="cpm")["community"].to_numpy()
+    assert cpm.max() + 1 == 30 and nmi(truth, cpm) == pytest.approx(1.0)
+    mod = leiden(g, objective="modularity")["community"].to_numpy()
+    assert mod.max() + 1 < 30
+
+
+def test_planted_partition_is_recovered_and_connected():
+    g, truth = planted_graph(4000, 15.0, 0.2, seed=3)
+    res = detect_communities(g, seed=1)
+    assert nmi(truth, res.labels) >= 0.9
+    assert res.metrics["disconnected_split"] == 0
+    assert count_disconnected(g, res.labels) == 0
+
+
+@pytest.mark.parametrize("engine", ["igraph", "networkx"])
+def test_louvain_output_is_connected(engine):
+    g, _ = planted_graph(1500, 10.0, 0.35, seed=5)
+    labels = louvain(g, engine=engine)["community"].to_numpy()
+    assert count_disconnected(g, labels) == 0
+
+
+def test_split_disconnected_splits_a_disconnected_community():
+    g = ContactGraph.from_edges([(0, 1), (2, 3), (1, 2)])  # path 0-1-2-3
+    bad = np.array([0, 0, 1, 0])  # community 0 = {0, 1, 3}: 3 is cut off
+    assert count_disconnected(g, bad) == 1
+    fixed = split_disconnected(g, bad)
+    assert count_disconnected(g, fixed) == 0
+    assert fixed[0] == fixed[1] and fixed[3] != fixed[0] and len(set(fixed)) == 3
+
+
+def test_same_seed_same_partition_and_different_seed_still_good():
+    g, truth = planted_graph(3000, 12.0, 0.3, seed=9)
+    a = leiden(g, seed=7)
+    b = leiden(g, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    c = leiden(g, seed=8)["community"]
+    assert nmi(a["community"], c) > 0.9
+
+
+def test_modularity_matches_igraph_and_networkx():
+    g, _ = planted_graph(800, 8.0, 0.3, seed=2)
+    labels = leiden(g, objective="modularity")["community"].to_numpy()
+    ig_g = g.to_igraph()
+    assert modularity(g, labels) == pytest.approx(ig_g.modularity(labels.tolist(), weights="weight"))
+    parts = [set(np.flatnonzero(labels == c).tolist()) for c in range(labels.max() + 1)]
+    assert modularity(g, labels) == pytest.approx(nx.community.modularity(g.to_networkx(), parts, weight="weight"))
+
+
+def test_canonical_labels_order_by_size_then_smallest_vid():
+    assert canonical_labels([5, 5, 9, 9, 9, 2]).tolist() == [1, 1, 0, 0, 0, 2]
+
+
+def test_unknown_options_fail():
+    with pytest.raises(EngineError):
+        leiden(two_cliques(), objective="surprise")
+    with pytest.raises(EngineError):
+        louvain(two_cliques(), objective="cpm")  # igraph's Louvain optimises modularity only
+
+
+def test_stable_ids_across_runs_on_a_perturbed_graph():
+    g, _ = planted_graph(3000, 12.0, 0.2, seed=4)
+    first = leiden(g, seed=1)
+    ids = g.subscribers["id"]
+    prev_ids, _ = match_community_ids(pd.DataFrame({"id": ids, "community": first["community"]}), None)
+    prev = pd.DataFrame({"id": ids, "community": prev_ids + 100})  # previous run used other numbers
+    rng = np.random.default_rng(0)
+    keep = rng.random(g.n_contacts) > 0.05  # drop 5% of contacts
+    g2 = ContactGraph(g.subscribers, g.contacts[keep].reset_index(drop=True))
+    second = leiden(g2, seed=2)
+    stable, info = match_community_ids(pd.DataFrame({"id": ids, "community": second["community"]}), prev)
+    # most subscribers keep their community id, although the raw labels were renumbered
+    assert (stable == prev["community"].to_numpy()).mean() > 0.85
+    assert info["matched"] > 0.8 * (second["community"].max() + 1)
+    new_ids = set(stable) - set(prev["community"])
+    assert all(i > prev["community"].max() for i in new_ids)
+
+
+def test_stable_ids_never_give_two_communities_one_id():
+    cur = pd.DataFrame({"id": list("abcdef"), "community": [0, 0, 0, 1, 1, 1]})
+    prev = pd.DataFrame({"id": list("abcdef"), "community": [4, 4, 4, 4, 4, 4]})
+    stable, info = match_community_ids(cur, prev)
+    assert stable.tolist() == [4, 4, 4, 5, 5, 5]
+    assert info == {"matched": 1, "new": 1, "mean_jaccard": 0.5}
+
+
+def test_community_table_known_values():
+    g = ContactGraph.from_edges([(0, 1), (1, 2), (0, 2), (2, 3), (3, 4)], weights=[1, 1, 1, 2, 1])
+    subs = pd.DataFrame(
+        {
+            "id": [f"s{i}" for i in range(5)],
+            "community": [0, 0, 0, 1, 1],
+            "arpu": [10.0, 20.0, np.nan, 5.0, 7.0],
+            "on_net": [True, True, False, True, True],
+            "churned": [False, True, False, False, False],
+            "recent_churner": [False, True, False, False, False],
+            "bellwether_score": [0.5, 0.9, 0.7, 0.2, 0.8],
+        }
+    )
+    t = community_table(g, subs).set_index("community")
+    assert t.loc[0, "size"] == 3 and t.loc[1, "size"] == 2
+    assert t.loc[0, "internal_density"] == 1.0
+    assert t.loc[0, "internal_weight_share"] == pytest.approx(6 / 8)  # 2*3 inside / strengths 2+2+4
+    assert t.loc[1, "internal_weight_share"] == pytest.approx(2 / 4)
+    assert t.loc[0, "churn_rate"] == pytest.approx(1 / 3) and t.loc[0, "recent_churners"] == 1
+    assert t.loc[0, "mean_arpu"] == pytest.approx(15.0) and t.loc[0, "on_net_share"] == pytest.approx(2 / 3)
+    assert t.loc[0, "bellwether"] == "s1" and t.loc[1, "bellwether"] == "s4"
