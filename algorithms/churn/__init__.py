@@ -41,6 +41,7 @@ from algorithms.churn.spreading_activation import spread_energy, spreading_activ
 
 __all__ = [
     "ChurnResult",
+    "MIN_POSITIVES",
     "score_churn",
     "SCORE_COLUMNS",
     "churn_features",
@@ -56,6 +57,8 @@ __all__ = [
     "contagion_pagerank",
     "timeline",
 ]
+
+MIN_POSITIVES = 10  # fewer churners (or non-churners) in the training snapshot: no classifier is fitted
 
 SCORE_COLUMNS = (
     "vid", "churned", "churn_risk", "churn_risk_baseline", "spreading_activation", "contagion_score", "churned_contacts",
@@ -137,8 +140,8 @@ def score_churn(
         ``as_of``) and ``churned_contacts`` (contacts who churned in the recency window) for everyone;
         ``churn_risk``, ``churn_risk_baseline``, ``spreading_activation`` and ``contagion_score`` for
         on-net persons not churned before ``as_of``, NaN for the others (off-net numbers, service
-        numbers, churners).  ``churn_risk*`` are NaN everywhere when the training snapshot holds no
-        churn (``metrics["training"]["fitted"]`` is False).
+        numbers, churners).  ``churn_risk*`` are NaN everywhere when the training snapshot holds fewer
+        than :data:`MIN_POSITIVES` churners or non-churners (``metrics["training"]["fitted"]`` is False).
 
     Raises
     ------
@@ -183,7 +186,7 @@ def score_churn(
         "rows": int(rows.sum()), "positives": int(y.sum()),
         "base_rate": float(y.mean()) if len(y) else 0.0, "fitted": False,
     }
-    if 0 < y.sum() < len(y):
+    if min(int(y.sum()), int(len(y) - y.sum())) >= MIN_POSITIVES:
         started = time.perf_counter()
         X0 = past.table(network=True).loc[rows]
         net_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=seed,
@@ -197,7 +200,8 @@ def score_churn(
         timings["predict"] = time.perf_counter() - started
         training.update(fitted=True, sample_rows=net_model.n_rows, negative_rate=net_model.negative_rate)
     else:
-        training["reason"] = "the training snapshot holds a single class; churn_risk left NaN"
+        training["reason"] = (f"fewer than {MIN_POSITIVES} churners or non-churners in the training snapshot; "
+                              "churn_risk left NaN")
 
     sa = np.where(score_rows, now.network["spreading_activation"].to_numpy(), np.nan)
     ppr = np.where(score_rows, now.network["contagion_score"].to_numpy(), np.nan)

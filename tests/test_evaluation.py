@@ -1,0 +1,195 @@
+"""Evaluation against known truth: AUC, lift, NMI by hand, and `bellwether evaluate` on a run directory."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sklearn.metrics import roc_auc_score
+from typer.testing import CliRunner
+
+from algorithms.evaluation import (
+    auc,
+    community_agreement,
+    evaluate_run,
+    evaluate_run_dir,
+    lift_at,
+    nmi,
+    ranking_table,
+    read_truth,
+)
+from cli.app import app
+from graph import schema
+from graph.workspace import Workspace, read_json, write_json
+
+
+# --- ranking -----------------------------------------------------------------------------------------
+def test_auc_by_hand():
+    # positives .9 and .3; negatives .8 and .1: pairs won 2 + 1 of 4
+    assert auc([1, 0, 1, 0], [0.9, 0.8, 0.3, 0.1]) == 0.75
+    assert auc([1, 0], [0.5, 0.5]) == 0.5  # a tie counts one half
+    assert auc([1, 1, 0], [0.2, np.nan, 0.1]) == 0.5  # NaN ranks lowest: .2 beats .1, NaN loses
+    assert math.isnan(auc([0, 0], [0.1, 0.2]))
+
+
+def test_auc_matches_sklearn():
+    rng = np.random.default_rng(0)
+    y = rng.random(500) < 0.1
+    s = np.round(rng.random(500) + y * 0.3, 2)  # rounding makes ties
+    assert auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_lift_by_hand():
+    y = [1, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+    s = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0]
+    # base rate 0.2; top 10% = 1 subscriber, a churner: 1 / 0.2 = 5
+    assert lift_at(y, s, 0.10) == 5.0
+    # top 30% = 3 subscribers, 2 churners: (2/3) / 0.2
+    assert lift_at(y, s, 0.30) == pytest.approx(10 / 3)
+    # ties across the cut-off count in expectation: 2 tied at the top, 1 churner, 1 place -> 0.5 / 0.25
+    assert lift_at([1, 0, 0, 0], [1.0, 1.0, 0.0, 0.0], 0.25) == 2.0
+    # a constant score has lift 1 whatever the row order
+    assert lift_at([0, 0, 0, 1] * 25, np.zeros(100), 0.05) == pytest.approx(1.0)
+    # 1% of 250 rounds up to 3 subscribers
+    y = np.zeros(250, bool)
+    y[[0, 1, 10, 20, 30]] = True
+    assert lift_at(y, -np.arange(250.0), 0.01) == pytest.approx((2 / 3) / (5 / 250))
+    with pytest.raises(ValueError):
+        lift_at(y, y, 0.0)
+
+
+def test_ranking_table_columns():
+    t = ranking_table([1, 0, 0, 0], {"a": [1, 0, 0, 0], "b": [0, 1, 1, 1]})
+    assert list(t.columns) == ["score", "auc", "lift_1", "lift_5", "lift_10"]
+    assert t.set_index("score").loc["a", "auc"] == 1.0 and t.set_index("score").loc["b", "auc"] == 0.0
+
+
+# --- NMI ---------------------------------------------------------------------------------------------
+def test_nmi_by_hand():
+    a = [0, 0, 0, 1, 1, 1]
+    b = [0, 0, 1, 1, 1, 1]
+    # joint cells: (0,0) 2/6, (0,1) 1/6, (1,1) 3/6; marginals a (1/2, 1/2), b (1/3, 2/3)
+    mi = (2 / 6) * math.log((2 / 6) / (1 / 2 * 1 / 3)) + (1 / 6) * math.log((1 / 6) / (1 / 2 * 2 / 3)) \
+        + (3 / 6) * math.log((3 / 6) / (1 / 2 * 2 / 3))
+    ha = math.log(2)
+    hb = -(1 / 3) * math.log(1 / 3) - (2 / 3) * math.log(2 / 3)
+    assert nmi(a, b) == pytest.approx(mi / ((ha + hb) / 2), abs=1e-12)
+    assert nmi(a, b) == pytest.approx(0.4787, abs=1e-4)
+    assert nmi([0, 0, 1, 1], [7, 7, 3, 3]) == 1.0
+    assert nmi([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_community_agreement_on_persons_in_both():
+    run = pd.DataFrame({"id": ["a", "b", "c", "d", "x"], "community": [1, 1, 2, 2, 9]})
+    truth = pd.DataFrame({
+        "id": ["a", "b", "c", "d", "s", "y"],
+        "kind": ["person", "person", "person", "person", "service", "person"],
+        "community": [5, 5, 6, 6, -1, 8],
+    })
+    out = community_agreement(run, truth)
+    assert out == {"nmi": 1.0, "compared": 4, "run_communities": 2, "planted_communities": 2}
+
+
+# --- a run directory ---------------------------------------------------------------------------------
+AS_OF = "2026-03-01"
+
+
+def _run_table(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run subscribers table and its truth: churn risk that ranks future churners high."""
+    rng = np.random.default_rng(seed)
+    ids = [f"{i:016x}" for i in range(n)]
+    planted = np.arange(n) // 10
+    churn = pd.Series([pd.NaT] * n, dtype="datetime64[ns]")
+    future = rng.random(n) < 0.15
+    churn[future] = pd.Timestamp("2026-03-10")
+    churn[:5] = pd.Timestamp("2026-02-20")  # churned before as_of: not scored
+    churn[5] = pd.Timestamp("2026-04-15")  # after the horizon: a negative
+    churn[6] = pd.Timestamp(AS_OF)  # on as_of itself: left out
+    churned = np.zeros(n, bool)
+    churned[:5] = True
+    risk = np.where(future, 0.6, 0.2) + rng.random(n) * 0.5
+    run = pd.DataFrame({
+        "vid": np.arange(n), "id": ids, "on_net": True, "community": planted + 100,
+        "churned": churned,
+        "churn_risk": np.where(churned, np.nan, risk),
+        "churn_risk_baseline": np.where(churned, np.nan, rng.random(n)),
+        "spreading_activation": np.where(churned, np.nan, np.where(future & (rng.random(n) < 0.3), 1.0, 0.0)),
+        "contagion_score": np.where(churned, np.nan, rng.random(n)),
+    })
+    truth = pd.DataFrame({"id": ids, "on_net": True, "kind": "person", "community": planted, "role": "member",
+                          "churn_date": churn})
+    return run, truth
+
+
+def _write_run(root, run: pd.DataFrame, influence: dict | None = None) -> Workspace:
+    ws = Workspace(root).create()
+    run_dir = ws.runs_dir / "20260301T000000"
+    run_dir.mkdir(parents=True)
+    full = run.copy()
+    for f in schema.RUN_SUBSCRIBERS:
+        if f.name not in full:
+            full[f.name] = None
+    full = full[schema.column_names(schema.RUN_SUBSCRIBERS)]
+    pq.write_table(pa.Table.from_pandas(full, schema=schema.RUN_SUBSCRIBERS, preserve_index=False),
+                   run_dir / "subscribers.parquet")
+    metrics = {"churn": {"horizon_days": 30}}
+    if influence is not None:
+        metrics["influence"] = influence
+    write_json(run_dir / "manifest.json", {"run_id": run_dir.name, "as_of": AS_OF,
+                                           "parameters": {"horizon_days": 30}, "metrics": metrics})
+    return ws
+
+
+def test_evaluate_run_by_hand():
+    run, truth = _run_table()
+    out = evaluate_run(run, truth, as_of=AS_OF, horizon_days=30)
+    keep = ~run["churned"].to_numpy() & (np.arange(len(run)) != 6)
+    d = truth["churn_date"].to_numpy()
+    y = (d > np.datetime64("2026-03-01")) & (d <= np.datetime64("2026-03-31"))
+    churn = out["churn"]
+    assert churn["population"] == keep.sum() and churn["churners"] == int(y[keep].sum())
+    assert churn["label_window"] == "(2026-03-01, 2026-03-31]"
+    assert churn["methods"]["network_model"]["auc"] == pytest.approx(auc(y[keep], run["churn_risk"][keep]))
+    assert churn["methods"]["spreading_activation"]["lift_5"] == pytest.approx(
+        lift_at(y[keep], run["spreading_activation"][keep], 0.05))
+    r = churn["ratios"]["lift_10_network_over_baseline"]
+    assert r == pytest.approx(churn["methods"]["network_model"]["lift_10"] / churn["methods"]["baseline"]["lift_10"])
+    assert out["communities"]["nmi"] == 1.0 and out["influence"] is None
+    json.dumps(out)  # plain types only
+
+
+def test_cli_evaluate_records_into_manifest(tmp_path):
+    run, truth = _run_table()
+    influence = {"k": 10, "expected_spread": 42.0, "pagerank_spread": 30.0, "spread_ratio_vs_pagerank": 1.4}
+    ws = _write_run(tmp_path / "ws", run, influence)
+    truth_path = tmp_path / "truth.csv"
+    truth.assign(churn_date=truth["churn_date"].dt.strftime("%Y-%m-%d")).to_csv(truth_path, index=False)
+    res = CliRunner().invoke(app, ["evaluate", "--truth", str(truth_path), "--workspace", str(ws.root), "--json"])
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.output)
+    manifest = read_json(ws.run_dir() / "manifest.json")
+    recorded = manifest["metrics"]["evaluation"]
+    assert printed == recorded
+    assert manifest["metrics"]["churn"] == {"horizon_days": 30}  # the rest of the manifest is kept
+    lib = evaluate_run_dir(ws.run_dir(), read_truth(truth_path), record=False)
+    assert lib["churn"] == printed["churn"] and lib["communities"] == printed["communities"]
+    assert printed["influence"]["seeds_expected_spread"] == 42.0 and printed["influence"]["ratio_vs_pagerank"] == 1.4
+    table = CliRunner().invoke(app, ["evaluate", "--truth", str(truth_path), "--workspace", str(ws.root)])
+    assert table.exit_code == 0, table.output
+    assert "community NMI" in table.output and "lift_10_network_over_baseline" in table.output
+
+
+def test_cli_evaluate_errors(tmp_path):
+    run, truth = _run_table()
+    ws = _write_run(tmp_path / "ws", run)
+    res = CliRunner().invoke(app, ["evaluate", "--truth", str(tmp_path / "nope.csv"), "--workspace", str(ws.root)])
+    assert res.exit_code != 0 and "does not exist" in str(res.exception)
+    bad = tmp_path / "bad.csv"
+    truth.drop(columns=["community"]).to_csv(bad, index=False)
+    res = CliRunner().invoke(app, ["evaluate", "--truth", str(bad), "--workspace", str(ws.root)])
+    assert "missing column(s) community" in str(res.exception)
