@@ -194,7 +194,7 @@ def analyze(
     graph: ContactGraph | None = None,
     progress: bool = True,
     method: str = "leiden",
-    max_iterations: int | None = None,
+    max_iterations: int | None = 2,
     horizon_days: int = 30,
     recency_days: int = 30,
     label: str | None = None,

@@ -100,7 +100,7 @@ def detect_communities(
     weight: str | None = "weight",
     seed: int = 42,
     engine: str = "igraph",
-    max_iterations: int | None = None,
+    max_iterations: int | None = 2,
 ) -> CommunityResult:
     """Find communities with ``method`` on ``objective``; see :func:`algorithms.community.leiden.leiden`."""
     check_community_options(str(engine), method, objective)

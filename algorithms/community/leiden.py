@@ -18,7 +18,7 @@ def leiden(
     weight: str | None = "weight",
     seed: int = 42,
     engine: str = "igraph",
-    max_iterations: int | None = None,
+    max_iterations: int | None = 2,
 ) -> pd.DataFrame:
     r"""Partition subscribers into communities with the Leiden algorithm.
 
@@ -50,8 +50,10 @@ def leiden(
         Same seed, same graph -> same partition.
     engine : {"igraph", "networkx", ...}, default "igraph"
         See :mod:`algorithms.engines`.
-    max_iterations : int or None, default None
-        Leiden iterations; None runs until an iteration changes nothing.
+    max_iterations : int or None, default 2
+        Leiden iterations (leidenalg's default); None runs until an iteration
+        changes nothing, which on a million subscribers costs several times more
+        for a quality gain in the fourth decimal.
 
     Returns
     -------

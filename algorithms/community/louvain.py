@@ -18,7 +18,7 @@ def louvain(
     weight: str | None = "weight",
     seed: int = 42,
     engine: str = "igraph",
-    max_iterations: int | None = None,
+    max_iterations: int | None = 2,
 ) -> pd.DataFrame:
     r"""Partition subscribers with Louvain: local moving then aggregation, repeated.
 

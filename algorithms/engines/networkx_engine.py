@@ -12,7 +12,8 @@ doi:10.1103/PhysRevE.84.016114).  With ``method="leiden"`` the caller
 into its connected components, which gives Leiden's connectivity guarantee
 (Traag, Waltman & van Eck 2019, doi:10.1038/s41598-019-41695-z) but not its
 refinement phase; partitions therefore agree with igraph's up to a high NMI,
-not label for label.
+not label for label.  The reference always runs to convergence
+(``max_iterations`` is not used).
 """
 
 from __future__ import annotations
@@ -141,14 +142,12 @@ class NetworkxEngine:
         G = self._weighted(graph, weights)
         membership = np.zeros(graph.n_subscribers, dtype=np.int64)
         if objective == "modularity":
-            parts = nx.community.louvain_communities(
-                G, weight="weight", resolution=resolution, seed=seed, max_level=max_iterations
-            )
+            parts = nx.community.louvain_communities(G, weight="weight", resolution=resolution, seed=seed)
             for label, part in enumerate(parts):
                 membership[list(part)] = label
         else:
             adjacency = {u: {v: d["weight"] for v, d in G[u].items()} for u in G}
-            for node, label in cpm_louvain(adjacency, resolution, seed=seed, max_levels=max_iterations).items():
+            for node, label in cpm_louvain(adjacency, resolution, seed=seed).items():
                 membership[node] = label
         return membership
 

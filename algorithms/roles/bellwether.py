@@ -154,8 +154,9 @@ def assign_roles(
         Has a contact with a bellwether of its own community that is strong for
         the follower (weight at least the follower's mean tie weight) and that
         the follower initiates more than the bellwether does (events
-        :math:`v \to b > b \to v`).  Without direction columns, the tie to the
-        bellwether must be the follower's strongest.
+        :math:`v \to b > b \to v`).  Without direction columns
+        (``calls_ab/ba``, ``sms_ab/ba``) nobody is a follower: the role is about
+        who initiates.
     ``bridge``
         Participation coefficient (:func:`participation_coefficient`) at least
         ``bridge_participation`` (0.5, i.e. at most about half of its tie strength
@@ -202,11 +203,7 @@ def assign_roles(
         if out_ev is not None:
             mean_w = s_v / np.maximum(deg, 1)
             ok = to_bell & (aw >= mean_w[src]) & (out_ev > in_ev)
-        else:
-            strongest = np.zeros(n)
-            np.maximum.at(strongest, src, aw)
-            ok = to_bell & (aw >= strongest[src])
-        follower[src[ok]] = True
+            follower[src[ok]] = True
 
     part = participation_coefficient(graph, comm, w)
     bridge = (part >= bridge_participation) & (deg >= 2)
