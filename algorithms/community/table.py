@@ -44,8 +44,9 @@ def community_table(
           an ARPU (null when none has); ``on_net_share``;
         - ``bellwether`` id of the member with the highest ``bellwether_score``.
     """
-    lab = subscribers["community"].to_numpy(np.int64)
-    k = int(lab.max()) + 1 if len(lab) else 0
+    uniq, lab = np.unique(subscribers["community"].to_numpy(np.int64), return_inverse=True)
+    lab = lab.astype(np.int64)  # dense 0..k-1; stable ids may have gaps
+    k = len(uniq)
     e = graph.edge_array()
     w = graph.weights(weight)
     inside = lab[e[:, 0]] == lab[e[:, 1]]
@@ -81,7 +82,7 @@ def community_table(
     ids = subscribers["id"].astype(str).to_numpy()
     out = pd.DataFrame(
         {
-            "community": np.arange(k, dtype=np.int64),
+            "community": uniq.astype(np.int64),
             "size": size.astype(np.int64),
             "internal_density": density,
             "internal_weight_share": share,
@@ -92,5 +93,5 @@ def community_table(
             "bellwether": ids[top],
         }
     )
-    out = out[out["size"] > 0].sort_values(["size", "community"], ascending=[False, True], kind="mergesort")
+    out = out.sort_values(["size", "community"], ascending=[False, True], kind="mergesort")
     return out.reset_index(drop=True)[schema.column_names(schema.COMMUNITIES)]

@@ -1,0 +1,159 @@
+"""The analysis pipeline end to end on a small generated workspace, and the CLI on top of it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from algorithms.analysis import analyze, mask_after, run_summary
+from bench.planted import planted_edges
+from cli.app import app
+from graph import schema
+from graph.contact_graph import ContactGraph
+from graph.workspace import Workspace, write_json
+
+AS_OF = "2024-03-01"
+
+
+def small_graph(n: int = 1500, seed: int = 0) -> ContactGraph:
+    e, w, _ = planted_edges(n, 12.0, 0.2, seed=seed)
+    rng = np.random.default_rng(seed)
+    churn = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    who = rng.choice(n, 150, replace=False)
+    churn[who] = np.datetime64("2024-02-20") + rng.integers(-50, 50, len(who)).astype("timedelta64[D]")
+    subs = pd.DataFrame(
+        {
+            "arpu": rng.gamma(2.0, 30.0, n),
+            "status": np.where(np.isnat(churn), "active", "churned"),
+            "churn_date": pd.Series(churn).dt.date,
+            "tenure_months": rng.integers(1, 120, n).astype("int32"),
+            "plan": rng.choice(["basic", "plus"], n),
+            "region": rng.choice(["north", "south"], n),
+        }
+    )
+    m = len(e)
+    g = ContactGraph.from_edges(
+        e, w, n=n, subscribers=subs,
+        calls_ab=rng.poisson(3, m), calls_ba=rng.poisson(3, m), sms_ab=rng.poisson(1, m), sms_ba=rng.poisson(1, m),
+        seconds_ab=rng.poisson(200, m), seconds_ba=rng.poisson(200, m), active_days=rng.integers(1, 30, m),
+        night_share=rng.random(m), reciprocity=rng.random(m),
+        first_contact=np.datetime64("2024-01-31T00:00:00") + rng.integers(0, 86400 * 15, m).astype("timedelta64[s]"),
+        last_contact=np.datetime64("2024-02-15T00:00:00") + rng.integers(0, 86400 * 14, m).astype("timedelta64[s]"),
+    )
+    g.info = {"as_of": AS_OF, "window_days": 30}
+    return g
+
+
+def save(ws: Workspace, g: ContactGraph) -> None:
+    ws.create()
+    g.subscribers.to_parquet(ws.subscribers_path, index=False)
+    g.contacts.to_parquet(ws.contacts_path, index=False)
+    write_json(ws.graph_info_path, g.info)
+
+
+def read_tables(run):
+    return (
+        pd.read_parquet(run / "subscribers.parquet"),
+        pd.read_parquet(run / "communities.parquet"),
+        pd.read_parquet(run / "influence_seeds.parquet"),
+    )
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return small_graph()
+
+
+def test_analyze_writes_a_complete_run(tmp_path, graph):
+    ws = Workspace(tmp_path / "ws").create()
+    run = analyze(ws, graph=graph, progress=False, skip=("churn",))
+    assert pq.read_schema(run / "subscribers.parquet").names == schema.column_names(schema.RUN_SUBSCRIBERS)
+    assert pq.read_schema(run / "communities.parquet").names == schema.column_names(schema.COMMUNITIES)
+    subs, comms, seeds = read_tables(run)
+    assert len(subs) == graph.n_subscribers and subs["vid"].tolist() == list(range(graph.n_subscribers))
+    assert comms["size"].sum() == graph.n_subscribers
+    assert set(subs["role"]) <= {"bellwether", "follower", "bridge", "member", "isolate"}
+    # the community table's bellwether is the rank-1 member of that community
+    top = subs[subs["community_rank"] == 1].set_index("community")["id"]
+    assert (comms.set_index("community")["bellwether"] == top.reindex(comms["community"]).to_numpy()).all()
+    # churned means churned strictly before as_of
+    cd = pd.to_datetime(graph.subscribers["churn_date"])
+    assert subs["churned"].tolist() == (cd < pd.Timestamp(AS_OF)).fillna(False).tolist()
+    m = json.loads((run / "manifest.json").read_text())
+    for key in ("run_id", "created", "as_of", "engine", "seed", "parameters", "versions", "graph", "timings", "metrics"):
+        assert key in m
+    assert m["as_of"] == AS_OF and m["metrics"]["communities"]["disconnected_split"] == 0
+    assert {"python", "igraph", "leidenalg", "networkx"} <= set(m["versions"])
+    assert m["metrics"]["communities"]["n_communities"] == len(comms)
+    if "skipped" not in m["metrics"]["influence"]:
+        assert len(seeds) > 0 and subs["influence_seed_rank"].notna().sum() == len(seeds)
+
+
+def test_same_seed_gives_identical_tables(tmp_path, graph):
+    ws = Workspace(tmp_path / "ws").create()
+    a = analyze(Workspace(tmp_path / "a"), graph=graph, progress=False, skip=("churn",), seed=3)
+    b = analyze(Workspace(tmp_path / "b"), graph=graph, progress=False, skip=("churn",), seed=3)
+    for ta, tb in zip(read_tables(a), read_tables(b)):
+        pd.testing.assert_frame_equal(ta, tb)
+
+
+def test_future_churn_dates_do_not_change_any_score(tmp_path, graph):
+    moved = graph.subscribers.copy()
+    cd = pd.to_datetime(moved["churn_date"])
+    future = cd >= pd.Timestamp(AS_OF)
+    assert future.sum() > 10
+    moved.loc[future, "churn_date"] = (cd[future] + pd.Timedelta(days=40)).dt.date  # later still
+    rng = np.random.default_rng(1)
+    extra = (~future) & cd.isna() & (rng.random(len(moved)) < 0.05)  # new churners after as_of
+    moved.loc[extra, "churn_date"] = pd.Timestamp("2024-03-10").date()
+    moved.loc[extra, "status"] = "churned"
+    g2 = ContactGraph(moved, graph.contacts, graph.info)
+    a = analyze(Workspace(tmp_path / "a"), graph=graph, progress=False, seed=5)
+    b = analyze(Workspace(tmp_path / "b"), graph=g2, progress=False, seed=5)
+    for ta, tb in zip(read_tables(a), read_tables(b)):
+        pd.testing.assert_frame_equal(ta, tb)
+
+
+def test_mask_after_erases_the_future():
+    subs = pd.DataFrame({"churn_date": [pd.Timestamp("2024-01-05").date(), pd.Timestamp("2024-03-01").date(), None],
+                         "status": ["churned", "churned", "active"]})
+    out = mask_after(subs, AS_OF)
+    assert out["status"].tolist() == ["churned", "active", "active"]
+    assert pd.isna(out["churn_date"].iloc[1]) and not pd.isna(out["churn_date"].iloc[0])
+
+
+def test_second_run_keeps_community_ids(tmp_path, graph):
+    ws = Workspace(tmp_path / "ws").create()
+    first = analyze(ws, graph=graph, progress=False, skip=("churn", "influence"))
+    keep = np.random.default_rng(2).random(graph.n_contacts) > 0.03
+    g2 = ContactGraph(graph.subscribers, graph.contacts[keep].reset_index(drop=True), graph.info)
+    second = analyze(ws, graph=g2, progress=False, skip=("churn", "influence"), seed=9)
+    a, b = read_tables(first)[0], read_tables(second)[0]
+    assert (a["community"] == b["community"]).mean() > 0.8
+    m = json.loads((second / "manifest.json").read_text())
+    assert m["metrics"]["communities"]["previous_run"] == first.name
+
+
+def test_cli_json_equals_the_library_call(tmp_path, graph):
+    ws = Workspace(tmp_path / "ws")
+    save(ws, graph)
+    result = CliRunner().invoke(app, ["analyze", "--workspace", str(ws.root), "--json", "--seed", "4", "--k", "10"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["subscribers"] == graph.n_subscribers and out["as_of"] == AS_OF and out["seed"] == 4
+    lib = run_summary(analyze(ws, seed=4, k=10, progress=False))
+    for key in ("communities", "modularity", "roles", "subscribers", "contacts"):
+        assert out[key] == lib[key]
+
+
+def test_cli_without_a_graph_says_what_to_run(tmp_path):
+    from cli.app import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", "--workspace", str(tmp_path / "empty"), "--quiet"])
+    assert exc.value.code == 1
