@@ -1,7 +1,36 @@
-"""`bellwether report` (being built)."""
+"""`bellwether report`: one self-contained HTML report of a run, for people who act on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
+from cli.common import ConfigOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
+
+
+def report(
+    workspace_path: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    run: RunOpt = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the HTML [default: runs/<id>/report.html].")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write the run's HTML report and print its path.
+
+    One file with inline CSS and SVG charts (no network needed to open it): run summary,
+    degree and tie-strength distributions, community sizes, the churn contagion curve,
+    churn model lift, influence spread, bellwether ego networks, segment profiles and
+    exported lists.  Example: `bellwether report --workspace ws && open ws/runs/*/report.html`.
+    """
+    from algorithms.report import write_report
+    from algorithms.segments import load_run
+
+    cfg = settings(config)
+    path = write_report(load_run(workspace(workspace_path, cfg), run), out)
+    typer.echo(str(path))
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("report")(report)

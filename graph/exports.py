@@ -130,7 +130,7 @@ def export_table(
     elif fmt == "parquet":
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
     else:
-        df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso")
+        df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso", double_precision=15)
     tmp.replace(path)
     counts = {str(k): int(v) for k, v in (suppressed or {}).items() if int(v)}
     manifest: dict[str, Any] = {

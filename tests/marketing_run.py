@@ -80,6 +80,7 @@ def make_marketing_run(root: Path, seed: int = 7) -> MarketingRun:
     as_of = pd.Timestamp(AS_OF)
     arpu = np.round(rng.uniform(5, 100, n), 2)
     tenure = rng.integers(1, 120, n).astype(np.int32)
+    tenure[20] = 48  # vertex 20: a long-standing customer gone silent (see below)
     churn_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     recent0 = np.arange(starts[0] + 1, starts[0] + 7)  # six recent churners in community 0
     churn_date[recent0] = np.datetime64(AS_OF) - rng.integers(1, 25, len(recent0)).astype("timedelta64[D]")
@@ -101,7 +102,7 @@ def make_marketing_run(root: Path, seed: int = 7) -> MarketingRun:
     subs = pd.DataFrame({
         "on_net": on_net, "kind": "person",
         "plan": np.where(rng.random(n) < 0.5, "prepaid", "postpaid").astype(object),
-        "arpu": np.where(on_net, arpu, np.nan), "tenure_months": np.where(on_net, tenure, 0).astype(np.int32),
+        "arpu": np.where(on_net, arpu, np.nan), "tenure_months": pd.Series(tenure, dtype="Int32").where(on_net, pd.NA),
         "region": "north", "status": np.where(on_net, status, None),
         "churn_date": pd.to_datetime(churn_date).date,
     })

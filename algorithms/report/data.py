@@ -1,0 +1,320 @@
+"""The numbers behind the report: distributions, the contagion curve, lift, influence and ego networks.
+
+Pure functions on arrays and tables; :func:`report_data` gathers them for one run.
+Nothing here draws; :mod:`algorithms.report.html` turns the result into HTML and SVG.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from algorithms.segments.profiles import MIN_GROUP_SIZE
+
+__all__ = [
+    "wilson_interval", "log_bins", "contagion_curve", "gains_curve", "lift_table", "auc", "ego_network",
+    "force_layout", "ReportData", "report_data",
+]
+
+
+def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion ``k / n`` (Wilson 1927, doi:10.1080/01621459.1927.10502953).
+
+    .. math:: \\frac{\\hat p + \\frac{z^2}{2n} \\pm z\\sqrt{\\frac{\\hat p(1-\\hat p)}{n} + \\frac{z^2}{4n^2}}}{1 + \\frac{z^2}{n}}
+
+    Unlike the normal interval it stays inside [0, 1] and behaves for small ``n`` and
+    rates near 0.  Returns NaN where ``n == 0``.
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(np.array([0]), np.array([10]))
+    >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
+    (0.0, 0.278)
+    """
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo, hi = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
+
+
+def log_bins(values: np.ndarray, *, per_decade: int = 5, positive_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Histogram on logarithmic bins (``per_decade`` bins per factor 10) of the positive ``values``."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)] if positive_only else v[np.isfinite(v)]
+    if len(v) == 0:
+        return np.array([1.0, 10.0]), np.array([0])
+    lo, hi = math.floor(math.log10(v.min()) * per_decade), math.ceil(math.log10(v.max()) * per_decade + 1e-9)
+    hi = max(hi, lo + 1)
+    edges = 10.0 ** (np.arange(lo, hi + 1) / per_decade)
+    counts, _ = np.histogram(v, bins=edges)
+    return edges, counts
+
+
+def contagion_curve(
+    churned_contacts: np.ndarray,
+    churned_after: np.ndarray,
+    population: np.ndarray,
+    *,
+    max_k: int = 5,
+    min_group_size: int = MIN_GROUP_SIZE,
+) -> pd.DataFrame:
+    """Churn rate after ``as_of`` by the number of contacts who churned before it, with Wilson 95 % bands.
+
+    Parameters
+    ----------
+    churned_contacts : int array
+        Per subscriber, contacts who churned before ``as_of``.
+    churned_after : bool array
+        Churned after ``as_of`` (the label).
+    population : bool array
+        Who counts: on-net customers still active at ``as_of`` with a known label.
+    max_k : int, default 5
+        Counts of ``max_k`` and more share the last point (``"5+"``).
+    min_group_size : int, default 10
+        Points with fewer subscribers are left out (small groups are not reported).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``k``, ``label``, ``n``, ``churners``, ``rate``, ``ci_low``, ``ci_high``.
+
+    References
+    ----------
+    Dasgupta et al. 2008, doi:10.1145/1353343.1353424, Fig. 3: the probability of
+    churning rises with the number of churned neighbours.
+    """
+    pop = np.asarray(population, bool)
+    k = np.minimum(np.asarray(churned_contacts, dtype=np.int64)[pop], max_k)
+    y = np.asarray(churned_after, dtype=bool)[pop]
+    n = np.bincount(k, minlength=max_k + 1)
+    c = np.bincount(k, weights=y.astype(np.float64), minlength=max_k + 1)
+    lo, hi = wilson_interval(c, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n > 0, c / np.where(n > 0, n, 1), np.nan)
+    t = pd.DataFrame({
+        "k": np.arange(max_k + 1), "label": [str(i) for i in range(max_k)] + [f"{max_k}+"], "n": n,
+        "churners": c.astype(np.int64), "rate": rate, "ci_low": lo, "ci_high": hi,
+    })
+    return t.loc[t["n"] >= min_group_size].reset_index(drop=True)
+
+
+def gains_curve(score: np.ndarray, label: np.ndarray, n_points: int = 101) -> pd.DataFrame:
+    """Cumulative gains: share of churners captured when targeting the top share of customers by ``score``."""
+    s = np.asarray(score, dtype=np.float64)
+    y = np.asarray(label, dtype=bool)
+    order = np.argsort(-np.nan_to_num(s, nan=-np.inf), kind="stable")
+    captured = np.concatenate([[0], np.cumsum(y[order])])
+    share = np.linspace(0, 1, n_points)
+    idx = np.round(share * len(s)).astype(np.int64)
+    total = max(int(y.sum()), 1)
+    return pd.DataFrame({"share_targeted": share, "share_captured": captured[idx] / total})
+
+
+def lift_table(score: np.ndarray, label: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+    """Churn rate and lift over the base rate per score decile (1 = highest scores)."""
+    s = np.asarray(score, dtype=np.float64)
+    y = np.asarray(label, dtype=bool)
+    order = np.argsort(-np.nan_to_num(s, nan=-np.inf), kind="stable")
+    bins = np.array_split(order, n_bins)
+    base = y.mean() if len(y) else np.nan
+    rows = [{"decile": i + 1, "n": len(b), "churners": int(y[b].sum()), "rate": float(y[b].mean()) if len(b) else np.nan}
+            for i, b in enumerate(bins)]
+    t = pd.DataFrame(rows)
+    t["lift"] = t["rate"] / base if base and base > 0 else np.nan
+    return t
+
+
+def auc(score: np.ndarray, label: np.ndarray) -> float:
+    """Area under the ROC curve by the rank-sum (Mann–Whitney) formula; NaN without both classes."""
+    s = np.asarray(score, dtype=np.float64)
+    y = np.asarray(label, dtype=bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = pd.Series(s).rank(method="average").to_numpy()
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def ego_network(contacts: pd.DataFrame, center: int, *, max_neighbours: int = 24) -> dict[str, np.ndarray]:
+    """The ego network of ``center``: its strongest ``max_neighbours`` contacts and the ties among them.
+
+    Returns ``vids`` (center first), ``edges`` (local indices) and ``weights``.
+    """
+    a = contacts["a_vid"].to_numpy(np.int64)
+    b = contacts["b_vid"].to_numpy(np.int64)
+    w = contacts["weight"].to_numpy(np.float64)
+    touch = (a == center) | (b == center)
+    nb = np.where(a[touch] == center, b[touch], a[touch])
+    nw = w[touch]
+    keep = np.argsort(-nw, kind="stable")[:max_neighbours]
+    vids = np.concatenate([[center], nb[keep]]).astype(np.int64)
+    inside = np.isin(a, vids) & np.isin(b, vids)
+    local = {int(v): i for i, v in enumerate(vids)}
+    ea, eb = a[inside], b[inside]
+    edges = np.array([[local[int(x)], local[int(y)]] for x, y in zip(ea, eb)], dtype=np.int64).reshape(-1, 2)
+    return {"vids": vids, "edges": edges, "weights": w[inside]}
+
+
+def force_layout(n: int, edges: np.ndarray, *, seed: int = 42, iterations: int = 150) -> np.ndarray:
+    """Fruchterman–Reingold layout (doi:10.1002/spe.4380211102) with node 0 pinned at the centre.
+
+    Starts from a circle (seeded jitter), so the same input gives the same drawing.
+    Positions are scaled into ``[-1, 1]^2``.
+    """
+    if n <= 1:
+        return np.zeros((n, 2))
+    rng = np.random.default_rng(seed)
+    ang = np.linspace(0, 2 * np.pi, n - 1, endpoint=False)
+    pos = np.vstack([[0.0, 0.0], np.column_stack([np.cos(ang), np.sin(ang)])]) + rng.normal(0, 0.02, (n, 2))
+    pos[0] = 0
+    k = 1.0 / math.sqrt(n)
+    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    temp = 0.1
+    for _ in range(iterations):
+        d = pos[:, None, :] - pos[None, :, :]
+        dist = np.sqrt((d**2).sum(-1)) + 1e-9
+        force = (d / dist[..., None] * (k * k / dist)[..., None]).sum(1)  # repulsion
+        if len(e):
+            de = pos[e[:, 0]] - pos[e[:, 1]]
+            de_len = np.sqrt((de**2).sum(-1)) + 1e-9
+            pull = de / de_len[:, None] * (de_len**2 / k)[:, None]
+            np.add.at(force, e[:, 0], -pull)
+            np.add.at(force, e[:, 1], pull)
+        length = np.sqrt((force**2).sum(-1)) + 1e-9
+        pos += force / length[:, None] * np.minimum(length, temp)[:, None]
+        pos[0] = 0
+        temp *= 0.97
+    scale = np.abs(pos).max()
+    return pos / scale if scale > 0 else pos
+
+
+@dataclass
+class ReportData:
+    """Everything the HTML report shows, computed from one run."""
+
+    summary: dict[str, Any]
+    degree_hist: tuple[np.ndarray, np.ndarray]
+    weight_hist: tuple[np.ndarray, np.ndarray]
+    community_hist: tuple[np.ndarray, np.ndarray]
+    top_communities: pd.DataFrame
+    small_communities: int
+    contagion: pd.DataFrame | None
+    lift: dict[str, Any] | None
+    influence: dict[str, Any]
+    egos: list[dict[str, Any]]
+    profiles: pd.DataFrame
+    suppressed_profiles: int
+    lists: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _summary(run) -> dict[str, Any]:
+    m = run.manifest
+    load = run.load_manifest
+    return {
+        "run_id": run.run_id,
+        "created": m.get("created"),
+        "as_of": str(run.as_of.date()),
+        "engine": m.get("engine"),
+        "seed": m.get("seed"),
+        "graph": m.get("graph") or {k: v for k, v in run.graph_info.items() if not isinstance(v, (dict, list))},
+        "parameters": m.get("parameters", {}),
+        "versions": m.get("versions", {}),
+        "timings": m.get("timings", {}),
+        "metrics": m.get("metrics", {}),
+        "inputs": load.get("inputs", []),
+        "rejects": load.get("rejects", load.get("rejects_per_reason", {})),
+        "load": {k: v for k, v in load.items() if not isinstance(v, (dict, list))},
+        "subscribers": int(len(run.subscribers)),
+        "on_net": int(run.subscribers["on_net"].to_numpy(bool, na_value=False).sum()),
+        "contacts": int(len(run.contacts)),
+        "communities": int(len(run.communities)),
+        "has_labels": run.has_labels,
+    }
+
+
+def report_data(run, segments, *, n_egos: int = 4, max_neighbours: int = 24, min_group_size: int = MIN_GROUP_SIZE,
+                top_communities: int = 15, lists: list[dict[str, Any]] | None = None,
+                profiles: pd.DataFrame | None = None, suppressed_profiles: int = 0) -> ReportData:
+    """Gather every table and series of the report for ``run`` (a :class:`RunTables`) and its segments.
+
+    ``segments`` is the run's segments table (or None), ``profiles`` its segment profiles,
+    ``lists`` the sidecar manifests of exported lists.
+    """
+    subs = run.subscribers
+    contacts = run.contacts
+    n = len(subs)
+    degree = subs["degree"].to_numpy(np.float64, na_value=0) if "degree" in subs else np.bincount(
+        np.concatenate([contacts["a_vid"], contacts["b_vid"]]), minlength=n)
+
+    com = run.communities
+    big = com.loc[com["size"] >= min_group_size].sort_values(["size", "community"], ascending=[False, True])
+    cols = [c for c in ("community", "size", "churn_rate", "recent_churners", "mean_arpu", "internal_weight_share",
+                        "on_net_share", "bellwether") if c in big.columns]
+
+    # contagion: churned contacts before as_of (all of them, from the graph)
+    churned = subs["churned"].to_numpy(bool, na_value=False)
+    a = contacts["a_vid"].to_numpy(np.int64)
+    b = contacts["b_vid"].to_numpy(np.int64)
+    churned_nb = (np.bincount(a, weights=churned[b].astype(float), minlength=n)
+                  + np.bincount(b, weights=churned[a].astype(float), minlength=n)).astype(np.int64)
+    label = subs["churned_after"]
+    known = label.notna().to_numpy()
+    y = label.fillna(False).to_numpy(bool)
+    contagion = lift = None
+    if run.has_labels:
+        contagion = contagion_curve(churned_nb, y, known, min_group_size=min_group_size)
+        lift = {"base_rate": float(y[known].mean()), "population": int(known.sum()), "models": {}}
+        for name, col in (("network model", "churn_risk"), ("baseline (no network features)", "churn_risk_baseline")):
+            if col in subs and subs[col].notna().any():
+                s = subs[col].to_numpy(np.float64, na_value=np.nan)[known]
+                lift["models"][name] = {"gains": gains_curve(s, y[known]), "deciles": lift_table(s, y[known]),
+                                        "auc": auc(s, y[known])}
+
+    infl = dict(run.manifest.get("metrics", {}).get("influence", {}))
+    seeds = run.seeds.sort_values("rank")
+    influence = {"metrics": infl, "curve": seeds[["rank", "cumulative_spread"]].reset_index(drop=True)}
+
+    egos = []
+    on = subs["on_net"].to_numpy(bool, na_value=False)
+    bell = (subs["role"].astype(object).to_numpy() == "bellwether") & on & ~churned
+    score = subs["bellwether_score"].to_numpy(np.float64, na_value=-np.inf)
+    seg = segments.set_index("vid") if segments is not None else None
+    for v in np.flatnonzero(bell)[np.argsort(-score[bell], kind="stable")][:n_egos]:
+        ego = ego_network(contacts, int(v), max_neighbours=max_neighbours)
+        vids = ego["vids"]
+        kinds = np.where(~on[vids], "off-net", np.where(churned[vids], "churned", "customer")).astype(object)
+        kinds[0] = "bellwether"
+        cval = subs["community"].iloc[int(v)]
+        size = com.set_index("community")["size"].get(cval, np.nan) if pd.notna(cval) else np.nan
+        egos.append({
+            "vid": int(v), "id": str(subs["id"].iloc[int(v)]), "community": None if pd.isna(cval) else int(cval),
+            "community_size": None if pd.isna(size) else int(size), "degree": int(degree[int(v)]),
+            "bellwether_score": float(score[int(v)]), "kinds": kinds, "edges": ego["edges"], "weights": ego["weights"],
+            "positions": force_layout(len(vids), ego["edges"], seed=run.seed),
+            "segment": None if seg is None else str(seg["cluster_label"].get(int(v), "")),
+            "churned_neighbours": int((kinds == "churned").sum()),
+        })
+    return ReportData(
+        summary=_summary(run),
+        degree_hist=log_bins(degree),
+        weight_hist=log_bins(contacts["weight"].to_numpy(np.float64)),
+        community_hist=log_bins(com["size"].to_numpy(np.float64)),
+        top_communities=big[cols].head(top_communities).reset_index(drop=True),
+        small_communities=int((com["size"] < min_group_size).sum()),
+        contagion=contagion,
+        lift=lift,
+        influence=influence,
+        egos=egos,
+        profiles=profiles if profiles is not None else pd.DataFrame(),
+        suppressed_profiles=int(suppressed_profiles),
+        lists=list(lists or []),
+    )
