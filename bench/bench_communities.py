@@ -1,0 +1,77 @@
+"""Speed and quality of community detection and PageRank on a planted 1M-subscriber graph.
+
+Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_communities --subscribers 1000000``
+
+Prints one table: graph build, Leiden (modularity and the default CPM),
+networkit's ParallelLeiden as the anchor (when networkit is installed),
+PageRank; each with seconds, modularity, NMI against the planted partition,
+and the time ratio against the anchor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from sklearn.metrics import normalized_mutual_info_score as nmi
+
+from algorithms.community import detect_communities, modularity
+from algorithms.centrality import pagerank
+from algorithms.engines import get_engine
+from bench.planted import planted_graph
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--subscribers", type=int, default=1_000_000)
+    ap.add_argument("--mean-degree", type=float, default=32.0)
+    ap.add_argument("--mixing", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=42)
+    args = ap.parse_args(argv)
+
+    t = time.perf_counter()
+    g, truth = planted_graph(args.subscribers, args.mean_degree, args.mixing, seed=args.seed)
+    gen = time.perf_counter() - t
+    rows = [("generate planted graph", gen, None, None)]
+    t = time.perf_counter()
+    get_engine("igraph").native(g)
+    rows.append(("igraph graph object", time.perf_counter() - t, None, None))
+
+    anchor = None
+    try:
+        import networkit as nk
+
+        t = time.perf_counter()
+        G = nk.Graph(g.n_subscribers, weighted=True)
+        e = g.edge_array()
+        G.addEdges((g.weights(), (e[:, 0], e[:, 1])))
+        rows.append(("networkit graph object", time.perf_counter() - t, None, None))
+        t = time.perf_counter()
+        pl = nk.community.ParallelLeiden(G)
+        pl.run()
+        anchor = time.perf_counter() - t
+        memb = pl.getPartition().getVector()
+        rows.append(("networkit ParallelLeiden (anchor)", anchor, modularity(g, memb), nmi(truth, memb)))
+    except ImportError:
+        pass
+
+    for objective, label in (("modularity", "Leiden modularity (igraph)"), ("cpm", "Leiden CPM 0.05 (igraph, default)")):
+        t = time.perf_counter()
+        res = detect_communities(g, objective=objective, seed=args.seed)
+        rows.append((label, time.perf_counter() - t, res.metrics["modularity"], nmi(truth, res.labels)))
+    t = time.perf_counter()
+    pagerank(g)
+    rows.append(("PageRank (igraph)", time.perf_counter() - t, None, None))
+
+    print(f"planted graph: {g.n_subscribers:,} subscribers, {g.n_contacts:,} contacts, "
+          f"{truth.max() + 1:,} planted communities, mixing {args.mixing}")
+    print(f"{'step':40s} {'seconds':>9s} {'modularity':>11s} {'NMI':>7s} {'x anchor':>9s}")
+    for name, sec, q, score in rows:
+        ratio = f"{sec / anchor:9.2f}" if anchor and q is not None else " " * 9
+        qs = f"{q:11.5f}" if q is not None else " " * 11
+        ns = f"{score:7.4f}" if score is not None else " " * 7
+        print(f"{name:40s} {sec:9.2f} {qs} {ns} {ratio}")
+
+
+if __name__ == "__main__":
+    main()
