@@ -1,7 +1,185 @@
-"""`bellwether neo4j` (being built)."""
+"""`bellwether neo4j`: the Neo4j store: status, schema, push, pull and write-back."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.common import ConfigOpt, JsonOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
+
+UriOpt = Annotated[
+    Optional[str],
+    typer.Option("--uri", help="Bolt URI [default: setting `neo4j_uri`, $BELLWETHER_NEO4J_URI, bolt://127.0.0.1:7687]."),
+]
+DatabaseOpt = Annotated[Optional[str], typer.Option("--database", help="Database name [default: setting `neo4j_database`, neo4j].")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per transaction (resume with the same size).")]
+
+group = typer.Typer(
+    name="neo4j",
+    help="Neo4j store: push the contact graph, pull it back, write analysis runs back, check the server.",
+    no_args_is_help=True,
+)
+
+
+def _store(config: Path | None, uri: str | None, database: str | None):
+    from graph.neo4j_store import Neo4jStore
+
+    cfg = settings(config, neo4j_uri=uri, neo4j_database=database)
+    return cfg, Neo4jStore.from_settings(cfg)
+
+
+def _echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+@group.command("status")
+def status(config: ConfigOpt = None, uri: UriOpt = None, database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:
+    """Show the server's Neo4j and GDS versions and the graph's counts.
+
+    Example: `bellwether neo4j status --uri bolt://127.0.0.1:7687`.
+    """
+    _, store = _store(config, uri, database)
+    with store:
+        info = store.connect().server_info()
+    if json_out:
+        _echo_json(info)
+        return
+    table = Table(title=f"Neo4j at {info['uri']} (database {info['database']})", show_header=False)
+    table.add_row("Neo4j", f"{info['neo4j_version']} {info['edition']}")
+    table.add_row("GDS", info["gds_version"] or "[red]not installed[/]")
+    for key in ("subscribers", "contacts", "communities", "memberships"):
+        table.add_row(key, f"{info[key]:,}")
+    Console().print(table)
+
+
+@group.command("schema")
+def schema_cmd(config: ConfigOpt = None, uri: UriOpt = None, database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:
+    """Create the constraints and indexes of cypher/schema.cypher (idempotent).
+
+    Example: `bellwether neo4j schema`.
+    """
+    from graph.neo4j_store import ensure_schema, schema_objects
+
+    _, store = _store(config, uri, database)
+    with store:
+        store.connect()
+        ensure_schema(store)
+        objects = schema_objects(store)
+    if json_out:
+        _echo_json(objects)
+        return
+    typer.echo(f"constraints: {', '.join(objects['constraints'])}")
+    typer.echo(f"indexes:     {', '.join(objects['indexes'])}")
+
+
+@group.command("push")
+def push(
+    workspace_path: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    uri: UriOpt = None,
+    database: DatabaseOpt = None,
+    batch_size: BatchOpt = 10_000,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Load the workspace's contact graph into Neo4j (resumable: re-run after an interruption).
+
+    Subscribers are merged on their pseudonymous id; contacts become
+    (:Subscriber)-[:CONTACT]->(:Subscriber) relationships from a to b.
+    Example: `bellwether neo4j push --workspace ws`.
+    """
+    from graph.neo4j_store import push_workspace
+
+    cfg, store = _store(config, uri, database)
+    ws = workspace(workspace_path, cfg)
+    ws.require_graph()
+    with store:
+        result = push_workspace(store, ws, batch_size=batch_size, progress=not (quiet or json_out))
+    data = dataclasses.asdict(result)
+    data["contacts_per_second"] = round(result.contacts_per_second, 1) if result.contacts_loaded else None
+    if json_out:
+        _echo_json(data)
+        return
+    if quiet:
+        return
+    Console().print(
+        f"pushed to {store.uri}: {result.subscribers_loaded:,} subscribers and {result.contacts_loaded:,} contacts loaded "
+        f"({result.subscribers_skipped + result.contacts_skipped:,} rows already there); "
+        f"Neo4j holds {result.counts['subscribers']:,} subscribers, {result.counts['contacts']:,} contacts",
+        highlight=False,
+    )
+
+
+@group.command("pull")
+def pull(
+    out: Annotated[Path, typer.Option("--out", help="Workspace directory to write the pulled graph tables into.")],
+    config: ConfigOpt = None,
+    uri: UriOpt = None,
+    database: DatabaseOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace graph tables already in --out.")] = False,
+) -> None:
+    """Read the graph from Neo4j into a workspace's graph tables (subscribers, contacts, graph.json).
+
+    Example: `bellwether neo4j pull --out ws-from-neo4j`, then `bellwether analyze --workspace ws-from-neo4j`.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from graph import schema
+    from graph.neo4j_store import pull_graph
+    from graph.workspace import Workspace, WorkspaceError, write_json
+
+    ws = Workspace(out)
+    if ws.has_graph() and not force:
+        raise WorkspaceError(f"{ws.graph_dir} already holds graph tables: pass --force to replace them.")
+    _, store = _store(config, uri, database)
+    with store:
+        g = pull_graph(store)
+    ws.create()
+    pq.write_table(pa.Table.from_pandas(g.subscribers, schema=schema.SUBSCRIBERS, preserve_index=False), ws.subscribers_path)
+    pq.write_table(pa.Table.from_pandas(g.contacts, schema=schema.CONTACTS, preserve_index=False), ws.contacts_path)
+    write_json(ws.graph_info_path, g.info)
+    typer.echo(f"pulled {g.n_subscribers:,} subscribers and {g.n_contacts:,} contacts into {ws.graph_dir}")
+
+
+@group.command("write-back")
+def write_back_cmd(
+    workspace_path: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    run: RunOpt = None,
+    uri: UriOpt = None,
+    database: DatabaseOpt = None,
+    batch_size: BatchOpt = 10_000,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write an analysis run into Neo4j: subscriber scores and roles, Community nodes, MEMBER_OF, segments.
+
+    Re-running replaces what an earlier write-back wrote.
+    Example: `bellwether neo4j write-back --workspace ws --run 20250401T120000`.
+    """
+    from graph.neo4j_store import write_back
+
+    cfg, store = _store(config, uri, database)
+    ws = workspace(workspace_path, cfg)
+    run_dir = ws.run_dir(run)
+    with store:
+        result = write_back(store, run_dir, batch_size=batch_size, progress=not (quiet or json_out))
+    if json_out:
+        _echo_json(dataclasses.asdict(result))
+        return
+    if not quiet:
+        typer.echo(
+            f"run {result.run_id} written to {store.uri}: {result.subscribers:,} subscribers, "
+            f"{result.communities:,} communities, {result.memberships:,} memberships, {result.segments:,} segment rows"
+        )
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(group)

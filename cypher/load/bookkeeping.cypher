@@ -1,0 +1,41 @@
+// Push side, bookkeeping: which batches of a load are done, and clearing what another load left.
+
+// name: load.done_batches
+// params: kind, load
+// description: Keys and row counts of the committed batches of one load.
+// example: {"kind": "contacts", "load": "9c1d"}
+MATCH (b:LoadBatch {kind: $kind})
+WHERE b.load = $load
+RETURN b.key AS key, b.rows AS rows;
+
+// name: load.count_contacts
+// params:
+// description: Number of CONTACT relationships (answered from the count store).
+MATCH ()-[c:CONTACT]->()
+RETURN count(c) AS n;
+
+// name: load.count_subscribers
+// params:
+// description: Number of Subscriber nodes (answered from the count store).
+MATCH (s:Subscriber)
+RETURN count(s) AS n;
+
+// name: load.delete_contacts
+// params:
+// description: Delete every CONTACT relationship in transactions of 50,000 (run outside an explicit transaction).
+MATCH ()-[c:CONTACT]->()
+CALL (c) { DELETE c } IN TRANSACTIONS OF 50000 ROWS;
+
+// name: load.delete_batches
+// params: kind
+// description: Forget the batches of every load of one kind.
+// example: {"kind": "contacts"}
+MATCH (b:LoadBatch {kind: $kind})
+DELETE b;
+
+// name: load.delete_graph
+// params:
+// description: Delete every node Bellwether loads (subscribers, communities, graph info, load batches) with their relationships.
+MATCH (n)
+WHERE n:Subscriber OR n:Community OR n:GraphInfo OR n:LoadBatch
+CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS;

@@ -1,0 +1,204 @@
+"""Push a contact graph into Neo4j: schema, subscribers, then contacts, resumable and exact.
+
+Both tables go in parameterised ``UNWIND $rows`` batches (``cypher/load/``).
+Each batch commits together with a ``(:LoadBatch {key})`` node in the same
+transaction.  The key is derived from the table's content, the statement text
+and the batch size (:func:`graph.neo4j_store.rows.content_key`), so a push that
+was killed half-way and is run again skips exactly the batches that committed,
+and a uniqueness constraint on the key stops a batch from committing twice.
+
+Subscribers are merged on their pseudonymous id (properties replaced, absent
+values removed).  Contacts are created (``CREATE``, much faster than a
+relationship ``MERGE``): the push first checks that the CONTACT relationships
+in the database are exactly the ones committed by earlier batches of this same
+load, and otherwise deletes them (a graph built from other data is replaced as a
+whole, so a pair never holds two CONTACT relationships).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import pandas as pd
+
+from graph.contact_graph import ContactGraph
+from graph.neo4j_store.progress import row_progress
+from graph import schema
+from graph.neo4j_store.rows import batch_bounds, content_key, iter_batches, to_load_arrow
+from graph.neo4j_store.schema import ensure_schema
+from graph.neo4j_store.store import Neo4jError, Neo4jStore
+
+if TYPE_CHECKING:
+    from graph.workspace import Workspace
+
+DEFAULT_BATCH_SIZE = 10_000
+
+# Columns sent per table: the schema's columns the table has, without the vertex numbers
+# (they are positions in one workspace, not properties).  The load statements name each
+# property; a column the table lacks arrives as null and sets nothing.
+SUBSCRIBER_COLUMNS = tuple(c for c in schema.column_names(schema.SUBSCRIBERS) if c != "vid")
+CONTACT_COLUMNS = tuple(c for c in schema.column_names(schema.CONTACTS) if c not in ("a_vid", "b_vid"))
+
+
+@dataclass
+class PushResult:
+    """What a push did: rows sent and skipped per table, seconds per table, final counts."""
+
+    subscribers_loaded: int = 0
+    subscribers_skipped: int = 0
+    contacts_loaded: int = 0
+    contacts_skipped: int = 0
+    contacts_replaced: int = 0  # CONTACT relationships of another load deleted first
+    seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def contacts_per_second(self) -> float:
+        s = self.seconds.get("contacts", 0.0)
+        return self.contacts_loaded / s if s > 0 else float("nan")
+
+
+def push_workspace(store: Neo4jStore, workspace: "Workspace", **kwargs: Any) -> PushResult:
+    """Push the graph tables of a workspace (what ``bellwether build --neo4j`` and ``neo4j push`` call)."""
+    return push_graph(store, ContactGraph.load(workspace), **kwargs)
+
+
+def push_graph(
+    store: Neo4jStore,
+    graph: ContactGraph,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = True,
+    on_batch: Callable[[str, int], None] | None = None,
+) -> PushResult:
+    """Load ``graph`` into the store's database (idempotent and resumable).
+
+    Parameters
+    ----------
+    store : Neo4jStore
+    graph : ContactGraph
+        Subscribers and contacts; every column of the SUBSCRIBERS / CONTACTS schema except the
+        vertex numbers becomes a property (other columns are not sent).
+    batch_size : int
+        Rows per transaction.  Part of the batch keys: resume with the same size.
+    progress : bool
+        Show a progress bar with rows per second (stderr).
+    on_batch : callable, optional
+        Called as ``on_batch(kind, rows)`` after each committed batch.
+
+    Returns
+    -------
+    PushResult
+
+    Raises
+    ------
+    Neo4jError
+        The server cannot be used, or the final counts differ from the graph's
+        (e.g. a contact whose subscriber is missing from the subscribers table).
+    """
+    result = PushResult()
+    store.connect()
+    ensure_schema(store)
+    with row_progress(progress) as bar:
+        t0 = time.perf_counter()
+        plan = _plan(store, "subscribers", graph.subscribers, SUBSCRIBER_COLUMNS, batch_size)
+        loaded, skipped = _load_table(store, plan, graph.subscribers, bar, on_batch)
+        result.subscribers_loaded, result.subscribers_skipped = loaded, skipped
+        result.seconds["subscribers"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        loaded, skipped, replaced = _load_contacts(store, graph.contacts, batch_size, bar, on_batch)
+        result.contacts_loaded, result.contacts_skipped, result.contacts_replaced = loaded, skipped, replaced
+        result.seconds["contacts"] = time.perf_counter() - t0
+
+    store.execute("load.graph_info", info=json.dumps(graph.info, sort_keys=True, default=str))
+    result.counts = store.counts()
+    if result.counts["contacts"] != graph.n_contacts:
+        raise Neo4jError(
+            f"Neo4j at {store.uri} holds {result.counts['contacts']:,} CONTACT relationships after the push, "
+            f"expected {graph.n_contacts:,}: check that every contact's a and b are in the subscribers table, "
+            f"then run `bellwether neo4j push` again."
+        )
+    return result
+
+
+@dataclass
+class _Plan:
+    """The batches of one table and which of them already committed."""
+
+    kind: str
+    statement: str
+    load: str
+    columns: list[str]
+    bounds: list[tuple[int, int]]
+    done: set[str]
+    done_rows: int
+
+    def batch_key(self, i: int) -> str:
+        return f"{self.kind}:{self.load}:{i:06d}"
+
+
+def _plan(store: Neo4jStore, kind: str, df: pd.DataFrame, columns: Iterable[str], batch_size: int,
+          statement: str | None = None) -> _Plan:
+    cols = [c for c in columns if c in df.columns]
+    name = statement or f"load.{kind}"
+    text = store.library.get(name).text
+    load = content_key(df[cols], name, text, str(batch_size))
+    bounds = batch_bounds(len(df), batch_size)
+    committed = store.read("load.done_batches", kind=kind, load=load)
+    done = set(committed["key"]) if len(committed) else set()
+    done_rows = int(committed["rows"].sum()) if len(committed) else 0
+    return _Plan(kind, name, load, cols, bounds, done, done_rows)
+
+
+def _load_table(store: Neo4jStore, plan: _Plan, df: pd.DataFrame, bar: Any,
+                on_batch: Callable[[str, int], None] | None) -> tuple[int, int]:
+    """Send the batches of one table that are not yet done; return (rows loaded, rows skipped)."""
+    todo = [(plan.batch_key(i), b) for i, b in enumerate(plan.bounds) if plan.batch_key(i) not in plan.done]
+    skipped = len(df) - sum(stop - start for _, (start, stop) in todo)
+    task = bar.add_task(plan.kind, total=len(df), completed=skipped) if bar is not None else None
+    loaded = 0
+    batches = iter_batches(to_load_arrow(df[plan.columns]), [b for _, b in todo])
+    for (key, _), rows in zip(todo, batches):
+        if _commit_batch(store, plan.statement, key, plan.load, rows):
+            loaded += len(rows)
+        else:
+            skipped += len(rows)
+        if bar is not None:
+            bar.update(task, advance=len(rows))
+        if on_batch:
+            on_batch(plan.kind, len(rows))
+    return loaded, skipped
+
+
+def _load_contacts(store: Neo4jStore, contacts: pd.DataFrame, batch_size: int, bar: Any,
+                   on_batch: Callable[[str, int], None] | None) -> tuple[int, int, int]:
+    """Load contacts with CREATE after making sure the database holds only this load's contacts."""
+    plan = _plan(store, "contacts", contacts, CONTACT_COLUMNS, batch_size)
+    in_db = int(store.scalar("load.count_contacts"))
+    replaced = 0
+    if in_db != plan.done_rows:
+        # CONTACT relationships that earlier batches of this load do not account for: replace them all.
+        replaced = in_db
+        store.execute_auto("load.delete_contacts")
+        store.execute("load.delete_batches", kind="contacts")
+        plan.done, plan.done_rows = set(), 0
+    loaded, skipped = _load_table(store, plan, contacts, bar, on_batch)
+    return loaded, skipped, replaced
+
+
+def _commit_batch(store: Neo4jStore, name: str, key: str, load: str, rows: list[dict[str, Any]]) -> bool:
+    """Commit one batch with its LoadBatch node; False when the batch had already committed."""
+    import neo4j.exceptions as ne
+
+    query = store.library.get(name)
+    text = query.text
+    params = {"batch": key, "load": load, "rows": rows}
+    query.check_params(params)
+    try:
+        store.write_transaction(lambda tx: tx.run(text, params).consume())
+    except ne.ConstraintError:
+        return False  # another push committed this batch first
+    return True
