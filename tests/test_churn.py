@@ -234,10 +234,10 @@ def test_seeded_runs_are_identical_and_seed_matters_only_through_the_model(plant
     pd.testing.assert_series_equal(a.scores["contagion_score"], c.scores["contagion_score"], check_exact=True)
 
 
-def test_logistic_model_and_unknown_model(planted):
+def test_gbm_model_and_unknown_model(planted):
     p = planted
-    res = score_churn(p.graph, p.as_of, history=p.history, model="logistic")
-    assert res.metrics["model"] == "logistic" and res.scores["churn_risk"].notna().any()
+    res = score_churn(p.graph, p.as_of, history=p.history, model="gbm")
+    assert res.metrics["model"] == "gbm" and res.scores["churn_risk"].between(0, 1).sum() > 0
     with pytest.raises(ValueError, match="Unknown churn model"):
         score_churn(p.graph, p.as_of, model="forest")
 

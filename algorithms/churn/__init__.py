@@ -94,7 +94,7 @@ def score_churn(
     horizon_days: int = 30,
     recency_days: int = 30,
     seed: int = 42,
-    model: str = "gbm",
+    model: str = "logistic",
     decay_days: float = 30.0,
     spreading_factor: float = 0.6,
     sa_threshold: float = 0.01,
@@ -120,7 +120,7 @@ def score_churn(
         and are counted in ``churned_contacts``.
     seed : int, default 42
         Seed of the training sample and of the classifier.
-    model : {"gbm", "logistic"}, default "gbm"
+    model : {"logistic", "gbm"}, default "logistic"
         Classifier family of both ``churn_risk`` and ``churn_risk_baseline``.
     decay_days : float, default 30
         Recency decay of a churner's weight in the network features and PageRank restart.

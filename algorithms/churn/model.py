@@ -1,15 +1,19 @@
-"""A plain scikit-learn churn classifier: gradient boosting (default) or logistic regression.
+"""A plain scikit-learn churn classifier: logistic regression (default) or gradient boosting.
 
 The same family is fitted twice on the same rows: once on own and network
 features (``churn_risk``), once on own features only (``churn_risk_baseline``),
 so the difference between the two is what the network adds.
 
+* ``"logistic"`` (default): one-hot categories, ``sign(x) * log1p(|x|)``, median
+  imputation, standardisation, then :class:`sklearn.linear_model.LogisticRegression`.
+  Churn hazards multiply (value, tenure, each churned tie), so their logarithm is
+  close to linear in the log-scaled features; on the synthetic operator it ranks
+  better than boosting (AUC 0.694 against 0.677 at 100k subscribers) and fits faster.
 * ``"gbm"``: :class:`sklearn.ensemble.HistGradientBoostingClassifier`
   (Ke et al. 2017's histogram boosting; categorical ``plan`` / ``region``
   handled natively, missing values routed by the trees), fixed number of
-  iterations, no early stopping, so a fit is deterministic for a seed.
-* ``"logistic"``: one-hot categories, ``sign(x) * log1p(|x|)``, median
-  imputation, standardisation, then :class:`sklearn.linear_model.LogisticRegression`.
+  iterations, no early stopping, so a fit is deterministic for a seed; for
+  effects that are not log-linear.
 
 Large training sets keep every positive and a seeded random sample of the
 negatives (``max_rows``); predicted probabilities are corrected back to the
@@ -30,7 +34,7 @@ from algorithms.churn.features import CATEGORICAL_FEATURES
 
 __all__ = ["MODELS", "ChurnModel", "fit_churn_model"]
 
-MODELS = ("gbm", "logistic")
+MODELS = ("logistic", "gbm")
 MAX_CATEGORIES = 250  # HistGradientBoosting handles at most 255 categories per feature
 
 
@@ -110,7 +114,7 @@ def fit_churn_model(
     X: pd.DataFrame,
     y: np.ndarray,
     *,
-    model: str = "gbm",
+    model: str = "logistic",
     columns: Sequence[str] | None = None,
     seed: int = 42,
     max_rows: int | None = 200_000,
@@ -124,7 +128,7 @@ def fit_churn_model(
         Feature rows (categorical columns ``plan`` / ``region`` as strings).
     y : array of bool
         Churned within the horizon.
-    model : {"gbm", "logistic"}, default "gbm"
+    model : {"logistic", "gbm"}, default "logistic"
         Classifier family.
     columns : sequence of str, optional
         Feature columns to use (default: all of ``X``).
