@@ -224,3 +224,14 @@ def test_cli_targets_json_matches_sidecars(mrun, tmp_path):
         assert side["list_version"] == m["list_version"] and side["rows"] == m["rows"] <= 5
     bad = CliRunner().invoke(app, ["targets", "--workspace", str(mrun.workspace.root), "--budget", "10"])
     assert bad.exit_code != 0
+
+
+def test_churn_risk_falls_back_when_the_model_was_not_fitted():
+    from algorithms.targets.retention import pick_churn_risk
+
+    t = pd.DataFrame({"churn_risk": [np.nan, np.nan], "churn_risk_baseline": [0.2, np.nan], "contagion_score": [0.0, 0.1]})
+    risk, source = pick_churn_risk(t)
+    assert source == "churn_risk_baseline" and risk.tolist() == [0.2, 0.0]
+    risk, source = pick_churn_risk(t.assign(churn_risk_baseline=np.nan))
+    assert source == "contagion_score" and risk[1] > risk[0]
+    assert pick_churn_risk(t.drop(columns=["churn_risk_baseline", "contagion_score"]))[1] == "none"

@@ -26,7 +26,7 @@ from algorithms.segments.run_tables import RunTables
 from algorithms.targets import reasons as R
 from algorithms.targets.acquisition import acquisition_list
 from algorithms.targets.community_offers import community_offers
-from algorithms.targets.retention import retention_list
+from algorithms.targets.retention import pick_churn_risk, retention_list
 from algorithms.targets.suppression import PRIORITY, churned_mask, eligibility, final_check, merge_counts
 from algorithms.targets.viral import list_spread, viral_list
 from graph.errors import BellwetherError
@@ -110,8 +110,9 @@ def marketing_table(run: RunTables, segments: pd.DataFrame) -> pd.DataFrame:
     t["on_net"] = subs["on_net"].to_numpy(bool, na_value=False)
     t["person"] = (subs["kind"].astype(object).to_numpy() != "service") if "kind" in subs else True
     t["churned"] = churned_mask(subs, run.as_of)
-    for col, default in (("churn_risk", np.nan), ("arpu", np.nan), ("degree", 0), ("bellwether_score", np.nan),
-                         ("churned_contacts", 0), ("pagerank", np.nan)):
+    for col, default in (("churn_risk", np.nan), ("churn_risk_baseline", np.nan), ("contagion_score", np.nan),
+                         ("arpu", np.nan), ("degree", 0), ("bellwether_score", np.nan), ("churned_contacts", 0),
+                         ("pagerank", np.nan)):
         t[col] = subs[col].to_numpy(np.float64, na_value=np.nan) if col in subs else default
     t["degree"] = np.nan_to_num(t["degree"]).astype(np.int64)
     t["churned_contacts"] = np.nan_to_num(t["churned_contacts"]).astype(np.int64)
@@ -218,9 +219,11 @@ def build_lists(
             keep, counts = eligibility(t["id"], churned, dnc, taken, on_person & in_segment)
             ranked = limit_rows(retention_list(t, run.contacts, keep, beta=o.beta), top=o.top, budget=o.budget,
                                 cost_per_contact=o.cost_per_contact)
+            source = pick_churn_risk(t)[1]
             rows = _finish(name, ranked, t, ["churn_risk", "value", "follower_value", "value_tier", "role"],
-                           lambda m: R.retention_reasons(m, run.recency_days))
+                           lambda m: R.retention_reasons(m, run.recency_days, risk_source=source))
             info["score"] = "churn_risk × (value + beta × follower_value); value = ARPU / median ARPU"
+            info["churn_risk_source"] = source
         elif name == "viral":
             keep, counts = eligibility(t["id"], churned, dnc, taken, on_person & in_segment)
             k = o.top if o.top is not None else max(len(run.seeds), 1)

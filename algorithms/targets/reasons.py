@@ -54,11 +54,13 @@ def _get(df: pd.DataFrame, col: str, default) -> np.ndarray:
     return df[col].astype(object).where(df[col].notna(), default).to_numpy(object)
 
 
-def retention_reasons(df: pd.DataFrame, recency_days: int) -> list[str]:
+def retention_reasons(df: pd.DataFrame, recency_days: int, *, risk_source: str = "churn_risk") -> list[str]:
     """Reasons for the retention list.
 
     Uses ``churned_contacts``, ``churn_risk``, ``risk_percentile``, ``value_tier``, ``arpu``,
     ``role``, ``community``, ``community_size``, ``community_contacts`` and ``at_risk_community``.
+    The risk is named only when it is above the median; as a probability when it comes
+    from a churn model, as a rank when it is the ``contagion_score`` fallback.
     """
     out = []
     cols = {c: _get(df, c, None) for c in (
@@ -69,8 +71,12 @@ def retention_reasons(df: pd.DataFrame, recency_days: int) -> list[str]:
         cc = cols["churned_contacts"][i]
         if cc:
             r.append(churned_contacts_text(cc, recency_days))
-        if cols["churn_risk"][i] is not None:
-            r.append(churn_risk_text(float(cols["churn_risk"][i]), float(cols["risk_percentile"][i] or 0.0)))
+        pct = float(cols["risk_percentile"][i] or 0.0)
+        if cols["churn_risk"][i] is not None and pct >= 0.5:
+            if risk_source in ("churn_risk", "churn_risk_baseline"):
+                r.append(churn_risk_text(float(cols["churn_risk"][i]), pct))
+            elif risk_source == "contagion_score":
+                r.append(f"exposed to churn among contacts more than {math.floor(pct * 100):.0f}% of customers")
         if cols["value_tier"][i] not in (None, "unknown", "off_net"):
             r.append(value_text(cols["value_tier"][i], cols["arpu"][i]))
         role, com, size = cols["role"][i], cols["community"][i], cols["community_size"][i]

@@ -7,7 +7,11 @@ The score of subscriber :math:`i` is the expected value at stake if :math:`i` le
     \\text{score}_i = p_i \\left( v_i + \\beta \\sum_{j \\in N(i)} \\frac{w_{ij}}{s_j} v_j \\right)
                   = p_i \\cdot v_i \\cdot \\Big(1 + \\beta \\frac{F_i}{v_i}\\Big)
 
-- :math:`p_i` — churn risk from the run (``churn_risk``, probability within the horizon);
+- :math:`p_i` — churn risk from the run (``churn_risk``, probability within the horizon).
+  When the run could not fit its network model (too few churners; ``churn_risk`` all
+  missing) the baseline model's ``churn_risk_baseline`` is used, and failing that the
+  percentile rank of ``contagion_score`` (a relative risk, not a probability); the
+  source used is recorded in the list's sidecar (:func:`pick_churn_risk`);
 - :math:`v_i` — value: ARPU divided by the median ARPU of active customers (1 when unknown),
   so a score is in "typical customers' monthly revenue";
 - :math:`F_i = \\sum_j (w_{ij}/s_j) v_j` — the *follower value*: each active on-net
@@ -25,7 +29,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["retention_scores", "retention_list"]
+__all__ = ["pick_churn_risk", "retention_scores", "retention_list"]
+
+
+def pick_churn_risk(table: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Return the churn risk per row and its source: ``churn_risk``, ``churn_risk_baseline``,
+    ``contagion_score`` (percentile rank) or ``none`` (zeros), the first column with a value."""
+    for col in ("churn_risk", "churn_risk_baseline"):
+        if col in table.columns:
+            x = table[col].to_numpy(np.float64, na_value=np.nan)
+            if np.isfinite(x).any():
+                return np.nan_to_num(x, nan=0.0), col
+    if "contagion_score" in table.columns:
+        x = table["contagion_score"].to_numpy(np.float64, na_value=np.nan)
+        if np.isfinite(x).any() and np.nanmax(x) > 0:
+            return pd.Series(x).rank(pct=True).fillna(0.0).to_numpy(), "contagion_score"
+    return np.zeros(len(table)), "none"
 
 
 def retention_scores(table: pd.DataFrame, contacts: pd.DataFrame, *, beta: float = 0.5) -> pd.DataFrame:
@@ -34,7 +53,8 @@ def retention_scores(table: pd.DataFrame, contacts: pd.DataFrame, *, beta: float
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per vertex in ``vid`` order with ``on_net``, ``churned``, ``churn_risk``, ``arpu``.
+        One row per vertex in ``vid`` order with ``on_net``, ``churned``, ``arpu`` and
+        ``churn_risk`` (or a fallback column, see :func:`pick_churn_risk`).
     contacts : pandas.DataFrame
         ``a_vid``, ``b_vid``, ``weight``.
     beta : float, default 0.5
@@ -63,7 +83,7 @@ def retention_scores(table: pd.DataFrame, contacts: pd.DataFrame, *, beta: float
     gain_a = w / s_safe[b] * v[b] * alive[b]  # what a's leaving puts at stake at b
     gain_b = w / s_safe[a] * v[a] * alive[a]
     follower = np.bincount(a, weights=gain_a, minlength=n) + np.bincount(b, weights=gain_b, minlength=n)
-    p = np.nan_to_num(table["churn_risk"].to_numpy(np.float64, na_value=np.nan), nan=0.0)
+    p, _ = pick_churn_risk(table)
     return pd.DataFrame({"score": p * (v + beta * follower), "churn_risk": p, "value": v, "follower_value": follower})
 
 
