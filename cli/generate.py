@@ -58,7 +58,10 @@ def generate(
         ("bellwethers / followers", f"{c['bellwethers']:,} / {c['followers']:,}"),
         ("contacts per subscriber", f"mean {m['mean_contacts_per_subscriber']}, max {m['max_contacts_per_subscriber']}"),
         ("monthly churn", ", ".join(f"{r:.2%}" for r in m["monthly_churn_rate"])),
-        ("contagion rate ratio", str(m["contagion"]["rate_ratio"])),
+        (
+            "churn rate ratio, recent churned tie",
+            f"{m['contagion_from_records']['rate_ratio']} from records, {m['contagion_on_planted_ties']['rate_ratio']} on planted ties",
+        ),
     ]
     for k, v in rows:
         table.add_row(k, v)

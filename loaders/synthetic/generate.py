@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from graph.errors import BellwetherError
 
 from . import numbers as nb
-from .churn import ChurnModel, baseline_hazard, contagion_matrix, measure_contagion, simulate_churn
+from .churn import ChurnModel, baseline_hazard, contagion_matrix, measure_contagion, simulate_churn, strong_ties_from_records
 from .population import COMMUNITY_TYPES, PLANS, REGIONS, ROLES, build_population
 from .ties import BASE_RATE, CONTEXTS, OUTSIDE_STARTS, build_ties
 from .traffic import Calendar, Records, person_records, service_records
@@ -321,6 +321,7 @@ def generate_operator(
         n_tm=n_tm,
         month_bounds=bounds,
         n_dnc=n_dnc,
+        S=S,
     )
     (outdir / "operator.json").write_text(json.dumps(summary, indent=2) + "\n")
     say("done", 1.0)
@@ -370,7 +371,14 @@ def _summary(**k) -> dict:
     pos[on_idx] = np.arange(on_idx.size)
     both = (rec.caller < n_persons) & (rec.callee < n_persons)
     both &= node_on_net[np.where(both, rec.caller, 0)] & node_on_net[np.where(both, rec.callee, 0)]
-    contagion = measure_contagion(pos[rec.caller[both]], pos[rec.callee[both]], churn_day[on_idx], days)
+    cd_on = churn_day[on_idx]
+    su, sv = strong_ties_from_records(pos[rec.caller[both]], pos[rec.callee[both]], on_idx.size, min_records=3)
+    contagion = measure_contagion(su, sv, cd_on, days)
+    contagion["strong_tie"] = "at least 3 records between the two customers in the period"
+    S = k["S"].tocoo()
+    strong = S.data >= 0.5
+    planted = measure_contagion(S.row[strong], S.col[strong], cd_on, days)
+    planted["strong_tie"] = "planted tie the customer calls at least strong_rate/2 records per 30 days"
 
     voice = ~rec.sms
     hour = (rec.ts % 86400) // 3600
@@ -442,6 +450,7 @@ def _summary(**k) -> dict:
             "bellwether_mean_contacts": round(float(deg[bw].mean()), 2) if bw.size else 0.0,
             "person_mean_contacts": round(float(deg[:n_persons][pop.community >= 0].mean()), 2),
             "monthly_churn_rate": churn_rates,
-            "contagion": contagion,
+            "contagion_from_records": contagion,
+            "contagion_on_planted_ties": planted,
         },
     }

@@ -114,7 +114,7 @@ def mobile_numbers(rng: np.random.Generator, own: int, other: int, telemarketing
         numbers[idx] = prefix * 10**8 + draw(rng, idx.size)
     # Replace the (rare) collisions with fresh draws of the same kind.
     while True:
-        _, first, counts = np.unique(numbers, return_index=True, return_counts=True)
+        _, first = np.unique(numbers, return_index=True)
         dup_mask = np.ones(total, dtype=bool)
         dup_mask[first] = False
         dups = np.flatnonzero(dup_mask)
