@@ -74,7 +74,7 @@ def segments(
     for r in result.profiles.itertuples(index=False):
         table.add_row(r.dimension, str(r.segment), f"{r.size:,}", pct(r.churn_rate), pct(r.churn_rate_after),
                       pct(r.mean_churn_risk), "–" if r.mean_arpu != r.mean_arpu else f"{r.mean_arpu:.2f}", pct(r.on_net_share))
-    console = Console()
+    console = Console(width=max(Console().width, 130))  # wide enough for the table when piped
     console.print(table)
     if result.suppressed_profiles:
         console.print(f"{result.suppressed_profiles} segments with fewer than 10 people are not reported.")

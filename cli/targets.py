@@ -79,7 +79,7 @@ def targets(
         m = e.manifest
         why = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in m["suppressed"].items())
         table.add_row(name, f"{m['rows']:,}", m["list_version"], f"{m['suppressed_total']:,}", why, str(e.path))
-    console = Console()
+    console = Console(width=max(Console().width, 130))  # wide enough for the table when piped
     console.print(table)
     if "viral" in built:
         sp = built["viral"].info.get("expected_spread") or {}

@@ -196,9 +196,13 @@ def _contagion(d: ReportData) -> str:
 
 
 def _lift(d: ReportData) -> str:
-    if not d.lift or not d.lift["models"]:
+    if not d.lift:
         return _section("lift", '<p class="note">Churn after the analysis date is not known yet in the CRM data, so the '
                         "churn models cannot be compared with what happened.</p>")
+    if not d.lift["models"]:
+        reason = d.summary["metrics"].get("churn", {}).get("training", {}).get("reason", "")
+        return _section("lift", '<p class="note">This run has no churn model scores to compare with what happened'
+                        + (f": {escape(reason)}" if reason else "") + ".</p>")
     models = d.lift["models"]
     series = [Series(name, m["gains"]["share_targeted"], m["gains"]["share_captured"], points=False) for name, m in models.items()]
     series.append(Series("random targeting", [0, 1], [0, 1], color="#8c8c8c", dashed=True, points=False))
