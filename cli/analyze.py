@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         workspace: common.WorkspaceOpt = None,
         config: common.ConfigOpt = None,
         as_of: common.AsOfOpt = None,
-        engine: Annotated[Optional[str], typer.Option("--engine", help="igraph (default) or networkx (reference, small graphs).")] = None,
+        engine: Annotated[Optional[str], typer.Option("--engine", help="igraph (default), networkx (reference, small graphs) or gds (in Neo4j on the pushed graph; --objective modularity).")] = None,
         seed: common.SeedOpt = None,
         resolution: Annotated[Optional[float], typer.Option("--resolution", help="Community resolution Default 0.05 for cpm, 1.0 for modularity; higher gives smaller communities.")] = None,
         objective: Annotated[str, typer.Option("--objective", help="Community objective: cpm (default, keeps households) or modularity.")] = "cpm",
