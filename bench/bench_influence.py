@@ -40,7 +40,7 @@ def _pair_stubs(owner: np.ndarray, group: np.ndarray, rng: np.random.Generator) 
 
 
 def synthetic_contact_graph(
-    n: int, mean_degree: float = 20.0, mixing: float = 0.25, *, exponent: float = 2.5, seed: int = 0
+    n: int, mean_degree: float = 23.0, mixing: float = 0.25, *, exponent: float = 2.5, seed: int = 0
 ) -> ContactGraph:
     """A synthetic weighted contact graph with communities, heavy-tailed degrees and directed activity.
 

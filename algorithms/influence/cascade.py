@@ -14,7 +14,9 @@ classes ``(2^-(c+1), 2^-c]``; in a class with bound ``q`` candidates are found
 by geometric jumps (a Bernoulli(``q``) process) and each candidate is kept with
 probability ``p / q >= 1/2``.  This is exact and costs about
 ``#classes + 2 * sum(p)`` per vertex instead of its degree, which matters for
-hubs.  The same routine run on the reversed arcs samples reverse-reachable sets
+hubs.  When numba is installed the same walk runs compiled, one cascade at a
+time (:mod:`._kernels`); the numpy path is the reference and the fallback
+(``BELLWETHER_NUMBA=0``).  The same routine run on the reversed arcs samples reverse-reachable sets
 (:mod:`algorithms.influence.rr_sets`).
 
 References
@@ -242,10 +244,14 @@ def cascade_sizes(
     index: ArcIndex, seeds: np.ndarray, n_cascades: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Return the number of activated vertices in each of ``n_cascades`` independent cascades from ``seeds``."""
+    from algorithms.influence import _kernels
+
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
     sizes = np.zeros(n_cascades, dtype=np.int64)
     if not len(seeds) or n_cascades == 0:
         return sizes
+    if _kernels.available():
+        return _kernels.cascade_sizes(index, seeds, n_cascades, rng)
     n = max(index.n, 1)
     done, batch = 0, max(1, min(n_cascades, _DENSE_LIMIT // n))
     while done < n_cascades:

@@ -7,8 +7,9 @@ It is sampled by a cascade from ``v`` along reversed arcs.  For any seed set
 Lucier 2014), so the fraction of RR sets covered by ``S`` estimates its spread
 and choosing seeds becomes maximum coverage.
 
-Sets are sampled in vectorised batches with :func:`algorithms.influence.cascade.reach`
-on the reversed arcs, and stored as CSR arrays (``ptr``, ``nodes``).
+Sets are sampled on the reversed arcs by the compiled walk of :mod:`._kernels`
+or, without numba, in vectorised numpy batches with
+:func:`algorithms.influence.cascade.reach`, and stored as CSR arrays (``ptr``, ``nodes``).
 
 References
 ----------
@@ -80,10 +81,15 @@ def sample_rr_sets(index: ArcIndex, count: int, rng: np.random.Generator, *, mea
     -------
     RRSets
     """
+    from algorithms.influence import _kernels
+
     n = index.n
     out = RRSets.empty(n)
     if count <= 0:
         return out
+    if _kernels.available() and n < 2**31:
+        ptr, nodes = _kernels.rr_sets(index, rng.integers(0, n, size=count), rng)
+        return RRSets(n, ptr, nodes)
     ptrs, nodes = [np.zeros(1, dtype=np.int64)], []
     done, offset = 0, 0
     batch = int(max(1000, min(count, _TARGET_KEYS / max(mean_size_hint, 1.0))))
