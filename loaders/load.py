@@ -1,0 +1,494 @@
+"""Load orchestration: CDR files, a subscriber extract and a do-not-contact file into a workspace.
+
+For each CDR input (one file, or one bandicoot directory):
+
+1. content hash (SHA-256); an input already loaded with this hash is skipped;
+2. one DuckDB pass reads every field as text and computes typed values and a
+   problem bit mask per row (:mod:`loaders.validate`);
+3. problems go to ``quarantine/<hash16>.parquet`` (one row per problem, numbers
+   masked), counts per reason to the manifest;
+4. the input fails, with a message naming it, its reject ratio and top reasons,
+   when rejected rows / rows > ``max_reject_ratio``; other inputs still load;
+5. exact duplicate records are removed (counted as ``duplicate``), the distinct
+   numbers are pseudonymised once (HMAC in DuckDB) and joined back, and the
+   records are written to ``records/<hash16>.parquet`` (:data:`graph.schema.RECORDS`;
+   Parquet stores ``start_time`` in microseconds, values are whole seconds).
+
+Raw numbers live only inside the DuckDB process (spill files under
+``WORKSPACE/.tmp``, removed at the end); they reach no table, message or log.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from graph.workspace import Workspace
+from loaders import bandicoot, cdr_csv, cdr_parquet, subscribers as crm
+from loaders.do_not_contact import read_do_not_contact_counts, write_do_not_contact
+from loaders.duck import connect, sql_str
+from loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKeyError
+from loaders.manifest import file_sha256, files_sha256, read_manifest, write_manifest
+from loaders.msisdn import code_text_sql
+from loaders.pseudonym import hmac_sql, key_fingerprint
+from loaders.validate import FLAGS, CdrRules, flag_counts_sql, stage_sql
+
+FORMATS = ("generic", "bandicoot")
+CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+@dataclass
+class LoadOptions:
+    """Options of a load (the CLI fills them from settings and flags).
+
+    ``key`` is the pseudonymisation key; ``key=None`` stores E.164 numbers as ids and
+    is only accepted with ``pseudonymize=False`` (``--no-pseudonymize``).
+    """
+
+    key: bytes | None = None
+    pseudonymize: bool = True
+    fmt: str = "generic"
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    delimiter: str | None = None
+    country_code: str = "86"
+    max_reject_ratio: float = 0.01
+    type_values: Mapping[str, str] | None = None
+    memory_limit: str = "1GB"
+    threads: int = 2
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass
+class InputResult:
+    """What happened to one input."""
+
+    path: str
+    kind: str  # "cdr" | "subscribers" | "do_not_contact"
+    status: str  # "loaded" | "skipped" | "failed"
+    sha256: str = ""
+    rows: int = 0
+    records: int = 0
+    rejected_rows: int = 0
+    rejects: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class LoadSummary:
+    inputs: list[InputResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[InputResult]:
+        return [r for r in self.inputs if r.status == "failed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"inputs": [asdict(r) for r in self.inputs], "failed": len(self.failed)}
+
+
+# --- inputs -------------------------------------------------------------------------
+
+def expand_inputs(paths: Sequence[Path | str], fmt: str = "generic") -> list[Path]:
+    """CDR inputs named by ``paths``: files as given, directories searched recursively.
+
+    For ``fmt="bandicoot"`` each directory is one input (a data set of user files).
+    """
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise LoadError(f"CDR input {p} does not exist.")
+        if fmt == "bandicoot" or p.is_file():
+            out.append(p)
+            continue
+        found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(CDR_SUFFIXES))
+        if not found:
+            raise LoadError(f"Directory {p} holds no CDR files (*.csv, *.csv.gz, *.parquet).")
+        out.extend(found)
+    return list(dict.fromkeys(out))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _hash_input(path: Path, fmt: str) -> str:
+    if fmt == "bandicoot" and path.is_dir():
+        return files_sha256(bandicoot.bandicoot_files(path), path)
+    return file_sha256(path)
+
+
+class _Hasher(threading.Thread):
+    """Hash a file in the background while DuckDB reads it (hashlib releases the GIL)."""
+
+    def __init__(self, path: Path, fmt: str):
+        super().__init__(daemon=True)
+        self.path, self.fmt, self.value, self.error = path, fmt, "", None
+
+    def run(self) -> None:
+        try:
+            self.value = _hash_input(self.path, self.fmt)
+        except OSError as exc:
+            self.error = exc
+
+
+# --- quarantine -------------------------------------------------------------------------
+
+_QUARANTINE_COLS = ("file", "line", "column", "value", "reason", "message", "source")
+
+
+def _mask_sql(col: str) -> str:
+    """SQL masking all digits but the last two of a number-like value (see :func:`loaders.errors.mask_number`)."""
+    return (f"(CASE WHEN {col} IS NULL THEN '' WHEN length({col}) <= 2 THEN {col} ELSE "
+            f"regexp_replace(substr({col}, 1, length({col}) - 2), '[0-9]', '*', 'g') || substr({col}, length({col}) - 1) END)")
+
+
+def _quarantine_sql(stage: str, specs: Sequence[tuple[int, str, str, str, bool, str]], source: str, line_expr: str) -> str:
+    """One SELECT per problem bit: (bit, reason, column, raw column, value is a number, note)."""
+    parts = []
+    for bit, reason, column, raw_col, is_number, note in specs:
+        value = _mask_sql(raw_col) if is_number else f"coalesce(substr({raw_col}, 1, 100), '')"
+        template = CATALOGUE[reason].template
+        # str.format-like substitution in SQL: {column!r} {value} {value!r} {note}
+        msg = sql_str(template.replace("{column!r}", repr(column)).replace("{note}", note))
+        msg = f"replace(replace({msg}, '{{value!r}}', '''' || {value} || ''''), '{{value}}', {value})"
+        col = "" if CATALOGUE[reason].row_level else column
+        parts.append(
+            f"SELECT bad_file AS file, {line_expr} AS line, {sql_str(col)} AS \"column\", {value} AS value, "
+            f"{sql_str(reason)} AS reason, {msg} AS message, {sql_str(source)} AS source FROM {stage} "
+            f"WHERE flags & {bit} <> 0")
+    return " UNION ALL ".join(parts)
+
+
+def _structural_table(rows: Sequence[dict], source: str) -> pa.Table:
+    cols: dict[str, list] = {k: [] for k in _QUARANTINE_COLS}
+    for r in rows:
+        cols["file"].append(r["file"])
+        cols["line"].append(int(r["line"]))
+        cols["column"].append(r.get("column", ""))
+        cols["value"].append(r.get("value", ""))
+        cols["reason"].append(r["reason"])
+        cols["message"].append(CATALOGUE[r["reason"]].message(column=r.get("column", ""), value=r.get("value", ""),
+                                                              note=r.get("note", "")))
+        cols["source"].append(source)
+    return pa.table({k: pa.array(v, pa.int64() if k == "line" else pa.string()) for k, v in cols.items()})
+
+
+def _write_quarantine(con: duckdb.DuckDBPyConnection, sql_parts: list[str], structural: pa.Table, path: Path) -> int:
+    con.register("structural_q", structural)
+    parts = sql_parts + ["SELECT * FROM structural_q"]
+    union = " UNION ALL ".join(f"({p})" for p in parts if p)
+    n = con.execute(f"SELECT count(*) FROM ({union})").fetchone()[0]
+    if n:
+        tmp = path.with_suffix(".parquet.tmp")
+        con.execute(f"COPY (SELECT * FROM ({union}) ORDER BY file, line, \"column\", reason) TO {sql_str(str(tmp))} (FORMAT parquet)")
+        tmp.replace(path)
+    elif path.exists():
+        path.unlink()
+    con.unregister("structural_q")
+    return int(n)
+
+
+def _line_map(con: duckdb.DuckDBPyConnection, src: cdr_csv.RawSource, stage: str) -> str:
+    """Register a table mapping row numbers of bad rows to physical lines; return the line expression."""
+    if src.line_mapper is None:
+        return "line"
+    rows = [r[0] for r in con.execute(f"SELECT DISTINCT line FROM {stage} WHERE flags <> 0 ORDER BY line").fetchall()]
+    if not rows:
+        return "line"
+    con.register("line_map_arrow", pa.table({"row_no": pa.array(rows, pa.int64()),
+                                              "phys": pa.array(src.line_mapper(rows), pa.int64())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE line_map AS SELECT * FROM line_map_arrow")
+    con.unregister("line_map_arrow")
+    return f"(SELECT phys FROM line_map WHERE row_no = {stage}.line)"
+
+
+def _fail_message(label: str, ratio: float, limit: float, rejects: Mapping[str, int]) -> str:
+    top = sorted(((n, r) for r, n in rejects.items() if n), reverse=True)[:3]
+    reasons = ", ".join(f"{r} ({n})" for n, r in top)
+    return (f"{label}: {ratio:.2%} of rows rejected, over the limit of {limit:.2%} (--max-reject-ratio); "
+            f"top reasons: {reasons}. Fix the file or the column mapping (see the quarantine), or raise the limit.")
+
+
+# --- pseudonyms ------------------------------------------------------------------------------
+
+def _ensure_idmap(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS idmap (code BIGINT, id VARCHAR)")
+
+
+def _add_ids(con: duckdb.DuckDBPyConnection, codes_sql: str, key: bytes | None) -> None:
+    """Pseudonymise the codes of ``codes_sql`` not yet in ``idmap`` (each distinct number once)."""
+    text = code_text_sql("code")
+    ident = text if key is None else hmac_sql(text, key)
+    con.execute(f"INSERT INTO idmap SELECT code, {ident} FROM (SELECT DISTINCT code FROM ({codes_sql}) WHERE code IS NOT NULL) n "
+                f"WHERE NOT EXISTS (SELECT 1 FROM idmap m WHERE m.code = n.code)")
+
+
+# --- one CDR input ---------------------------------------------------------------------
+
+def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict, tag: str) -> InputResult:
+    t0 = time.perf_counter()
+    label = str(path)
+    hasher = _Hasher(path, opts.fmt)
+    hasher.start()
+    rules = CdrRules(country_code=opts.country_code)
+    if opts.type_values is not None:
+        rules = CdrRules(country_code=opts.country_code, type_values=dict(opts.type_values))
+    if opts.fmt == "bandicoot":
+        files = bandicoot.bandicoot_files(path)
+        if not files:
+            hasher.join()
+            raise LoadError(f"{path}: no bandicoot user files (<user>.csv) found.")
+        tv = dict(rules.type_values)
+        tv.update(bandicoot.TYPE_VALUES)
+        rules = CdrRules(country_code=opts.country_code, type_values=tv)
+        src = bandicoot.read_bandicoot(con, files, tag)
+    elif path.name.endswith(".parquet"):
+        src = cdr_parquet.read_cdr_parquet(con, path, opts.mapping, label)
+    else:
+        src = cdr_csv.read_cdr_csv(con, path, opts.mapping, opts.delimiter, tag, label)
+
+    hasher.join()
+    if hasher.error is not None:
+        raise LoadError(f"Cannot read {path}: {hasher.error}")
+    sha = hasher.value
+    prior = manifest["inputs"].get(sha)
+    if prior and prior.get("status") == "loaded":
+        return InputResult(label, "cdr", "skipped", sha, prior.get("rows", 0), prior.get("records", 0),
+                           prior.get("rejected_rows", 0), dict(prior.get("rejects", {})), prior.get("duplicates", 0),
+                           time.perf_counter() - t0, f"{label}: already loaded (same content as {prior.get('path')}); nothing changed.")
+
+    stage = f"stage_{tag}"
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {stage_sql(src.sql, rules)}")
+    except duckdb.Error as exc:
+        raise LoadError(f"{path}: cannot be read ({str(exc).splitlines()[0]}).") from exc
+    if src.finish:
+        src.finish()
+    c = con.execute(flag_counts_sql(stage)).fetchone()
+    names = ["n", "ok", "bad", "t0", "t1"] + [f"f{bit}" for bit, _, _ in FLAGS]
+    counts = dict(zip(names, c))
+    rejects = {r: 0 for r in REASONS}
+    by_reason: dict[str, int] = {}
+    for bit, reason, _ in FLAGS:
+        by_reason[reason] = by_reason.get(reason, 0) | bit
+    per_reason = con.execute("SELECT " + ", ".join(f"count(*) FILTER (flags & {m} <> 0)" for m in by_reason.values())
+                             + f" FROM {stage}").fetchone()
+    for reason, n in zip(by_reason, per_reason):
+        rejects[reason] += int(n)
+    structural_lines = {(s["file"], s["line"]) for s in src.structural}
+    for s in src.structural:
+        rejects[s["reason"]] += 1
+    rejects = {k: v for k, v in rejects.items() if v}
+    rejected = int(counts["bad"]) + len(structural_lines)
+    rows = int(counts["n"]) + len(structural_lines)
+    ratio = rejected / rows if rows else 0.0
+
+    short = sha[:16]
+    opts.progress and opts.progress(f"{label}: {rows:,} rows, {rejected:,} rejected")
+    line_expr = _line_map(con, src, stage)
+    specs = [(bit, reason, column, f"raw_{column}" if column else "raw_caller",
+              reason in ("missing_number", "bad_number", "self_contact"),
+              rules.type_note() if reason == "bad_type" else ("'" + "' or '".join(rules.time_formats) + "'" if reason == "bad_time" else ""))
+             for bit, reason, column in FLAGS]
+    q_path = ws.quarantine_dir / f"{short}.parquet"
+    _write_quarantine(con, [_quarantine_sql(stage, specs, sha, line_expr)], _structural_table(src.structural, sha), q_path)
+
+    entry: dict[str, Any] = {
+        "path": label, "name": path.name, "format": opts.fmt, "size": _size(path), "sha256": sha,
+        "rows": rows, "rejected_rows": rejected, "reject_ratio": round(ratio, 6), "rejects": rejects,
+        "quarantine_file": q_path.name if q_path.exists() else None, "loaded_at": _now(),
+    }
+    if rows == 0 or ratio > opts.max_reject_ratio:
+        msg = _fail_message(label, ratio, opts.max_reject_ratio, rejects) if rows else f"{label}: no data rows."
+        entry.update(status="failed", records=0, duplicates=0, message=msg)
+        manifest["inputs"][sha] = entry
+        con.execute(f"DROP TABLE {stage}")
+        return InputResult(label, "cdr", "failed", sha, rows, 0, rejected, rejects, 0, time.perf_counter() - t0, msg)
+
+    _add_ids(con, f"SELECT c AS code FROM {stage} WHERE flags = 0 UNION ALL SELECT e FROM {stage} WHERE flags = 0", opts.key)
+    out = ws.records_dir / f"{short}.parquet"
+    tmp = out.with_suffix(".parquet.tmp")
+    n_records = con.execute(f"""COPY (
+        SELECT m1.id AS caller, m2.id AS callee, s.ts AS start_time, s.d AS duration,
+               CASE s.ty WHEN 0 THEN 'voice' ELSE 'sms' END AS type, s.c < 0 AS caller_service, s.e < 0 AS callee_service,
+               {sql_str(sha)} AS source
+        FROM (SELECT DISTINCT c, e, ts, d, ty FROM {stage} WHERE flags = 0) s
+        JOIN idmap m1 ON s.c = m1.code JOIN idmap m2 ON s.e = m2.code
+    ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION zstd)""").fetchone()[0]
+    tmp.replace(out)
+    con.execute(f"DROP TABLE {stage}")
+    dups = int(counts["ok"]) - int(n_records)
+    entry.update(status="loaded", records=int(n_records), duplicates=dups, records_file=out.name,
+                 first_record=str(counts["t0"]), last_record=str(counts["t1"]), message="")
+    manifest["inputs"][sha] = entry
+    return InputResult(label, "cdr", "loaded", sha, rows, int(n_records), rejected, rejects, dups, time.perf_counter() - t0)
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+# --- subscriber extract -----------------------------------------------------------------
+
+def _load_subscribers(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict) -> InputResult:
+    t0 = time.perf_counter()
+    label = str(path)
+    sha = file_sha256(path)
+    prior = manifest["subscribers"].get(sha)
+    if prior and prior.get("status") == "loaded":
+        return InputResult(label, "subscribers", "skipped", sha, prior.get("rows", 0), prior.get("records", 0),
+                           prior.get("rejected_rows", 0), dict(prior.get("rejects", {})), prior.get("duplicates", 0),
+                           time.perf_counter() - t0, f"{label}: already loaded; nothing changed.")
+    tag = "crm"
+    if path.name.endswith(".parquet"):
+        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_str(str(path))})").fetchall()]
+        cols = cdr_csv.resolve_columns(path, header, opts.mapping, crm.COLUMNS, crm.OPTIONAL)
+        sel = ", ".join(f"CAST({cdr_csv.sql_ident(cols[c])} AS VARCHAR) AS {c}" if cols[c] else f"NULL::VARCHAR AS {c}"
+                        for c in crm.COLUMNS)
+        raw = f"SELECT {sql_str(label)} AS file, file_row_number + 1 AS line, {sel} FROM read_parquet({sql_str(str(path))}, file_row_number=true)"
+        src = cdr_csv.RawSource(sql=raw)
+    else:
+        header, delim = cdr_csv.read_header(path, opts.delimiter)
+        cols = cdr_csv.resolve_columns(path, header, opts.mapping, crm.COLUMNS, crm.OPTIONAL)
+        sel = ", ".join(f"{cdr_csv.sql_ident(cols[c])} AS {c}" if cols[c] else f"NULL::VARCHAR AS {c}" for c in crm.COLUMNS)
+        raw = f"SELECT {sql_str(label)} AS file, row_number() OVER () AS line, {sel} FROM {cdr_csv.csv_relation(path, header, delim, tag)}"
+        src = cdr_csv.RawSource(sql=raw)
+        src.line_mapper = lambda rows: cdr_csv.physical_lines(rows, [s["line"] for s in src.structural] + cdr_csv.blank_lines(con, path))
+        src.finish = lambda: src.structural.extend(cdr_csv.structural_rejects(con, tag, label, len(header)))
+    stage = "stage_crm"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {crm.stage_sql(src.sql, opts.country_code)}")
+    if src.finish:
+        src.finish()
+    n, bad = con.execute(f"SELECT count(*), count(*) FILTER (flags <> 0) FROM {stage}").fetchone()
+    rejects: dict[str, int] = {}
+    masks: dict[str, int] = {}
+    for bit, reason, _, _ in crm.FLAGS:
+        masks[reason] = masks.get(reason, 0) | bit
+    for reason, m in masks.items():
+        k = con.execute(f"SELECT count(*) FROM {stage} WHERE flags & {m} <> 0").fetchone()[0]
+        if k:
+            rejects[reason] = int(k)
+    for s in src.structural:
+        rejects[s["reason"]] = rejects.get(s["reason"], 0) + 1
+    rows = int(n) + len(src.structural)
+    rejected = int(bad) + len(src.structural)
+    line_expr = _line_map(con, src, stage)
+    specs = [(bit, reason, column, f"raw_{column}", column == "msisdn", note) for bit, reason, column, note in crm.FLAGS]
+    short = sha[:16]
+    q_path = ws.quarantine_dir / f"subscribers-{short}.parquet"
+    _write_quarantine(con, [_quarantine_sql(stage, specs, sha, line_expr)], _structural_table(src.structural, sha), q_path)
+    ratio = rejected / rows if rows else 0.0
+    entry: dict[str, Any] = {"path": label, "name": path.name, "size": path.stat().st_size, "sha256": sha, "rows": rows,
+                             "rejected_rows": rejected, "reject_ratio": round(ratio, 6), "rejects": rejects,
+                             "quarantine_file": q_path.name if q_path.exists() else None, "loaded_at": _now()}
+    if rows == 0 or ratio > opts.max_reject_ratio:
+        msg = _fail_message(label, ratio, opts.max_reject_ratio, rejects) if rows else f"{label}: no data rows."
+        entry.update(status="failed", records=0, duplicates=0, message=msg)
+        manifest["subscribers"][sha] = entry
+        return InputResult(label, "subscribers", "failed", sha, rows, 0, rejected, rejects, 0, time.perf_counter() - t0, msg)
+    _add_ids(con, f"SELECT c AS code FROM {stage} WHERE flags = 0", opts.key)
+    seq = 1 + max((e.get("seq", 0) for e in manifest["subscribers"].values()), default=0)
+    out = ws.subscriber_extracts_dir / f"{short}.parquet"
+    tmp = out.with_suffix(".parquet.tmp")
+    n_out = con.execute(f"""COPY (
+        SELECT m.id, arg_max(s.plan, s.line) AS plan, arg_max(s.arpu, s.line) AS arpu,
+               arg_max(s.tenure_months, s.line) AS tenure_months, arg_max(s.region, s.line) AS region,
+               arg_max(s.status, s.line) AS status, arg_max(s.churn_date, s.line) AS churn_date, {seq} AS seq
+        FROM {stage} s JOIN idmap m ON s.c = m.code WHERE s.flags = 0 GROUP BY m.id ORDER BY m.id
+    ) TO {sql_str(str(tmp))} (FORMAT parquet)""").fetchone()[0]
+    tmp.replace(out)
+    dups = int(n) - int(bad) - int(n_out)
+    entry.update(status="loaded", records=int(n_out), duplicates=dups, seq=seq, file=out.name, message="")
+    manifest["subscribers"][sha] = entry
+    return InputResult(label, "subscribers", "loaded", sha, rows, int(n_out), rejected, rejects, dups, time.perf_counter() - t0)
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+def load(
+    workspace: Workspace | Path | str,
+    cdr: Sequence[Path | str] = (),
+    *,
+    subscribers: Path | str | None = None,
+    do_not_contact: Path | str | None = None,
+    options: LoadOptions | None = None,
+) -> LoadSummary:
+    """Validate, normalise and pseudonymise inputs into ``workspace`` (see module docstring).
+
+    Raises
+    ------
+    PseudonymKeyError
+        No key while pseudonymising, or a key (or mode) different from the one the workspace was loaded with.
+    LoadError
+        An input does not exist or has no usable header; bad rows never raise, they are quarantined.
+    """
+    opts = options or LoadOptions()
+    if opts.fmt not in FORMATS:
+        raise LoadError(f"Unknown format {opts.fmt!r}; use one of {', '.join(FORMATS)}.")
+    if opts.pseudonymize and opts.key is None:
+        from loaders.pseudonym import KEY_HELP
+        raise PseudonymKeyError(f"No pseudonymisation key configured. {KEY_HELP}")
+    key = opts.key if opts.pseudonymize else None
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    inputs = expand_inputs(cdr, opts.fmt)
+    ws.create()
+    manifest = read_manifest(ws)
+    fp = key_fingerprint(key)
+    if manifest["inputs"] or manifest["subscribers"]:
+        if manifest.get("pseudonymized", True) != opts.pseudonymize:
+            raise PseudonymKeyError(
+                f"Workspace {ws.root} was loaded {'with' if manifest.get('pseudonymized', True) else 'without'} pseudonymisation; "
+                f"a load {'with' if opts.pseudonymize else 'without'} it would mix two kinds of ids. Use a new workspace.")
+        if opts.pseudonymize and manifest.get("key_fingerprint") not in (None, fp):
+            raise PseudonymKeyError(
+                f"The pseudonymisation key differs from the one workspace {ws.root} was loaded with "
+                f"(fingerprint {manifest.get('key_fingerprint')}); ids would not match. Use the same key or a new workspace.")
+        if str(manifest.get("country_code", opts.country_code)) != str(opts.country_code):
+            raise LoadError(f"Workspace {ws.root} was loaded with country code {manifest['country_code']}; "
+                            f"got --country-code {opts.country_code}. Use the same code or a new workspace.")
+    manifest.update(pseudonymized=opts.pseudonymize, key_fingerprint=fp, country_code=str(opts.country_code))
+    if not opts.pseudonymize:
+        manifest["no_pseudonymize_requested_at"] = manifest.get("no_pseudonymize_requested_at") or _now()
+
+    scratch = ws.root / ".tmp"
+    summary = LoadSummary()
+    con = connect(scratch, opts.memory_limit, opts.threads)
+    try:
+        _ensure_idmap(con)
+        for i, path in enumerate(inputs):
+            res = _load_cdr(con, ws, path, opts, manifest, f"in{i}")
+            summary.inputs.append(res)
+            write_manifest(ws, manifest)
+            if opts.progress:
+                opts.progress(res.message or f"{res.path}: {res.status}, {res.records:,} records")
+        if subscribers is not None:
+            p = Path(subscribers)
+            if not p.exists():
+                raise LoadError(f"Subscriber extract {p} does not exist.")
+            summary.inputs.append(_load_subscribers(con, ws, p, opts, manifest))
+            write_manifest(ws, manifest)
+        if do_not_contact is not None:
+            p = Path(do_not_contact)
+            ids, bad = read_do_not_contact_counts(p, key, opts.country_code)
+            write_do_not_contact(ids, ws.do_not_contact_path)
+            sha = file_sha256(p)
+            manifest["do_not_contact"] = {"path": str(p), "sha256": sha, "ids": len(ids), "rejects": {"bad_number": bad} if bad else {},
+                                          "loaded_at": _now()}
+            summary.inputs.append(InputResult(str(p), "do_not_contact", "loaded", sha, len(ids) + bad, len(ids), bad,
+                                              {"bad_number": bad} if bad else {}))
+            write_manifest(ws, manifest)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return summary

@@ -1,0 +1,107 @@
+"""Row validation shared by every CDR reader: raw text columns in, typed columns and problem flags out.
+
+A reader yields a *raw relation* (SQL text) with VARCHAR columns
+``file, line, caller, callee, start_time, duration, type``; :func:`stage_sql`
+turns it, in one pass, into typed columns plus a bit mask of problems, so every
+field of every row is checked (one quarantine row per problem).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from loaders.duck import sql_str
+from loaders.msisdn import code_sql
+
+#: Default accepted values of the ``type`` column (compared lower-cased) and their record type.
+DEFAULT_TYPE_VALUES: Mapping[str, str] = {"voice": "voice", "call": "voice", "sms": "sms", "text": "sms"}
+DEFAULT_TIME_FORMATS: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+CDR_COLUMNS: tuple[str, ...] = ("caller", "callee", "start_time", "duration", "type")
+
+# problem bits of the stage ``flags`` column: (bit, reason slug, column)
+FLAGS: tuple[tuple[int, str, str], ...] = (
+    (1, "missing_number", "caller"),
+    (2, "bad_number", "caller"),
+    (4, "missing_number", "callee"),
+    (8, "bad_number", "callee"),
+    (16, "bad_time", "start_time"),
+    (32, "bad_duration", "duration"),
+    (64, "bad_type", "type"),
+    (128, "self_contact", ""),
+)
+
+
+@dataclass(frozen=True)
+class CdrRules:
+    """How raw CDR text is read.
+
+    Attributes
+    ----------
+    country_code : str
+        Country code for national numbers (``--country-code``).
+    time_formats : tuple of str
+        strptime formats tried in order for ``start_time``.
+    type_values : mapping
+        Lower-cased ``type`` values accepted, each mapped to ``"voice"`` or ``"sms"``.
+    """
+
+    country_code: str = "86"
+    time_formats: tuple[str, ...] = DEFAULT_TIME_FORMATS
+    type_values: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TYPE_VALUES))
+
+    def type_note(self) -> str:
+        return ", ".join(sorted(self.type_values))
+
+
+def stage_sql(raw: str, rules: CdrRules) -> str:
+    """SQL selecting, from raw relation ``raw``, the typed stage columns.
+
+    Columns: ``file, line`` (as in ``raw``), ``c, e`` (BIGINT number codes of caller
+    and callee, see :func:`loaders.msisdn.code_sql`), ``ts`` (TIMESTAMP, whole
+    seconds), ``d`` (INTEGER seconds, 0 for SMS), ``ty`` (0 voice, 1 sms),
+    ``flags`` (problem bits, :data:`FLAGS`) and, only for rows with problems
+    (NULL otherwise), ``bad_file`` and the raw values ``raw_caller`` ... ``raw_type``.
+    """
+    parse = " , ".join(f"try_strptime(start_time, {sql_str(f)})" for f in rules.time_formats)
+    ts = f"date_trunc('second', coalesce({parse}))" if len(rules.time_formats) > 1 else f"date_trunc('second', {parse})"
+    types = " ".join(
+        f"WHEN {sql_str(k.lower())} THEN {0 if v == 'voice' else 1}" for k, v in sorted(rules.type_values.items())
+    )
+    cc = rules.country_code
+    return f"""
+SELECT line, c, e, ts, d, ty, flags,
+  CASE WHEN flags <> 0 THEN file END AS bad_file,
+  CASE WHEN flags <> 0 THEN raw_caller END AS raw_caller, CASE WHEN flags <> 0 THEN raw_callee END AS raw_callee,
+  CASE WHEN flags <> 0 THEN raw_start_time END AS raw_start_time, CASE WHEN flags <> 0 THEN raw_duration END AS raw_duration,
+  CASE WHEN flags <> 0 THEN raw_type END AS raw_type
+FROM (
+SELECT file, line, c, e, ts,
+  CASE WHEN ty = 1 THEN 0 ELSE d END::INTEGER AS d, ty,
+  ( (CASE WHEN c IS NULL THEN (CASE WHEN caller_empty THEN 1 ELSE 2 END) ELSE 0 END)
+  + (CASE WHEN e IS NULL THEN (CASE WHEN callee_empty THEN 4 ELSE 8 END) ELSE 0 END)
+  + (CASE WHEN ts IS NULL THEN 16 ELSE 0 END)
+  + (CASE WHEN (d IS NULL AND NOT dur_empty) OR (dur_empty AND ty IS DISTINCT FROM 1) THEN 32 ELSE 0 END)
+  + (CASE WHEN ty IS NULL THEN 64 ELSE 0 END)
+  + (CASE WHEN c = e THEN 128 ELSE 0 END) )::INTEGER AS flags,
+  raw_caller, raw_callee, raw_start_time, raw_duration, raw_type
+FROM (
+  SELECT file, line,
+    {code_sql('caller', cc)} AS c,
+    {code_sql('callee', cc)} AS e,
+    caller IS NULL OR trim(caller) = '' AS caller_empty,
+    callee IS NULL OR trim(callee) = '' AS callee_empty,
+    {ts} AS ts,
+    CASE WHEN ltrim(trim(duration), '0123456789') = '' AND trim(duration) <> '' THEN TRY_CAST(trim(duration) AS INTEGER) END AS d,
+    duration IS NULL OR trim(duration) = '' AS dur_empty,
+    CASE lower(trim(type)) {types} END::UTINYINT AS ty,
+    caller AS raw_caller, callee AS raw_callee, start_time AS raw_start_time, duration AS raw_duration, type AS raw_type
+  FROM ({raw})
+))"""
+
+
+def flag_counts_sql(stage: str) -> str:
+    """SQL counting rows per problem bit, total rows, valid rows and the time range of valid rows."""
+    parts = ", ".join(f"count(*) FILTER (flags & {bit} <> 0) AS f{bit}" for bit, _, _ in FLAGS)
+    return (f"SELECT count(*) AS n, count(*) FILTER (flags = 0) AS ok, count(*) FILTER (flags <> 0) AS bad, "
+            f"min(ts) FILTER (flags = 0) AS t0, max(ts) FILTER (flags = 0) AS t1, {parts} FROM {stage}")
