@@ -223,7 +223,8 @@ def run_planted(args: argparse.Namespace) -> None:
     oracle = {"ceiling: true hazard": p.base_hazard * p.multiplier, "ceiling: true baseline hazard": p.base_hazard}
     table = evaluate_scores(res.scores, p.churn_date, p.as_of, args.horizon_days, extra=oracle)
     info = {"source": "planted", "subscribers": args.subscribers, "contacts": p.graph.n_contacts,
-            "as_of": str(p.as_of), "model": args.model, "simulate_s": round(made, 1), "score_churn_s": round(took, 1)}
+            "as_of": str(p.as_of), "model": args.model, "simulate_s": round(made, 1), "score_churn_s": round(took, 1),
+            **{f"{k}_s": v for k, v in res.metrics["timings"].items()}}
     r = ratios(table)
     print_report(table, r, info)
     t = table.set_index("score")

@@ -244,7 +244,7 @@ def test_gbm_model_and_unknown_model(planted):
 
 def test_graph_with_contacts_after_as_of_is_refused(planted):
     p = planted
-    with pytest.raises(ValueError, match="must not see|not before"):
+    with pytest.raises(timeline.AsOfError, match="must not see|not before"):
         score_churn(p.graph, p.as_of - np.timedelta64(5, "D"))
-    with pytest.raises(ValueError, match="history graph"):
+    with pytest.raises(timeline.AsOfError, match="history graph"):
         score_churn(p.graph, p.as_of, history=p.graph)

@@ -146,7 +146,8 @@ def score_churn(
     Raises
     ------
     ValueError
-        A graph holds contacts from after its cut, or ``model`` is unknown.
+        ``model`` is unknown; :class:`~algorithms.churn.timeline.AsOfError` (a ValueError) when a graph
+        holds contacts from on or after its cut.
     """
     if model not in MODELS:
         raise ValueError(f"Unknown churn model {model!r}; choose one of {', '.join(MODELS)}.")

@@ -28,7 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graph.errors import BellwetherError
+
 __all__ = [
+    "AsOfError",
     "to_day",
     "churn_dates",
     "known_churn_dates",
@@ -42,6 +45,10 @@ __all__ = [
 ]
 
 DAY = np.timedelta64(1, "D")
+
+
+class AsOfError(BellwetherError, ValueError):
+    """A graph holds records from on or after the date a score is computed as of."""
 
 
 def to_day(value: Any) -> np.datetime64:
@@ -136,7 +143,7 @@ def evaluation_labels(dates: np.ndarray, as_of: Any, horizon_days: int = 30) -> 
 
 
 def check_graph_cut(graph: Any, as_of: Any, what: str = "graph") -> None:
-    """Raise ``ValueError`` if ``graph`` holds contacts from ``as_of`` or later.
+    """Raise :class:`AsOfError` if ``graph`` holds contacts from ``as_of`` or later.
 
     Checks the build date recorded in ``graph.info['as_of']`` and, when the
     contacts table has it, the ``last_contact`` column.
@@ -144,13 +151,13 @@ def check_graph_cut(graph: Any, as_of: Any, what: str = "graph") -> None:
     cut = to_day(as_of)
     built = graph.info.get("as_of") if getattr(graph, "info", None) else None
     if built is not None and to_day(built) > cut:
-        raise ValueError(
+        raise AsOfError(
             f"The {what} was built as of {to_day(built)}, after {cut}: it holds records a score "
             f"as of {cut} must not see. Build it with as_of <= {cut}."
         )
     if "last_contact" in graph.contacts.columns and len(graph.contacts):
         last = pd.to_datetime(graph.contacts["last_contact"]).max()
         if pd.notna(last) and np.datetime64(last.date(), "D") >= cut:
-            raise ValueError(
+            raise AsOfError(
                 f"The {what} has contacts up to {last}, not before {cut}: build it with as_of <= {cut}."
             )
