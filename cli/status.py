@@ -1,7 +1,72 @@
-"""`bellwether status` (being built)."""
+"""`bellwether status`: what the workspace holds (loads, rejects, graph)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
 
 import typer
+from rich.console import Console
+
+from cli.common import ConfigOpt, JsonOpt, WorkspaceOpt, settings, workspace
+from graph.workspace import Workspace, read_json
+
+
+def workspace_status(ws: Workspace) -> dict[str, Any]:
+    """Counts of a workspace: records loaded and rejected per reason, duplicates, subscribers, graph, inputs."""
+    from loaders.manifest import read_manifest
+
+    m = read_manifest(ws)
+    inputs = list(m["inputs"].values())
+    loaded = [e for e in inputs if e.get("status") == "loaded"]
+    rejects: dict[str, int] = {}
+    for e in inputs:
+        for k, v in e.get("rejects", {}).items():
+            rejects[k] = rejects.get(k, 0) + v
+    info = read_json(ws.graph_info_path) if ws.graph_info_path.exists() else None
+    return {
+        "workspace": str(ws.root),
+        "pseudonymized": m.get("pseudonymized"),
+        "country_code": m.get("country_code"),
+        "records": sum(e.get("records", 0) for e in loaded),
+        "rows": sum(e.get("rows", 0) for e in inputs),
+        "rejected_rows": sum(e.get("rejected_rows", 0) for e in inputs),
+        "rejects": rejects,
+        "duplicates": sum(e.get("duplicates", 0) for e in loaded),
+        "inputs": [{k: e.get(k) for k in ("name", "path", "sha256", "status", "rows", "records", "rejected_rows", "rejects",
+                                          "duplicates", "first_record", "last_record", "loaded_at", "message")} for e in inputs],
+        "subscriber_extracts": [{k: e.get(k) for k in ("name", "sha256", "status", "rows", "records", "rejected_rows", "seq")}
+                                for e in m["subscribers"].values()],
+        "do_not_contact": m.get("do_not_contact", {}).get("ids"),
+        "graph": None if info is None else {k: info.get(k) for k in (
+            "as_of", "window_days", "subscribers", "on_net", "off_net", "service_in_graph", "service_numbers", "contacts", "built_at")},
+    }
+
+
+def status(workspace_dir: WorkspaceOpt = None, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Show what the workspace holds: inputs loaded, rows rejected per reason, duplicates, the graph's counts.
+
+    Example: bellwether status --workspace ws --json
+    """
+    ws = workspace(workspace_dir, settings(config))
+    s = workspace_status(ws)
+    if as_json:
+        typer.echo(json.dumps(s, indent=2, default=str))
+        return
+    out = Console()
+    out.print(f"workspace {s['workspace']} (pseudonymized: {s['pseudonymized']})", highlight=False)
+    out.print(f"records {s['records']:,}; rejected rows {s['rejected_rows']:,} "
+              f"({', '.join(f'{k} {v}' for k, v in sorted(s['rejects'].items())) or 'none'}); duplicates {s['duplicates']:,}", highlight=False)
+    for e in s["inputs"]:
+        out.print(f"  {e['status']:7} {e['name']}: {e['rows']:,} rows, {e['records']:,} records", highlight=False)
+    g = s["graph"]
+    if g:
+        out.print(f"graph as_of {g['as_of']} window {g['window_days']} days: {g['subscribers']:,} subscribers "
+                  f"({g['on_net']:,} on-net, {g['off_net']:,} off-net, {g['service_in_graph']:,} service), "
+                  f"{g['contacts']:,} contacts, {g['service_numbers']:,} service numbers", highlight=False)
+    else:
+        out.print("no graph yet: run `bellwether build`", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("status")(status)

@@ -186,7 +186,7 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, sql_parts: list[str], stru
     con.register("structural_q", structural)
     parts = sql_parts + ["SELECT * FROM structural_q"]
     union = " UNION ALL ".join(f"({p})" for p in parts if p)
-    n = con.execute(f"SELECT count(*) FROM ({union})").fetchone()[0]
+    n = con.execute(f"SELECT count(*) FROM ({union})").fetchall()[0][0]
     if n:
         tmp = path.with_suffix(".parquet.tmp")
         con.execute(f"COPY (SELECT * FROM ({union}) ORDER BY file, line, \"column\", reason) TO {sql_str(str(tmp))} (FORMAT parquet)")
@@ -273,7 +273,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
         raise LoadError(f"{path}: cannot be read ({str(exc).splitlines()[0]}).") from exc
     if src.finish:
         src.finish()
-    c = con.execute(flag_counts_sql(stage)).fetchone()
+    c = con.execute(flag_counts_sql(stage)).fetchall()[0]
     names = ["n", "ok", "bad", "t0", "t1"] + [f"f{bit}" for bit, _, _ in FLAGS]
     counts = dict(zip(names, c))
     rejects = {r: 0 for r in REASONS}
@@ -281,7 +281,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
     for bit, reason, _ in FLAGS:
         by_reason[reason] = by_reason.get(reason, 0) | bit
     per_reason = con.execute("SELECT " + ", ".join(f"count(*) FILTER (flags & {m} <> 0)" for m in by_reason.values())
-                             + f" FROM {stage}").fetchone()
+                             + f" FROM {stage}").fetchall()[0]
     for reason, n in zip(by_reason, per_reason):
         rejects[reason] += int(n)
     structural_lines = {(s["file"], s["line"]) for s in src.structural}
@@ -323,7 +323,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
                {sql_str(sha)} AS source
         FROM (SELECT DISTINCT c, e, ts, d, ty FROM {stage} WHERE flags = 0) s
         JOIN idmap m1 ON s.c = m1.code JOIN idmap m2 ON s.e = m2.code
-    ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION zstd)""").fetchone()[0]
+    ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION zstd)""").fetchall()[0][0]
     tmp.replace(out)
     con.execute(f"DROP TABLE {stage}")
     dups = int(counts["ok"]) - int(n_records)
@@ -370,13 +370,13 @@ def _load_subscribers(con, ws: Workspace, path: Path, opts: LoadOptions, manifes
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {crm.stage_sql(src.sql, opts.country_code)}")
     if src.finish:
         src.finish()
-    n, bad = con.execute(f"SELECT count(*), count(*) FILTER (flags <> 0) FROM {stage}").fetchone()
+    n, bad = con.execute(f"SELECT count(*), count(*) FILTER (flags <> 0) FROM {stage}").fetchall()[0]
     rejects: dict[str, int] = {}
     masks: dict[str, int] = {}
     for bit, reason, _, _ in crm.FLAGS:
         masks[reason] = masks.get(reason, 0) | bit
     for reason, m in masks.items():
-        k = con.execute(f"SELECT count(*) FROM {stage} WHERE flags & {m} <> 0").fetchone()[0]
+        k = con.execute(f"SELECT count(*) FROM {stage} WHERE flags & {m} <> 0").fetchall()[0][0]
         if k:
             rejects[reason] = int(k)
     for s in src.structural:
@@ -406,7 +406,7 @@ def _load_subscribers(con, ws: Workspace, path: Path, opts: LoadOptions, manifes
                arg_max(s.tenure_months, s.line) AS tenure_months, arg_max(s.region, s.line) AS region,
                arg_max(s.status, s.line) AS status, arg_max(s.churn_date, s.line) AS churn_date, {seq} AS seq
         FROM {stage} s JOIN idmap m ON s.c = m.code WHERE s.flags = 0 GROUP BY m.id ORDER BY m.id
-    ) TO {sql_str(str(tmp))} (FORMAT parquet)""").fetchone()[0]
+    ) TO {sql_str(str(tmp))} (FORMAT parquet)""").fetchall()[0][0]
     tmp.replace(out)
     dups = int(n) - int(bad) - int(n_out)
     entry.update(status="loaded", records=int(n_out), duplicates=dups, seq=seq, file=out.name, message="")

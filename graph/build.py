@@ -1,0 +1,226 @@
+"""Build the contact graph from the workspace's records (DuckDB, out of core).
+
+Records with ``as_of - window_days <= start_time < as_of`` are aggregated into
+one undirected contact per pair of numbers (``a < b``; ``_ab`` counts what ``a``
+initiated).  Exact duplicate records stored by two inputs count once.  Service
+numbers (:mod:`graph.service_numbers`) are listed in ``service_numbers.parquet``
+and their contacts dropped unless ``keep_service_numbers``.  Subscribers are the
+numbers of the remaining contacts plus every subscriber of the latest CRM
+extract (isolates included), sorted by id, ``vid`` = row number.
+
+Contact columns (:data:`graph.schema.CONTACTS`): calls, seconds and SMS per
+direction, first and last contact, active days (distinct calendar days with an
+event), night share (events with a start hour in 22:00-06:00 / events),
+reciprocity ``1 - |n_ab - n_ba| / (n_ab + n_ba)`` over events of both kinds,
+and the tie-strength ``weight`` (:mod:`graph.tie_strength`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from graph import schema
+from graph.contact_graph import ContactGraph
+from graph.service_numbers import ServiceRules, service_sql
+from graph.tie_strength import DEFAULT as DEFAULT_TIE, TieStrength
+from graph.workspace import Workspace, WorkspaceError, write_json
+from loaders.duck import connect, sql_str
+from loaders.manifest import loaded_inputs, read_manifest
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise WorkspaceError(f"as_of must be a date YYYY-MM-DD, got {value!r}.") from exc
+
+
+def default_as_of(ws: Workspace) -> date:
+    """The day after the last loaded record."""
+    ends = [e["last_record"] for e in loaded_inputs(read_manifest(ws)) if e.get("last_record") not in (None, "None")]
+    if not ends:
+        raise WorkspaceError(f"No records in workspace {ws.root}. Run `bellwether build CDR_FILES --workspace {ws.root}`.")
+    return date.fromisoformat(max(ends)[:10]) + timedelta(days=1)
+
+
+def _record_files(ws: Workspace, start: datetime, end: datetime) -> tuple[list[Path], bool]:
+    """Record files overlapping [start, end) and whether their time ranges overlap each other."""
+    spans = []
+    for e in loaded_inputs(read_manifest(ws)):
+        f = ws.records_dir / e["records_file"]
+        if not f.exists() or e.get("first_record") in (None, "None"):
+            continue
+        t0, t1 = datetime.fromisoformat(e["first_record"]), datetime.fromisoformat(e["last_record"])
+        if t1 >= start and t0 < end:
+            spans.append((t0, t1, f))
+    spans.sort()
+    overlap = any(spans[i + 1][0] <= spans[i][1] for i in range(len(spans) - 1))
+    return [s[2] for s in spans], overlap
+
+
+def _pairs_sql(records: str, start: datetime, window_days: int) -> str:
+    day = f"(date_diff('day', DATE '{start.date().isoformat()}', CAST(start_time AS DATE)))"
+    if window_days <= 64:
+        days = f"bit_count(bit_or(CAST(1 AS UBIGINT) << CAST({day} AS UBIGINT)))"
+    elif window_days <= 128:
+        days = f"bit_count(bit_or(CAST(1 AS UHUGEINT) << CAST({day} AS UHUGEINT)))"
+    else:
+        days = "count(DISTINCT CAST(start_time AS DATE))"
+    fwd = "caller < callee"
+    return f"""
+SELECT a, b, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba, first_contact, last_contact, active_days,
+       night / (calls_ab + calls_ba + sms_ab + sms_ba) AS night_share,
+       1.0 - abs((calls_ab + sms_ab) - (calls_ba + sms_ba)) / (calls_ab + calls_ba + sms_ab + sms_ba) AS reciprocity,
+       calls_ab + sms_ab AS n_ab, calls_ba + sms_ba AS n_ba, a_service, b_service
+FROM (
+  SELECT least(caller, callee) AS a, greatest(caller, callee) AS b,
+    count(*) FILTER (type = 'voice' AND {fwd})::INTEGER AS calls_ab,
+    count(*) FILTER (type = 'voice' AND NOT {fwd})::INTEGER AS calls_ba,
+    coalesce(sum(duration) FILTER ({fwd}), 0)::BIGINT AS seconds_ab,
+    coalesce(sum(duration) FILTER (NOT {fwd}), 0)::BIGINT AS seconds_ba,
+    count(*) FILTER (type = 'sms' AND {fwd})::INTEGER AS sms_ab,
+    count(*) FILTER (type = 'sms' AND NOT {fwd})::INTEGER AS sms_ba,
+    min(start_time) AS first_contact, max(start_time) AS last_contact,
+    {days}::INTEGER AS active_days,
+    count(*) FILTER (hour(start_time) >= 22 OR hour(start_time) < 6)::DOUBLE AS night,
+    bool_or(CASE WHEN {fwd} THEN caller_service ELSE callee_service END) AS a_service,
+    bool_or(CASE WHEN {fwd} THEN callee_service ELSE caller_service END) AS b_service
+  FROM {records}
+  GROUP BY 1, 2
+)"""
+
+
+def _write(con, sql: str, target: pa.Schema, path: Path, batch: int = 1_000_000) -> int:
+    """Stream a query into a Parquet file with exactly the ``target`` schema; return the row count."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    reader = con.sql(sql).to_arrow_reader(batch)
+    n = 0
+    with pq.ParquetWriter(tmp, target, compression="zstd") as w:
+        for b in reader:
+            t = pa.Table.from_batches([b]).select(target.names).cast(target)
+            w.write_table(t)
+            n += t.num_rows
+    tmp.replace(path)
+    return n
+
+
+def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_service_numbers: bool,
+              tie: TieStrength, service_rules: ServiceRules, memory_limit: str, threads: int):
+    """Create the temp tables ``subs``, ``contacts``, ``services`` in a fresh connection; return (con, info)."""
+    ws = ws if isinstance(ws, Workspace) else Workspace(Path(ws))
+    if window_days < 1:
+        raise WorkspaceError(f"window_days must be at least 1, got {window_days}.")
+    as_of_d = _as_date(as_of) or default_as_of(ws)
+    end = datetime.combine(as_of_d, datetime.min.time())
+    start = end - timedelta(days=window_days)
+    files, overlap = _record_files(ws, start, end)
+    scratch = ws.root / ".tmp" / "build"
+    con = connect(scratch, memory_limit, threads)
+    con.execute("SET preserve_insertion_order = false")
+    t = time.perf_counter()
+    rec_cols = "caller, callee, start_time, duration, type, caller_service, callee_service"
+    if files:
+        flist = "[" + ", ".join(sql_str(str(f)) for f in files) + "]"
+        where = f"start_time >= TIMESTAMP '{start.isoformat(sep=' ')}' AND start_time < TIMESTAMP '{end.isoformat(sep=' ')}'"
+        base = f"(SELECT {rec_cols} FROM read_parquet({flist}) WHERE {where})"
+        records = f"(SELECT DISTINCT * FROM {base})" if overlap else base
+    else:
+        records = ("(SELECT NULL::VARCHAR AS caller, NULL::VARCHAR AS callee, NULL::TIMESTAMP AS start_time, NULL::INTEGER AS duration, "
+                   "NULL::VARCHAR AS type, NULL::BOOLEAN AS caller_service, NULL::BOOLEAN AS callee_service LIMIT 0)")
+    con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days)}")
+    con.execute("CREATE TEMP TABLE short_codes AS SELECT a AS id FROM pairs WHERE a_service UNION SELECT b FROM pairs WHERE b_service")
+    con.execute(f"CREATE TEMP TABLE services AS {service_sql('pairs', 'short_codes', service_rules)}")
+    drop = "" if keep_service_numbers else (
+        "WHERE a NOT IN (SELECT id FROM services) AND b NOT IN (SELECT id FROM services)")
+    crm_files = sorted(ws.subscriber_extracts_dir.glob("*.parquet")) if ws.subscriber_extracts_dir.exists() else []
+    if crm_files:
+        flist = "[" + ", ".join(sql_str(str(f)) for f in crm_files) + "]"
+        crm = (f"(SELECT id, arg_max(plan, seq) AS plan, arg_max(arpu, seq) AS arpu, arg_max(tenure_months, seq) AS tenure_months, "
+               f"arg_max(region, seq) AS region, arg_max(status, seq) AS status, arg_max(churn_date, seq) AS churn_date "
+               f"FROM read_parquet({flist}) GROUP BY id)")
+    else:
+        crm = ("(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS plan, NULL::DOUBLE AS arpu, NULL::INTEGER AS tenure_months, "
+               "NULL::VARCHAR AS region, NULL::VARCHAR AS status, NULL::DATE AS churn_date LIMIT 0)")
+    con.execute(f"CREATE TEMP TABLE kept AS SELECT * FROM pairs {drop}")
+    con.execute(f"""CREATE TEMP TABLE subs AS
+        SELECT (row_number() OVER (ORDER BY v.id) - 1)::BIGINT AS vid, v.id, c.id IS NOT NULL AS on_net,
+               CASE WHEN v.id IN (SELECT id FROM services) THEN 'service' ELSE 'person' END AS kind,
+               c.plan, c.arpu, c.tenure_months::INTEGER AS tenure_months, c.region, c.status, c.churn_date
+        FROM (SELECT a AS id FROM kept UNION SELECT b FROM kept UNION SELECT id FROM {crm}) v
+        LEFT JOIN {crm} c ON c.id = v.id""")
+    con.execute(f"""CREATE TEMP TABLE contacts AS
+        SELECT sa.vid AS a_vid, sb.vid AS b_vid, k.a, k.b, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba,
+               first_contact, last_contact, active_days, night_share, reciprocity, {tie.sql()} AS weight
+        FROM kept k JOIN subs sa ON sa.id = k.a JOIN subs sb ON sb.id = k.b""")
+    con.execute("DROP TABLE pairs; DROP TABLE kept")
+    n_subs, on_net, service = con.execute(
+        "SELECT count(*), count(*) FILTER (on_net), count(*) FILTER (kind = 'service') FROM subs").fetchall()[0]
+    n_contacts = con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]
+    n_services = con.execute("SELECT count(*) FROM services").fetchall()[0][0]
+    info = {
+        "as_of": as_of_d.isoformat(), "window_days": int(window_days), "window_start": start.date().isoformat(),
+        "keep_service_numbers": bool(keep_service_numbers), "record_files": [f.name for f in files],
+        "deduplicated_across_files": bool(overlap), "subscribers": int(n_subs), "on_net": int(on_net),
+        "off_net": int(n_subs - on_net), "service_in_graph": int(service), "service_numbers": int(n_services),
+        "contacts": int(n_contacts), "tie_strength": tie.__dict__ | {"formula": tie.sql()},
+        "service_rules": service_rules.__dict__, "built_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - t, 3),
+    }
+    return con, info, scratch
+
+
+def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
+                   keep_service_numbers: bool = False, tie: TieStrength = DEFAULT_TIE,
+                   service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2) -> ContactGraph:
+    """The contact graph at ``as_of`` in memory (nothing written); see the module docstring.
+
+    ``as_of`` defaults to the day after the last record; only records in
+    ``[as_of - window_days, as_of)`` are used, so an earlier ``as_of`` gives the
+    graph as it was then (no later record leaks in).
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
+    try:
+        subs = con.sql("SELECT * FROM subs ORDER BY vid").to_arrow_table().cast(schema.SUBSCRIBERS).to_pandas()
+        contacts = con.sql("SELECT * FROM contacts ORDER BY a_vid, b_vid").to_arrow_table().cast(schema.CONTACTS).to_pandas()
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return ContactGraph(subs, contacts, info)
+
+
+def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
+                keep_service_numbers: bool = False, progress: bool = True, tie: TieStrength = DEFAULT_TIE,
+                service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2,
+                load: bool = True) -> ContactGraph | None:
+    """Build the graph tables and write them to ``workspace/graph/`` (Parquet) with ``graph.json``.
+
+    Writes ``subscribers.parquet``, ``contacts.parquet`` (sorted by ``a_vid, b_vid``),
+    ``service_numbers.parquet`` (exact :mod:`graph.schema` schemas) and ``graph.json``
+    (as_of, window, counts, parameters).  Returns the graph read back, or None with ``load=False``.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    ws.create()
+    con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
+    try:
+        _write(con, "SELECT * FROM subs ORDER BY vid", schema.SUBSCRIBERS, ws.subscribers_path)
+        _write(con, "SELECT * FROM contacts ORDER BY a_vid, b_vid", schema.CONTACTS, ws.contacts_path)
+        _write(con, "SELECT * FROM services ORDER BY id", schema.SERVICE_NUMBERS, ws.service_numbers_path)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    write_json(ws.graph_info_path, info)
+    return ContactGraph.load(ws) if load else None
