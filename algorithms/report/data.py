@@ -216,23 +216,78 @@ class ReportData:
     lists: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _load_inputs(load: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Input files (CDR, subscriber extract, do-not-contact) and rejected rows per reason from the load manifest.
+
+    Accepts inputs as a list of records or as a mapping keyed by content hash, with
+    per-file ``rejects``; a top-level ``rejects`` mapping is added as well.
+    """
+    rows: list[dict[str, Any]] = []
+    rejects: dict[str, int] = {}
+
+    def take(kind: str, item: Any) -> None:
+        if not isinstance(item, dict):
+            return
+        rows.append({
+            "kind": kind, "file": item.get("name") or item.get("path") or item.get("file", ""),
+            "rows": item.get("rows", item.get("ids")), "kept": item.get("records", item.get("ids")),
+            "rejected": item.get("rejected_rows", sum((item.get("rejects") or {}).values()) if isinstance(item.get("rejects"), dict) else None),
+            "duplicates": item.get("duplicates", 0),
+            "sha256": str(item.get("sha256", ""))[:16],
+        })
+        for reason, count in (item.get("rejects") or {}).items():
+            rejects[reason] = rejects.get(reason, 0) + int(count)
+
+    for kind, key in (("records", "inputs"), ("subscribers", "subscribers"), ("do-not-contact", "do_not_contact")):
+        block = load.get(key)
+        if isinstance(block, list):
+            for item in block:
+                take(kind, item)
+        elif isinstance(block, dict) and ("path" in block or "name" in block or "sha256" in block):
+            take(kind, block)
+        elif isinstance(block, dict):
+            for item in block.values():
+                take(kind, item)
+    if isinstance(load.get("rejects"), dict):
+        for reason, count in load["rejects"].items():
+            rejects[reason] = rejects.get(reason, 0) + int(count)
+    for r in rows:  # drop columns no input has
+        for col in [c for c in r if all(x.get(c) in (None, "") for x in rows)]:
+            r.pop(col, None)
+    return rows, rejects
+
+
+def _scalars(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Short scalar entries of nested dicts as ``("a b", value)`` pairs (long texts and lists left out)."""
+    out: list[tuple[str, Any]] = []
+    if not isinstance(d, dict):
+        return out
+    for k, v in d.items():
+        name = f"{prefix}{k}".replace("_", " ")
+        if isinstance(v, dict):
+            out.extend(_scalars(v, name + " "))
+        elif isinstance(v, (int, float, bool)) or (isinstance(v, str) and len(v) <= 40):
+            out.append((name, v))
+    return out
+
+
 def _summary(run) -> dict[str, Any]:
     m = run.manifest
     load = run.load_manifest
+    inputs, rejects = _load_inputs(load)
     return {
         "run_id": run.run_id,
         "created": m.get("created"),
         "as_of": str(run.as_of.date()),
         "engine": m.get("engine"),
         "seed": m.get("seed"),
-        "graph": m.get("graph") or {k: v for k, v in run.graph_info.items() if not isinstance(v, (dict, list))},
+        "graph": _scalars(m.get("graph") or run.graph_info),
         "parameters": m.get("parameters", {}),
         "versions": m.get("versions", {}),
         "timings": m.get("timings", {}),
         "metrics": m.get("metrics", {}),
-        "inputs": load.get("inputs", []),
-        "rejects": load.get("rejects", load.get("rejects_per_reason", {})),
-        "load": {k: v for k, v in load.items() if not isinstance(v, (dict, list))},
+        "inputs": inputs,
+        "rejects": rejects,
         "subscribers": int(len(run.subscribers)),
         "on_net": int(run.subscribers["on_net"].to_numpy(bool, na_value=False).sum()),
         "contacts": int(len(run.contacts)),

@@ -139,7 +139,7 @@ def _summary(d: ReportData) -> str:
     rej = (pd.DataFrame({"reason": list(rejects), "rows": list(rejects.values())}) if isinstance(rejects, dict) and rejects
            else pd.DataFrame())
     run_facts = [("run", s["run_id"]), ("created", s["created"]), ("as of", s["as_of"]), ("engine", s["engine"]),
-                 ("seed", s["seed"])] + [(f"graph {k}", v) for k, v in (s["graph"] or {}).items()]
+                 ("seed", s["seed"])] + [(f"graph {k}", v) for k, v in s["graph"]]
     body = [
         f'<div class="cards">{"".join(cards)}</div>',
         '<div class="cols"><div><h3>Run</h3>', _kv(run_facts), "</div>",
