@@ -1,0 +1,123 @@
+"""Benchmark of the graph build: CSV CDRs -> validated, pseudonymised records -> contact graph.
+
+Compares, on the same CSV file and in the same run:
+
+* ``bare``: a bare DuckDB ``GROUP BY`` of the CSV by unordered pair (count, seconds);
+* ``build``: the whole Bellwether load + build (read, validate, normalise, pseudonymise,
+  deduplicate, write records, aggregate, write graph tables);
+* ``pandas``: the bare aggregation in pandas (pyarrow CSV engine), for comparison.
+
+Each runs in its own process; peak memory is that process's max RSS (children included).
+Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_build [--rows 20000000]``.
+The input is ``.cache/bench/cdr_<rows>.csv`` (generated once, same layout as the synthetic generator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GEN = """
+import duckdb, sys
+out, n, subs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+con = duckdb.connect(config={'threads': 2, 'memory_limit': '2GB'})
+con.execute(f'''COPY (
+  WITH r AS (SELECT i, hash(i*7+1) % {subs} AS a, ((hash(i*7+1) % {subs}) + 1 + (hash(i*13+5) % 10)*(hash(i*13+5) % 10)*7) % {subs} AS b,
+                    hash(i*3+2) AS h FROM range({n}) t(i))
+  SELECT CASE h % 4 WHEN 0 THEN '' WHEN 1 THEN '+86' WHEN 2 THEN '0086' ELSE '86' END || (13800000000 + a)::VARCHAR AS caller,
+         CASE (h // 4) % 4 WHEN 0 THEN '' WHEN 1 THEN '+86' WHEN 2 THEN '0086' ELSE '86' END || (13800000000 + b)::VARCHAR AS callee,
+         strftime(TIMESTAMP '2024-01-01' + to_seconds((h // 16) % (31*86400)), '%Y-%m-%d %H:%M:%S') AS start_time,
+         CASE WHEN (h // 1000) % 3 = 0 THEN 0 ELSE (h // 7) % 600 END AS duration,
+         CASE WHEN (h // 1000) % 3 = 0 THEN 'sms' ELSE 'voice' END AS type
+  FROM r) TO '{out}' (HEADER, DELIMITER ',')''')
+"""
+
+BARE = """
+import duckdb, sys, time
+con = duckdb.connect(config={'threads': 2, 'memory_limit': '1GB', 'temp_directory': sys.argv[2]})
+t = time.perf_counter()
+n = con.execute(f\"\"\"SELECT count(*) FROM (SELECT least(caller, callee) a, greatest(caller, callee) b, count(*) n, sum(duration) s
+                    FROM read_csv('{sys.argv[1]}') GROUP BY 1, 2)\"\"\").fetchall()[0][0]
+print(time.perf_counter() - t, n)
+"""
+
+BUILD = """
+import sys, time
+from loaders.load import LoadOptions, load
+from graph.build import build_graph
+t = time.perf_counter()
+s = load(sys.argv[2], [sys.argv[1]], options=LoadOptions(key=b'bench-key-0123456789abcdef'))
+t1 = time.perf_counter()
+build_graph(sys.argv[2], progress=False, load=False)
+t2 = time.perf_counter()
+import json; info = json.load(open(sys.argv[2] + '/graph/graph.json'))
+print(t2 - t, info['contacts'], t1 - t, t2 - t1)
+"""
+
+PANDAS = """
+import sys, time
+import numpy as np, pandas as pd
+t = time.perf_counter()
+df = pd.read_csv(sys.argv[1], engine='pyarrow', usecols=['caller', 'callee', 'duration'])
+a = np.where(df.caller < df.callee, df.caller, df.callee); b = np.where(df.caller < df.callee, df.callee, df.caller)
+g = pd.DataFrame({'a': a, 'b': b, 'd': df.duration}).groupby(['a', 'b'], sort=False)['d'].agg(['count', 'sum'])
+print(time.perf_counter() - t, len(g))
+"""
+
+
+def run(code: str, *args: str) -> tuple[list[str], float, float]:
+    """Run ``code`` in a child process; return its printed fields, wall seconds and peak RSS (MiB)."""
+    t = time.perf_counter()
+    p = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise SystemExit(f"benchmark step failed with status {p.returncode}")
+    return out.split(), time.perf_counter() - t, usage.ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=20_000_000)
+    ap.add_argument("--subscribers", type=int, default=1_000_000)
+    ap.add_argument("--csv", type=Path, default=None, help="Use this CDR CSV instead of the generated one.")
+    ap.add_argument("--no-pandas", action="store_true")
+    a = ap.parse_args(argv)
+    cache = ROOT / ".cache" / "bench"
+    cache.mkdir(parents=True, exist_ok=True)
+    csv = a.csv or cache / f"cdr_{a.rows}.csv"
+    if not csv.exists():
+        run(GEN, str(csv), str(a.rows), str(a.subscribers))
+    ws = cache / "ws"
+    shutil.rmtree(ws, ignore_errors=True)
+    tmp = cache / "tmp"
+    bare, _, bare_rss = run(BARE, str(csv), str(tmp))
+    build, _, build_rss = run(BUILD, str(csv), str(ws))
+    rows = int(subprocess.run(["wc", "-l", str(csv)], capture_output=True, text=True).stdout.split()[0]) - 1
+    table = [("step", "seconds", "peak RSS MiB", "rows/s", "groups")]
+    table.append(("bare DuckDB GROUP BY", f"{float(bare[0]):.2f}", f"{bare_rss:.0f}", f"{rows / float(bare[0]):,.0f}", bare[1]))
+    table.append(("bellwether load+build", f"{float(build[0]):.2f}", f"{build_rss:.0f}", f"{rows / float(build[0]):,.0f}", build[1]))
+    table.append(("  of which load", f"{float(build[2]):.2f}", "", "", ""))
+    table.append(("  of which graph build", f"{float(build[3]):.2f}", "", "", ""))
+    if not a.no_pandas:
+        pd_out, _, pd_rss = run(PANDAS, str(csv))
+        table.append(("pandas groupby", f"{float(pd_out[0]):.2f}", f"{pd_rss:.0f}", f"{rows / float(pd_out[0]):,.0f}", pd_out[1]))
+    widths = [max(len(r[i]) for r in table) for i in range(5)]
+    print(f"input {csv} ({rows:,} rows, {csv.stat().st_size / 2**20:,.0f} MiB)")
+    for r in table:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    print(f"ratio build / bare = {float(build[0]) / float(bare[0]):.2f} (target <= 1.5); build peak RSS {build_rss:.0f} MiB (target <= 2048)")
+    shutil.rmtree(ws, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""MSISDN normalisation: examples, idempotence, and the SQL expression agreeing with the Python function."""
+
+import duckdb
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from loaders.msisdn import code_sql, from_code, is_short_code, normalize_msisdn, to_code
+
+
+@pytest.mark.parametrize("raw", ["13812345678", "+8613812345678", "008613812345678", "8613812345678", " 13812345678 "])
+def test_mixed_formats_give_one_e164(raw):
+    assert normalize_msisdn(raw, "86") == "+8613812345678"
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("10086", "10086"), ("95588", "95588"), ("123", "123"), ("01012345678", "+861012345678"),
+    ("+14155550123", "+14155550123"), ("", None), (None, None), ("12", None), ("138-1234-5678", None),
+    ("+0123456789", None), ("abc", None), ("+", None), ("1" * 16, None), ("++8613812345678", None),
+])
+def test_examples(raw, expected):
+    assert normalize_msisdn(raw, "86") == expected
+
+
+def test_short_codes_are_flagged():
+    assert is_short_code(normalize_msisdn("10086"))
+    assert not is_short_code(normalize_msisdn("13812345678"))
+
+
+numbers = st.one_of(
+    st.text(alphabet="+0123456789 ", max_size=18),
+    st.builds(lambda p, n: p + n, st.sampled_from(["", "+86", "0086", "86", "0", "+", "00"]),
+              st.integers(10**9, 10**11).map(str)),
+    st.text(max_size=6),
+)
+
+
+@given(numbers)
+def test_idempotent_and_code_round_trip(raw):
+    n = normalize_msisdn(raw, "86")
+    if n is not None:
+        assert normalize_msisdn(n, "86") == n
+        assert from_code(to_code(n)) == n
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(numbers, min_size=1, max_size=40), st.sampled_from(["86", "1", "44"]))
+def test_sql_matches_python(raws, cc):
+    con = duckdb.connect()
+    got = [r[0] for r in con.execute(f"SELECT {code_sql('x', cc)} FROM (SELECT unnest(?::VARCHAR[]) AS x)", [raws]).fetchall()]
+    want = [None if normalize_msisdn(r, cc) is None else to_code(normalize_msisdn(r, cc)) for r in raws]
+    assert got == want
