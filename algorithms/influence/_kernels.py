@@ -3,7 +3,12 @@
 They walk the same :class:`~algorithms.influence.cascade.ArcIndex` with the same
 geometric skipping as the vectorised numpy reference, one cascade at a time,
 with a visited stamp per vertex instead of sorted key look-ups, so their cost is
-proportional to the vertices activated.  The two paths draw different random
+proportional to the vertices activated.  The walk is bound by memory latency
+(every activated vertex is a few cache misses), so the random numbers come from
+SplitMix64, whose short dependency chain lets the processor overlap those
+misses.  Measured on the 100k synthetic graph: RR sets about 3x faster than the
+numpy batches; forward cascades about as fast as numpy's (large frontiers
+amortise numpy's overhead there), with O(n) instead of O(batch x n) memory.  The two paths draw different random
 numbers, so they agree in distribution, not draw for draw (tested).
 
 ``available()`` is False when numba is not installed, or when the environment
@@ -32,24 +37,50 @@ def available() -> bool:
     return HAVE_NUMBA and os.environ.get("BELLWETHER_NUMBA", "1") != "0"
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True, inline="always")
+def _uniform(state):
+    """SplitMix64 (Steele, Lea & Flood 2014): next state and a uniform double in [0, 1).
+
+    A short dependency chain keeps memory loads overlapping, which matters more here
+    than in a loop that only draws numbers; see the module docstring.
+    """
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return state, (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 @njit(cache=True, nogil=True)
-def _expand(u, stamp, mark, queue, tail, seg_ptr, seg_start, seg_end, seg_q, seg_none, prob, target):
-    """Push the live out-neighbours of ``u`` not yet stamped ``mark``; return the new tail."""
+def _expand(u, stamp, mark, queue, tail, seg_ptr, seg, arc, state):
+    """Push the live out-neighbours of ``u`` not yet stamped ``mark``; return the new tail and RNG state.
+
+    ``seg[j] = (start, end, q, none)`` and ``arc[i] = (prob, target)`` are packed
+    row-wise so one vertex costs few cache misses.
+    """
     for j in range(seg_ptr[u], seg_ptr[u + 1]):
-        r = 1.0 - np.random.random()
-        if r <= seg_none[j]:
+        state, r = _uniform(state)
+        r = 1.0 - r
+        if r <= seg[j, 3]:
             continue
-        q = seg_q[j]
-        end = seg_end[j]
+        q = seg[j, 2]
+        end = int(seg[j, 1])
         if q >= 1.0:
             lq = 0.0
-            pos = seg_start[j]
+            pos = int(seg[j, 0])
         else:
             lq = np.log1p(-q)
-            pos = seg_start[j] + int(np.floor(np.log(r) / lq))
+            pos = int(seg[j, 0]) + int(np.floor(np.log(r) / lq))
         while pos < end:
-            if np.random.random() * q < prob[pos]:
-                v = target[pos]
+            state, r = _uniform(state)
+            if r * q < arc[pos, 0]:
+                v = int(arc[pos, 1])
                 if stamp[v] != mark:
                     stamp[v] = mark
                     queue[tail] = v
@@ -57,12 +88,14 @@ def _expand(u, stamp, mark, queue, tail, seg_ptr, seg_start, seg_end, seg_q, seg
             if q >= 1.0:
                 pos += 1
             else:
-                pos += 1 + int(np.floor(np.log(1.0 - np.random.random()) / lq))
-    return tail
+                state, r = _uniform(state)
+                pos += 1 + int(np.floor(np.log(1.0 - r) / lq))
+    return tail, state
+
 
 @njit(cache=True, nogil=True)
-def _cascade_sizes(seeds, n_cascades, rng_seed, seg_ptr, seg_start, seg_end, seg_q, seg_none, prob, target):
-    np.random.seed(rng_seed)
+def _cascade_sizes(seeds, n_cascades, rng_seed, seg_ptr, seg, arc):
+    state = np.uint64(rng_seed)
     n = len(seg_ptr) - 1
     stamp = np.full(n, -1, np.int64)
     queue = np.empty(n, np.int64)
@@ -78,13 +111,13 @@ def _cascade_sizes(seeds, n_cascades, rng_seed, seg_ptr, seg_start, seg_end, seg
         while head < tail:
             u = queue[head]
             head += 1
-            tail = _expand(u, stamp, c, queue, tail, seg_ptr, seg_start, seg_end, seg_q, seg_none, prob, target)
+            tail, state = _expand(u, stamp, c, queue, tail, seg_ptr, seg, arc, state)
         sizes[c] = tail
     return sizes
 
 @njit(cache=True, nogil=True)
-def _rr_sets(roots, rng_seed, seg_ptr, seg_start, seg_end, seg_q, seg_none, prob, target):
-    np.random.seed(rng_seed)
+def _rr_sets(roots, rng_seed, seg_ptr, seg, arc):
+    state = np.uint64(rng_seed)
     n = len(seg_ptr) - 1
     count = len(roots)
     stamp = np.full(n, -1, np.int64)
@@ -102,7 +135,7 @@ def _rr_sets(roots, rng_seed, seg_ptr, seg_start, seg_end, seg_q, seg_none, prob
         while head < tail:
             u = queue[head]
             head += 1
-            tail = _expand(u, stamp, c, queue, tail, seg_ptr, seg_start, seg_end, seg_q, seg_none, prob, target)
+            tail, state = _expand(u, stamp, c, queue, tail, seg_ptr, seg, arc, state)
         if total + tail > cap:
             while total + tail > cap:
                 cap *= 2
@@ -116,16 +149,16 @@ def _rr_sets(roots, rng_seed, seg_ptr, seg_start, seg_end, seg_q, seg_none, prob
 
 
 def _arrays(index):
-    return (index.seg_ptr, index.seg_start, index.seg_end, index.seg_q, index.seg_none, index.prob, index.target)
+    return index.seg_ptr, index.packed_segments, index.packed_arcs
 
 
 def cascade_sizes(index, seeds: np.ndarray, n_cascades: int, rng: np.random.Generator) -> np.ndarray:
     """Sizes of ``n_cascades`` independent cascades from ``seeds`` (compiled)."""
-    seed = int(rng.integers(0, 2**31 - 1))
+    seed = np.uint64(rng.integers(0, 2**63 - 1))
     return _cascade_sizes(np.asarray(seeds, np.int64), int(n_cascades), seed, *_arrays(index))
 
 
 def rr_sets(index, roots: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """CSR ``(ptr, nodes)`` of the RR sets rooted at ``roots`` (compiled; nodes are int32)."""
-    seed = int(rng.integers(0, 2**31 - 1))
+    seed = np.uint64(rng.integers(0, 2**63 - 1))
     return _rr_sets(np.asarray(roots, np.int64), seed, *_arrays(index))

@@ -30,6 +30,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -77,6 +78,16 @@ class ArcIndex:
     @property
     def n_arcs(self) -> int:
         return len(self.target)
+
+    @cached_property
+    def packed_segments(self) -> np.ndarray:
+        """``(n_segments, 4)`` rows ``(start, end, q, none)`` for the compiled walk (one cache line per class)."""
+        return np.column_stack([self.seg_start, self.seg_end, self.seg_q, self.seg_none]).astype(np.float64)
+
+    @cached_property
+    def packed_arcs(self) -> np.ndarray:
+        """``(n_arcs, 2)`` rows ``(prob, target)`` for the compiled walk."""
+        return np.column_stack([self.prob, self.target]).astype(np.float64)
 
 
 def arc_index(source: np.ndarray, target: np.ndarray, prob: np.ndarray, n: int) -> ArcIndex:

@@ -370,5 +370,6 @@ def select_seeds(
         metrics[f"{prefix}ci_high"] = float(hi)
     metrics["spread_ratio_vs_pagerank"] = float(spreads[""][0] / spreads["pagerank_"][0]) if n_simulations > 0 else nan
     metrics["spread_ratio_vs_degree"] = float(spreads[""][0] / spreads["degree_"][0]) if n_simulations > 0 else nan
+    metrics["seconds_evaluate"] = float(time.perf_counter() - t0 - seconds_select)
     metrics["seconds"] = float(time.perf_counter() - t0)
     return InfluenceResult(seeds, metrics)
