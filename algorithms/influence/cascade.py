@@ -108,7 +108,7 @@ def arc_index(source: np.ndarray, target: np.ndarray, prob: np.ndarray, n: int) 
     if len(prob):
         first[1:] = (source[1:] != source[:-1]) | (cls[1:] != cls[:-1])
     seg_start = np.flatnonzero(first)
-    seg_end = np.append(seg_start[1:], len(prob)).astype(np.int64)
+    seg_end = np.append(seg_start[1:], len(prob)).astype(np.int64)[: len(seg_start)]
     seg_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(source[seg_start], minlength=n), out=seg_ptr[1:])
     seg_q = prob[seg_start]
