@@ -134,8 +134,11 @@ def loaded(neo4j_server, tmp_path_factory) -> Loaded:
     from algorithms.segments import load_run, segment_run, write_segments
 
     graph = planted_graph()
-    ws = write_workspace(graph, tmp_path_factory.mktemp("queries") / "ws")
-    run_dir = analyze(ws, objective="modularity", seed=3, k=3, progress=False)
+    root = tmp_path_factory.mktemp("queries") / "ws"
+    # analyse the graph as given (no CDR records to rebuild a history graph from), then store its
+    # tables in the workspace for the segment step
+    run_dir = analyze(Workspace(root).create(), graph=graph, objective="modularity", seed=3, k=3, progress=False)
+    ws = write_workspace(graph, root)
     run = load_run(ws)
     write_segments(run, segment_run(run))
     store = neo4j_server.store()
