@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,8 +55,8 @@ def demo(
 
     generate → build (validate, pseudonymise, aggregate) → analyze (communities, bellwethers,
     influence seeds, churn contagion) → evaluate against the planted truth → segments →
-    target lists → HTML report; then prints where everything is.  A fresh run replaces the
-    demo's earlier data but keeps the workspace's earlier analysis runs.
+    target lists → HTML report; then prints where everything is.  Each demo starts afresh:
+    the data and workspace folders under --out are replaced (the demo key is kept).
 
     Example: `bellwether demo --out demo-output --subscribers 20000`.
     """
@@ -75,6 +76,9 @@ def demo(
     data, ws = out / "data", Workspace(out / "workspace")
     timings: dict[str, float] = {}
     key = _demo_key(out)
+    for old in (data, ws.root):  # the demo owns these two folders; a stale operator must not mix in
+        if old.exists():
+            shutil.rmtree(old)
 
     with _step(console, "generate", timings, quiet):
         operator = generate_operator(data, subscribers=subscribers, months=months, seed=seed)
