@@ -12,18 +12,18 @@ from graph.workspace import Workspace
 
 WorkspaceOpt = Annotated[
     Optional[Path],
-    typer.Option("--workspace", "-w", help="Workspace directory \\[default: setting `workspace`, ./bellwether-workspace]."),
+    typer.Option("--workspace", "-w", help="Workspace directory [default: setting `workspace`, ./bellwether-workspace]."),
 ]
 ConfigOpt = Annotated[
     Optional[Path],
-    typer.Option("--config", help="Config file \\[default: $BELLWETHER_CONFIG or ./bellwether.toml]."),
+    typer.Option("--config", help="Config file [default: $BELLWETHER_CONFIG or ./bellwether.toml]."),
 ]
-RunOpt = Annotated[Optional[str], typer.Option("--run", help="Analysis run id \\[default: the latest run].")]
+RunOpt = Annotated[Optional[str], typer.Option("--run", help="Analysis run id [default: the latest run].")]
 AsOfOpt = Annotated[
     Optional[str],
-    typer.Option("--as-of", help="Analysis date YYYY-MM-DD: only records before it are used \\[default: the graph's as_of]."),
+    typer.Option("--as-of", help="Analysis date YYYY-MM-DD: only records before it are used [default: the graph's as_of]."),
 ]
-SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Random seed for reproducible runs \\[default: 42].")]
+SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Random seed for reproducible runs [default: 42].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
