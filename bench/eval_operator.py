@@ -1,0 +1,84 @@
+"""End-to-end quality and speed on a synthetic operator: every target of the analysis beside its figure.
+
+Runs ``bellwether demo`` (generate → build → analyze → evaluate → segments → targets →
+report) in a child process for each size, then prints one table per size from the run's
+manifest: community NMI against the planted communities, churn lift ratios, influence
+spread against top-PageRank seeds, seconds per step and the child's peak memory.
+
+Run: ``flock /tmp/bellwether-heavy.lock python -m bench.eval_operator --subscribers 100000``
+(output under ``.cache/eval-operator-<n>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from graph.workspace import read_json
+
+TARGETS = {
+    "community NMI vs planted": (">=", 0.9),
+    "churn lift@10% network / baseline": (">=", 1.3),
+    "churn lift@5% network / spreading activation": (">=", 2.0),
+    "influence spread IMM / top-PageRank (k=50)": (">=", 1.15),
+}
+
+
+def _figures(manifest: dict) -> dict[str, float | None]:
+    ev = (manifest.get("metrics") or {}).get("evaluation") or {}
+    ratios = (ev.get("churn") or {}).get("ratios") or {}
+    return {
+        "community NMI vs planted": (ev.get("communities") or {}).get("nmi"),
+        "churn lift@10% network / baseline": ratios.get("lift_10_network_over_baseline"),
+        "churn lift@5% network / spreading activation": ratios.get("lift_5_network_over_sa"),
+        "influence spread IMM / top-PageRank (k=50)": (ev.get("influence") or {}).get("ratio_vs_pagerank"),
+    }
+
+
+def run(subscribers: int, months: int, seed: int, root: Path) -> None:
+    out = root / f"eval-operator-{subscribers}"
+    cmd = [sys.executable, "-m", "cli", "demo", "--out", str(out), "--subscribers", str(subscribers),
+           "--months", str(months), "--seed", str(seed), "--json", "--quiet"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"demo failed for {subscribers} subscribers:\n{proc.stderr[-4000:]}")
+    summary = json.loads(proc.stdout)
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    manifest = read_json(Path(summary["run"]) / "manifest.json")
+    print(f"\nsynthetic operator: {subscribers:,} subscribers, {months} months, seed {seed}; "
+          f"graph {summary['subscribers']:,} subscribers / {summary['contacts']:,} contacts")
+    print(f"{'measure':<48} {'figure':>10}  target")
+    for name, value in _figures(manifest).items():
+        op, bound = TARGETS[name]
+        verdict = "" if value is None else ("met" if value >= bound else "missed")
+        shown = "n/a" if value is None else f"{value:.3f}"
+        print(f"{name:<48} {shown:>10}  {op} {bound} {verdict}")
+    for step, seconds in summary["seconds"].items():
+        print(f"{'seconds: ' + step:<48} {seconds:>10.1f}")
+    for step, seconds in (manifest.get("timings") or {}).items():
+        print(f"{'  analyze step: ' + step:<48} {float(seconds):>10.1f}")
+    print(f"{'wall seconds (incl. start-up)':<48} {wall:>10.1f}")
+    print(f"{'peak RSS of the largest child (GB)':<48} {peak_gb:>10.2f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, action="append", help="size(s) to run [default: 100000]")
+    parser.add_argument("--months", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--root", type=Path, default=Path(os.environ.get("BELLWETHER_BENCH_DIR", ".cache")))
+    args = parser.parse_args(argv)
+    for n in args.subscribers or [100_000]:
+        run(n, args.months, args.seed, args.root)
+
+
+if __name__ == "__main__":
+    main()
