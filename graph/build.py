@@ -71,7 +71,7 @@ def _record_files(ws: Workspace, start: datetime, end: datetime) -> tuple[list[P
     return [s[2] for s in spans], overlap
 
 
-def _pairs_sql(records: str, start: datetime, window_days: int) -> str:
+def _pairs_sql(records: str, start: datetime, window_days: int, key=lambda c: c) -> str:
     day = f"(date_diff('day', DATE '{start.date().isoformat()}', CAST(start_time AS DATE)))"
     if window_days <= 64:
         days = f"bit_count(bit_or(CAST(1 AS UBIGINT) << CAST({day} AS UBIGINT)))"
@@ -79,14 +79,14 @@ def _pairs_sql(records: str, start: datetime, window_days: int) -> str:
         days = f"bit_count(bit_or(CAST(1 AS UHUGEINT) << CAST({day} AS UHUGEINT)))"
     else:
         days = "count(DISTINCT CAST(start_time AS DATE))"
-    fwd = "caller < callee"
+    fwd = "fwd"
     return f"""
 SELECT a, b, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba, first_contact, last_contact, active_days,
        night / (calls_ab + calls_ba + sms_ab + sms_ba) AS night_share,
        1.0 - abs((calls_ab + sms_ab) - (calls_ba + sms_ba)) / (calls_ab + calls_ba + sms_ab + sms_ba) AS reciprocity,
        calls_ab + sms_ab AS n_ab, calls_ba + sms_ba AS n_ba, a_service, b_service
 FROM (
-  SELECT least(caller, callee) AS a, greatest(caller, callee) AS b,
+  SELECT least(x, y) AS a, greatest(x, y) AS b,
     count(*) FILTER (type = 'voice' AND {fwd})::INTEGER AS calls_ab,
     count(*) FILTER (type = 'voice' AND NOT {fwd})::INTEGER AS calls_ba,
     coalesce(sum(duration) FILTER ({fwd}), 0)::BIGINT AS seconds_ab,
@@ -98,7 +98,8 @@ FROM (
     count(*) FILTER (hour(start_time) >= 22 OR hour(start_time) < 6)::DOUBLE AS night,
     bool_or(CASE WHEN {fwd} THEN caller_service ELSE callee_service END) AS a_service,
     bool_or(CASE WHEN {fwd} THEN callee_service ELSE caller_service END) AS b_service
-  FROM {records}
+  FROM (SELECT *, x < y AS fwd FROM (SELECT {key('caller')} AS x, {key('callee')} AS y, start_time, duration, type,
+                                          caller_service, callee_service FROM {records}))
   GROUP BY 1, 2
 )"""
 
@@ -140,31 +141,40 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
     else:
         records = ("(SELECT NULL::VARCHAR AS caller, NULL::VARCHAR AS callee, NULL::TIMESTAMP AS start_time, NULL::INTEGER AS duration, "
                    "NULL::VARCHAR AS type, NULL::BOOLEAN AS caller_service, NULL::BOOLEAN AS callee_service LIMIT 0)")
-    con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days)}")
+    hexed = read_manifest(ws).get("pseudonymized", True)
+    if hexed:  # 16-hex-char pseudonyms are 64-bit numbers: group and join on UBIGINT, print as hex at the end
+        key = lambda c: f"CAST('0x' || {c} AS UBIGINT)"  # noqa: E731
+        text = lambda c: f"lpad(lower(hex({c})), 16, '0')"  # noqa: E731
+    else:
+        key = text = lambda c: c  # noqa: E731
+    con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days, key)}")
     con.execute("CREATE TEMP TABLE short_codes AS SELECT a AS id FROM pairs WHERE a_service UNION SELECT b FROM pairs WHERE b_service")
-    con.execute(f"CREATE TEMP TABLE services AS {service_sql('pairs', 'short_codes', service_rules)}")
+    con.execute(f"CREATE TEMP TABLE services_k AS {service_sql('pairs', 'short_codes', service_rules)}")
+    con.execute(f"CREATE TEMP TABLE services AS SELECT {text('id')} AS id, reason, in_degree, out_degree, reciprocity, services_k.id AS k FROM services_k")
+    con.execute("CREATE TEMP TABLE service_keys AS SELECT k AS sk FROM services")
     drop = "" if keep_service_numbers else (
-        "WHERE a NOT IN (SELECT id FROM services) AND b NOT IN (SELECT id FROM services)")
+        "WHERE a NOT IN (SELECT sk FROM service_keys) AND b NOT IN (SELECT sk FROM service_keys)")
     crm_files = sorted(ws.subscriber_extracts_dir.glob("*.parquet")) if ws.subscriber_extracts_dir.exists() else []
     if crm_files:
         flist = "[" + ", ".join(sql_str(str(f)) for f in crm_files) + "]"
-        crm = (f"(SELECT id, arg_max(plan, seq) AS plan, arg_max(arpu, seq) AS arpu, arg_max(tenure_months, seq) AS tenure_months, "
+        crm = (f"(SELECT {key('id')} AS id, arg_max(plan, seq) AS plan, arg_max(arpu, seq) AS arpu, arg_max(tenure_months, seq) AS tenure_months, "
                f"arg_max(region, seq) AS region, arg_max(status, seq) AS status, arg_max(churn_date, seq) AS churn_date "
                f"FROM read_parquet({flist}) GROUP BY id)")
     else:
-        crm = ("(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS plan, NULL::DOUBLE AS arpu, NULL::INTEGER AS tenure_months, "
+        crm = (f"(SELECT {key('NULL::VARCHAR')} AS id, NULL::VARCHAR AS plan, NULL::DOUBLE AS arpu, NULL::INTEGER AS tenure_months, "
                "NULL::VARCHAR AS region, NULL::VARCHAR AS status, NULL::DATE AS churn_date LIMIT 0)")
     con.execute(f"CREATE TEMP TABLE kept AS SELECT * FROM pairs {drop}")
     con.execute(f"""CREATE TEMP TABLE subs AS
-        SELECT (row_number() OVER (ORDER BY v.id) - 1)::BIGINT AS vid, v.id, c.id IS NOT NULL AS on_net,
-               CASE WHEN v.id IN (SELECT id FROM services) THEN 'service' ELSE 'person' END AS kind,
-               c.plan, c.arpu, c.tenure_months::INTEGER AS tenure_months, c.region, c.status, c.churn_date
-        FROM (SELECT a AS id FROM kept UNION SELECT b FROM kept UNION SELECT id FROM {crm}) v
-        LEFT JOIN {crm} c ON c.id = v.id""")
+        SELECT vid, k, {text('k')} AS id, on_net, kind, plan, arpu, tenure_months, region, status, churn_date FROM (
+          SELECT (row_number() OVER (ORDER BY v.vk) - 1)::BIGINT AS vid, v.vk AS k, c.cid IS NOT NULL AS on_net,
+                 CASE WHEN v.vk IN (SELECT sk FROM service_keys) THEN 'service' ELSE 'person' END AS kind,
+                 c.plan, c.arpu, c.tenure_months::INTEGER AS tenure_months, c.region, c.status, c.churn_date
+          FROM (SELECT a AS vk FROM kept UNION SELECT b FROM kept UNION SELECT id FROM {crm}) v
+          LEFT JOIN (SELECT id AS cid, * EXCLUDE (id) FROM {crm}) c ON c.cid = v.vk)""")
     con.execute(f"""CREATE TEMP TABLE contacts AS
-        SELECT sa.vid AS a_vid, sb.vid AS b_vid, k.a, k.b, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba,
+        SELECT sa.vid AS a_vid, sb.vid AS b_vid, sa.id AS a, sb.id AS b, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba,
                first_contact, last_contact, active_days, night_share, reciprocity, {tie.sql()} AS weight
-        FROM kept k JOIN subs sa ON sa.id = k.a JOIN subs sb ON sb.id = k.b""")
+        FROM kept k JOIN subs sa ON sa.k = k.a JOIN subs sb ON sb.k = k.b""")
     con.execute("DROP TABLE pairs; DROP TABLE kept")
     n_subs, on_net, service = con.execute(
         "SELECT count(*), count(*) FILTER (on_net), count(*) FILTER (kind = 'service') FROM subs").fetchall()[0]
@@ -194,7 +204,7 @@ def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None =
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
     con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
     try:
-        subs = con.sql("SELECT * FROM subs ORDER BY vid").to_arrow_table().cast(schema.SUBSCRIBERS).to_pandas()
+        subs = con.sql("SELECT * EXCLUDE (k) FROM subs ORDER BY vid").to_arrow_table().cast(schema.SUBSCRIBERS).to_pandas()
         contacts = con.sql("SELECT * FROM contacts ORDER BY a_vid, b_vid").to_arrow_table().cast(schema.CONTACTS).to_pandas()
     finally:
         con.close()
@@ -216,9 +226,9 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
     ws.create()
     con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
     try:
-        _write(con, "SELECT * FROM subs ORDER BY vid", schema.SUBSCRIBERS, ws.subscribers_path)
+        _write(con, "SELECT * EXCLUDE (k) FROM subs ORDER BY vid", schema.SUBSCRIBERS, ws.subscribers_path)
         _write(con, "SELECT * FROM contacts ORDER BY a_vid, b_vid", schema.CONTACTS, ws.contacts_path)
-        _write(con, "SELECT * FROM services ORDER BY id", schema.SERVICE_NUMBERS, ws.service_numbers_path)
+        _write(con, "SELECT * EXCLUDE (k) FROM services ORDER BY id", schema.SERVICE_NUMBERS, ws.service_numbers_path)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)

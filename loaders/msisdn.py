@@ -31,6 +31,7 @@ MIN_E164_DIGITS = 8
 MAX_E164_DIGITS = 15
 SHORT_CODE_DIGITS = (3, 6)
 _DIGITS = frozenset("0123456789")
+_POW10 = "[" + ", ".join(str(10**i) for i in range(19)) + "]"
 
 
 def _check_cc(country_code: str) -> str:
@@ -106,32 +107,46 @@ def from_code(code: int) -> str:
     return f"+{code}" if code > 0 else str(-code)[1:]
 
 
-def code_sql(col: str, country_code: str = "86") -> str:
+def code_sql(col: str, country_code: str = "86", value: str | None = None) -> str:
     """DuckDB expression computing the BIGINT code of text column ``col`` (NULL when malformed).
 
-    Implements exactly the rules of :func:`normalize_msisdn`; ``col`` should be a
-    plain column reference (it is evaluated several times).
+    Implements exactly the rules of :func:`normalize_msisdn` (a property test checks
+    this); ``col`` should be a plain column reference holding already trimmed text
+    (:func:`trim_sql`); ``value`` may name a column holding ``TRY_CAST(col AS BIGINT)``.
+
+    For speed the text is cast to an integer once and checked arithmetically: a
+    string of digits with the expected prefix has exactly as many significant
+    digits as its length minus the prefix, which rejects every other form the
+    lenient cast accepts (``1_000``, ``1e3``, ``12.5``, ``0x1F``, signs, spaces).
     """
     cc = _check_cc(country_code)
     n = len(cc)
-    t = f"trim({col})"
-    # number of E.164 digits per branch, and the value
+    v = value or f"TRY_CAST({col} AS BIGINT)"
+    ln = f"length({col})"
+
+    def pow10(k: str) -> str:  # 10**k from a constant list (much faster than pow())
+        return f"{_POW10}[({k}) + 1]"
+
+    def digits(k: str) -> str:  # v has exactly k significant digits
+        return f"{v} >= {pow10(f'{k} - 1')} AND {v} < {pow10(k)}"
+
+    lo, hi = MIN_E164_DIGITS, MAX_E164_DIGITS
     return f"""(CASE
-  WHEN {t} IS NULL OR {t} = '' OR ltrim({t}, '+0123456789') <> '' OR length({t}) > 18
-       OR strpos(substr({t}, 2), '+') > 0 OR {t} = '+' THEN NULL
-  WHEN starts_with({t}, '+') THEN CASE WHEN substr({t}, 2, 1) <> '0' AND length({t}) - 1 BETWEEN {MIN_E164_DIGITS} AND {MAX_E164_DIGITS}
-       THEN TRY_CAST(substr({t}, 2) AS BIGINT) END
-  WHEN starts_with({t}, '00') THEN CASE WHEN substr({t}, 3, 1) <> '0' AND length({t}) - 2 BETWEEN {MIN_E164_DIGITS} AND {MAX_E164_DIGITS}
-       THEN TRY_CAST(substr({t}, 3) AS BIGINT) END
-  WHEN length({t}) BETWEEN {SHORT_CODE_DIGITS[0]} AND {SHORT_CODE_DIGITS[1]}
-       THEN -(CAST(pow(10, length({t})) AS BIGINT) + TRY_CAST({t} AS BIGINT))
-  WHEN starts_with({t}, '0') THEN CASE WHEN length({t}) - 1 + {n} BETWEEN {MIN_E164_DIGITS} AND {MAX_E164_DIGITS}
-       THEN CAST({cc} * pow(10, length({t}) - 1) AS BIGINT) + TRY_CAST({t} AS BIGINT) END
-  WHEN starts_with({t}, '{cc}') AND length({t}) >= {n + 9} THEN CASE WHEN length({t}) <= {MAX_E164_DIGITS}
-       THEN TRY_CAST({t} AS BIGINT) END
-  ELSE CASE WHEN length({t}) + {n} BETWEEN {MIN_E164_DIGITS} AND {MAX_E164_DIGITS}
-       THEN CAST({cc} * pow(10, length({t})) AS BIGINT) + TRY_CAST({t} AS BIGINT) END
+  WHEN {v} IS NULL THEN NULL
+  WHEN prefix({col}, '+') THEN CASE WHEN {ln} - 1 BETWEEN {lo} AND {hi} AND {digits(f"{ln} - 1")} THEN {v} END
+  WHEN prefix({col}, '00') THEN CASE WHEN {ln} - 2 BETWEEN {lo} AND {hi} AND {digits(f"{ln} - 2")} THEN {v} END
+  WHEN {ln} BETWEEN {SHORT_CODE_DIGITS[0]} AND {SHORT_CODE_DIGITS[1]}
+       THEN CASE WHEN regexp_full_match({col}, '[0-9]+') THEN -({pow10(ln)} + {v}) END
+  WHEN prefix({col}, '0') THEN CASE WHEN {ln} - 1 + {n} BETWEEN {lo} AND {hi} AND {digits(f"{ln} - 1")}
+       THEN {cc} * {pow10(f"{ln} - 1")} + {v} END
+  WHEN prefix({col}, '{cc}') AND {ln} >= {n + 9} THEN CASE WHEN {ln} <= {hi} AND {digits(ln)} THEN {v} END
+  ELSE CASE WHEN {ln} + {n} BETWEEN {lo} AND {hi} AND {digits(ln)} THEN {cc} * {pow10(ln)} + {v} END
 END)"""
+
+
+def trim_sql(col: str) -> str:
+    """DuckDB expression trimming spaces as :func:`normalize_msisdn` does."""
+    return f"(CASE WHEN starts_with({col}, ' ') OR ends_with({col}, ' ') THEN trim({col}, ' ') ELSE {col} END)"
 
 
 def code_text_sql(col: str) -> str:

@@ -10,7 +10,7 @@ the graph build keeps, per id, the row of the latest extract.
 
 from __future__ import annotations
 
-from loaders.msisdn import code_sql
+from loaders.msisdn import code_sql, trim_sql
 
 COLUMNS = ("msisdn", "plan", "arpu", "tenure_months", "region", "status", "churn_date")
 OPTIONAL = COLUMNS[1:]
@@ -39,13 +39,13 @@ FROM (
     + (CASE WHEN tenure_months IS NULL AND NOT tenure_empty THEN 8 ELSE 0 END)
     + (CASE WHEN churn_date IS NULL AND NOT churn_empty THEN 16 ELSE 0 END))::INTEGER AS flags
   FROM (
-    SELECT file, line, {code_sql('msisdn', country_code)} AS c,
+    SELECT file, line, {code_sql('msisdn', country_code, 'msisdn_v')} AS c,
       msisdn IS NULL OR trim(msisdn) = '' AS msisdn_empty,
       nullif(trim(plan), '') AS plan,
       TRY_CAST(nullif(trim(arpu), '') AS DOUBLE) AS arpu, arpu IS NULL OR trim(arpu) = '' AS arpu_empty,
-      CASE WHEN ltrim(trim(tenure_months), '0123456789') = '' THEN TRY_CAST(nullif(trim(tenure_months), '') AS INTEGER) END AS tenure_months,
+      CASE WHEN regexp_full_match(tenure_months, ' *[0-9]* *') THEN TRY_CAST(nullif(trim(tenure_months), '') AS INTEGER) END AS tenure_months,
       tenure_months IS NULL OR trim(tenure_months) = '' AS tenure_empty,
       nullif(trim(region), '') AS region, lower(nullif(trim(status), '')) AS status,
       TRY_CAST(nullif(trim(churn_date), '') AS DATE) AS churn_date, churn_date IS NULL OR trim(churn_date) = '' AS churn_empty,
       msisdn AS raw_msisdn, arpu AS raw_arpu, tenure_months AS raw_tenure_months, churn_date AS raw_churn_date
-    FROM ({raw})))"""
+    FROM (SELECT *, TRY_CAST(msisdn AS BIGINT) AS msisdn_v FROM (SELECT * REPLACE ({trim_sql('msisdn')} AS msisdn) FROM ({raw})))))"""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from loaders.duck import sql_str
-from loaders.msisdn import code_sql
+from loaders.msisdn import code_sql, trim_sql
 
 #: Default accepted values of the ``type`` column (compared lower-cased) and their record type.
 DEFAULT_TYPE_VALUES: Mapping[str, str] = {"voice": "voice", "call": "voice", "sms": "sms", "text": "sms"}
@@ -63,8 +63,11 @@ def stage_sql(raw: str, rules: CdrRules) -> str:
     ``flags`` (problem bits, :data:`FLAGS`) and, only for rows with problems
     (NULL otherwise), ``bad_file`` and the raw values ``raw_caller`` ... ``raw_type``.
     """
-    parse = " , ".join(f"try_strptime(start_time, {sql_str(f)})" for f in rules.time_formats)
-    ts = f"date_trunc('second', coalesce({parse}))" if len(rules.time_formats) > 1 else f"date_trunc('second', {parse})"
+    if tuple(rules.time_formats) == DEFAULT_TIME_FORMATS:  # fast path: ISO 8601 to the second, ' ' or 'T'
+        ts = "CASE WHEN length(start_time) = 19 THEN TRY_CAST(start_time AS TIMESTAMP) END"
+    else:
+        parse = " , ".join(f"try_strptime(start_time, {sql_str(f)})" for f in rules.time_formats)
+        ts = f"date_trunc('second', coalesce({parse}))" if len(rules.time_formats) > 1 else f"date_trunc('second', {parse})"
     types = " ".join(
         f"WHEN {sql_str(k.lower())} THEN {0 if v == 'voice' else 1}" for k, v in sorted(rules.type_values.items())
     )
@@ -87,16 +90,17 @@ SELECT file, line, c, e, ts,
   raw_caller, raw_callee, raw_start_time, raw_duration, raw_type
 FROM (
   SELECT file, line,
-    {code_sql('caller', cc)} AS c,
-    {code_sql('callee', cc)} AS e,
-    caller IS NULL OR trim(caller) = '' AS caller_empty,
-    callee IS NULL OR trim(callee) = '' AS callee_empty,
+    {code_sql('caller', cc, 'caller_v')} AS c,
+    {code_sql('callee', cc, 'callee_v')} AS e,
+    caller IS NULL OR caller = '' AS caller_empty,
+    callee IS NULL OR callee = '' AS callee_empty,
     {ts} AS ts,
-    CASE WHEN ltrim(trim(duration), '0123456789') = '' AND trim(duration) <> '' THEN TRY_CAST(trim(duration) AS INTEGER) END AS d,
-    duration IS NULL OR trim(duration) = '' AS dur_empty,
-    CASE lower(trim(type)) {types} END::UTINYINT AS ty,
+    CASE WHEN regexp_full_match(duration, '[0-9]+') THEN TRY_CAST(duration AS INTEGER) END AS d,
+    duration IS NULL OR duration = '' AS dur_empty,
+    (CASE type {types} ELSE CASE lower(trim(type)) {types} END END)::UTINYINT AS ty,
     caller AS raw_caller, callee AS raw_callee, start_time AS raw_start_time, duration AS raw_duration, type AS raw_type
-  FROM ({raw})
+  FROM (SELECT *, TRY_CAST(caller AS BIGINT) AS caller_v, TRY_CAST(callee AS BIGINT) AS callee_v FROM (
+    SELECT file, line, {trim_sql('caller')} AS caller, {trim_sql('callee')} AS callee, start_time, duration, type FROM ({raw})))
 ))"""
 
 
