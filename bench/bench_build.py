@@ -8,8 +8,9 @@ Compares, on the same CSV file and in the same run:
 * ``pandas``: the bare aggregation in pandas (pyarrow CSV engine), for comparison.
 
 Each runs in its own process; peak memory is that process's max RSS (children included).
-Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_build [--rows 20000000]``.
-The input is ``.cache/bench/cdr_<rows>.csv`` (generated once, same layout as the synthetic generator).
+Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_build --cdr DIR`` (e.g. the ``cdr/`` folder of
+``bellwether generate OUT -n 1000000 -m 3``, about 20M records), or without ``--cdr`` on
+``.cache/bench/cdr_<rows>.csv`` (generated once by DuckDB in the generator's layout, ``--rows``).
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ con.execute(f'''COPY (
 BARE = """
 import duckdb, sys, time
 con = duckdb.connect(config={'threads': 2, 'memory_limit': '1GB', 'temp_directory': sys.argv[2]})
+files = sys.argv[3:]
 t = time.perf_counter()
 n = con.execute(f\"\"\"SELECT count(*) FROM (SELECT least(caller, callee) a, greatest(caller, callee) b, count(*) n, sum(duration) s
-                    FROM read_csv('{sys.argv[1]}') GROUP BY 1, 2)\"\"\").fetchall()[0][0]
+                    FROM read_csv({files!r}, ignore_errors=true) GROUP BY 1, 2)\"\"\").fetchall()[0][0]
 print(time.perf_counter() - t, n)
 """
 
@@ -54,7 +56,7 @@ import sys, time
 from loaders.load import LoadOptions, load
 from graph.build import build_graph
 t = time.perf_counter()
-s = load(sys.argv[2], [sys.argv[1]], options=LoadOptions(key=b'bench-key-0123456789abcdef'))
+s = load(sys.argv[2], sys.argv[3:], options=LoadOptions(key=b'bench-key-0123456789abcdef'))
 t1 = time.perf_counter()
 build_graph(sys.argv[2], progress=False, load=False)
 t2 = time.perf_counter()
@@ -66,7 +68,10 @@ PANDAS = """
 import sys, time
 import numpy as np, pandas as pd
 t = time.perf_counter()
-df = pd.read_csv(sys.argv[1], engine='pyarrow', usecols=['caller', 'callee', 'duration'])
+df = pd.concat([pd.read_csv(f, engine='pyarrow', usecols=['caller', 'callee', 'duration'], dtype={'caller': 'string', 'callee': 'string'},
+                             on_bad_lines='skip') for f in sys.argv[1:]])
+df = df.dropna(subset=['caller', 'callee'])
+df['duration'] = pd.to_numeric(df.duration, errors='coerce')
 a = np.where(df.caller < df.callee, df.caller, df.callee); b = np.where(df.caller < df.callee, df.callee, df.caller)
 g = pd.DataFrame({'a': a, 'b': b, 'd': df.duration}).groupby(['a', 'b'], sort=False)['d'].agg(['count', 'sum'])
 print(time.perf_counter() - t, len(g))
@@ -89,30 +94,33 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=20_000_000)
     ap.add_argument("--subscribers", type=int, default=1_000_000)
-    ap.add_argument("--csv", type=Path, default=None, help="Use this CDR CSV instead of the generated one.")
+    ap.add_argument("--cdr", type=Path, default=None,
+                    help="CDR CSV file or directory of them (e.g. `bellwether generate` output's cdr/) instead of the generated file.")
     ap.add_argument("--no-pandas", action="store_true")
     a = ap.parse_args(argv)
     cache = ROOT / ".cache" / "bench"
     cache.mkdir(parents=True, exist_ok=True)
-    csv = a.csv or cache / f"cdr_{a.rows}.csv"
-    if not csv.exists():
+    csv = a.cdr or cache / f"cdr_{a.rows}.csv"
+    if a.cdr is None and not csv.exists():
         run(GEN, str(csv), str(a.rows), str(a.subscribers))
+    files = [str(csv)] if csv.is_file() else sorted(str(p) for p in csv.glob("*.csv"))
     ws = cache / "ws"
     shutil.rmtree(ws, ignore_errors=True)
     tmp = cache / "tmp"
-    bare, _, bare_rss = run(BARE, str(csv), str(tmp))
-    build, _, build_rss = run(BUILD, str(csv), str(ws))
-    rows = int(subprocess.run(["wc", "-l", str(csv)], capture_output=True, text=True).stdout.split()[0]) - 1
+    bare, _, bare_rss = run(BARE, "-", str(tmp), *files)
+    build, _, build_rss = run(BUILD, "-", str(ws), *files)
+    rows = sum(int(subprocess.run(["wc", "-l", f], capture_output=True, text=True).stdout.split()[0]) - 1 for f in files)
     table = [("step", "seconds", "peak RSS MiB", "rows/s", "groups")]
     table.append(("bare DuckDB GROUP BY", f"{float(bare[0]):.2f}", f"{bare_rss:.0f}", f"{rows / float(bare[0]):,.0f}", bare[1]))
     table.append(("bellwether load+build", f"{float(build[0]):.2f}", f"{build_rss:.0f}", f"{rows / float(build[0]):,.0f}", build[1]))
     table.append(("  of which load", f"{float(build[2]):.2f}", "", "", ""))
     table.append(("  of which graph build", f"{float(build[3]):.2f}", "", "", ""))
     if not a.no_pandas:
-        pd_out, _, pd_rss = run(PANDAS, str(csv))
+        pd_out, _, pd_rss = run(PANDAS, *files)
         table.append(("pandas groupby", f"{float(pd_out[0]):.2f}", f"{pd_rss:.0f}", f"{rows / float(pd_out[0]):,.0f}", pd_out[1]))
     widths = [max(len(r[i]) for r in table) for i in range(5)]
-    print(f"input {csv} ({rows:,} rows, {csv.stat().st_size / 2**20:,.0f} MiB)")
+    size = sum(Path(f).stat().st_size for f in files)
+    print(f"input {csv} ({len(files)} file(s), {rows:,} rows, {size / 2**20:,.0f} MiB)")
     for r in table:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     print(f"ratio build / bare = {float(build[0]) / float(bare[0]):.2f} (target <= 1.5); build peak RSS {build_rss:.0f} MiB (target <= 2048)")
