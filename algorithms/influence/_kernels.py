@@ -11,6 +11,10 @@ numpy batches; forward cascades about as fast as numpy's (large frontiers
 amortise numpy's overhead there), with O(n) instead of O(batch x n) memory.  The two paths draw different random
 numbers, so they agree in distribution, not draw for draw (tested).
 
+Work is cut into a fixed number of pieces, each with its own random stream, and
+run on up to four threads (the kernels release the GIL); the pieces, not the
+threads, fix the random numbers, so results are the same on any machine.
+
 ``available()`` is False when numba is not installed, or when the environment
 variable ``BELLWETHER_NUMBA=0`` asks for the numpy path.
 """
@@ -18,8 +22,12 @@ variable ``BELLWETHER_NUMBA=0`` asks for the numpy path.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+_CHUNKS = 8  # pieces of work per call; fixed so results do not depend on the core count
+_MAX_WORKERS = 4
 
 try:
     from numba import njit
@@ -152,13 +160,43 @@ def _arrays(index):
     return index.seg_ptr, index.packed_segments, index.packed_arcs
 
 
+def _workers() -> int:
+    return max(1, min(_MAX_WORKERS, os.cpu_count() or 1))
+
+
+def _chunks(count: int, min_chunk: int) -> list[np.ndarray]:
+    """Split ``range(count)`` into a fixed number of pieces (independent of the machine, for reproducibility)."""
+    pieces = max(1, min(_CHUNKS, count // min_chunk))
+    return [c for c in np.array_split(np.arange(count), pieces) if len(c)]
+
+
+def _run(fn, jobs):
+    """Run the compiled ``fn`` over ``jobs`` on a few threads (the kernels release the GIL)."""
+    if len(jobs) == 1 or _workers() == 1:
+        return [fn(*job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        return list(pool.map(lambda job: fn(*job), jobs))
+
+
 def cascade_sizes(index, seeds: np.ndarray, n_cascades: int, rng: np.random.Generator) -> np.ndarray:
-    """Sizes of ``n_cascades`` independent cascades from ``seeds`` (compiled)."""
-    seed = np.uint64(rng.integers(0, 2**63 - 1))
-    return _cascade_sizes(np.asarray(seeds, np.int64), int(n_cascades), seed, *_arrays(index))
+    """Sizes of ``n_cascades`` independent cascades from ``seeds`` (compiled, a few threads)."""
+    seeds = np.asarray(seeds, np.int64)
+    chunks = _chunks(n_cascades, 64)
+    states = rng.integers(0, 2**63 - 1, size=len(chunks))
+    arrays = _arrays(index)
+    jobs = [(seeds, len(c), np.uint64(st), *arrays) for c, st in zip(chunks, states)]
+    return np.concatenate(_run(_cascade_sizes, jobs))
 
 
 def rr_sets(index, roots: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """CSR ``(ptr, nodes)`` of the RR sets rooted at ``roots`` (compiled; nodes are int32)."""
-    seed = np.uint64(rng.integers(0, 2**63 - 1))
-    return _rr_sets(np.asarray(roots, np.int64), seed, *_arrays(index))
+    """CSR ``(ptr, nodes)`` of the RR sets rooted at ``roots`` (compiled, a few threads; nodes are int32)."""
+    roots = np.asarray(roots, np.int64)
+    chunks = _chunks(len(roots), 4096)
+    states = rng.integers(0, 2**63 - 1, size=len(chunks))
+    arrays = _arrays(index)
+    parts = _run(_rr_sets, [(roots[c], np.uint64(st), *arrays) for c, st in zip(chunks, states)])
+    if len(parts) == 1:
+        return parts[0]
+    offsets = np.cumsum([0] + [len(nodes) for _, nodes in parts[:-1]])
+    ptr = np.concatenate([[0]] + [p[1:] + off for (p, _), off in zip(parts, offsets)])
+    return ptr, np.concatenate([nodes for _, nodes in parts])
