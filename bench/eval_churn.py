@@ -2,10 +2,12 @@
 
 Two sources of data:
 
-* ``--source generator`` (default when ``loaders.synthetic`` and ``graph.build`` are installed):
-  ``bellwether generate`` writes a synthetic operator with planted communities and churn
-  contagion; the CDRs are loaded into a workspace, the graph is built as of the operator's
-  ``suggested_as_of`` and, for the training snapshot, as of ``as_of - horizon``;
+* ``--source generator`` (default): ``bellwether generate`` writes a synthetic operator with
+  planted communities and churn contagion; ``bellwether build`` loads it into a workspace
+  (cached under ``--cache``), and the contact graphs are built in memory as of the operator's
+  ``suggested_as_of`` and, for the training snapshot, as of ``as_of - horizon``.  The
+  truth file gives the labels; the generator's own hazards, recomputed from its seed, give
+  the ceiling (the lift of a score that knew the true hazard);
 * ``--source planted``: the self-contained simulation below (a community graph, a baseline
   hazard from low ARPU and short tenure, and each churned strong tie multiplying the hazard
   by ``contagion`` with a ``decay_days`` decay, carried by the subscriber's outgoing calls).
@@ -16,16 +18,21 @@ non-network baseline's, and its lift at 5 % at least twice plain spreading activ
 
 Run::
 
+    python -m bench.eval_churn --subscribers 100000
     python -m bench.eval_churn --source planted --subscribers 100000
-    flock /tmp/bellwether-heavy.lock python -m bench.eval_churn --subscribers 1000000
+    flock /tmp/bellwether-heavy.lock python -m bench.eval_churn --source planted --subscribers 1000000 --mean-degree 24
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -235,9 +242,111 @@ def run_planted(args: argparse.Namespace) -> None:
                          default=str, indent=2))
 
 
+# --- the synthetic operator of `bellwether generate` ------------------------------------------------------
+BENCH_KEY = "eval-churn-bench-key-0123456789"  # pseudonymisation key of the bench workspaces (not a secret)
+
+
+def generator_ceiling(outdir: Path) -> pd.DataFrame | None:
+    """True daily hazards at ``suggested_as_of`` of a generated operator's customers, or None.
+
+    Re-runs the generator's population, ties and churn steps from its seed (they draw from
+    their own random streams) and returns ``msisdn``, ``true_hazard`` (baseline times the
+    planted contagion multiplier) and ``baseline_hazard``: the best any score could do.
+    Depends on the generator's internals, so any mismatch gives None.
+    """
+    try:
+        from loaders.synthetic import numbers as nb
+        from loaders.synthetic.churn import ChurnModel, baseline_hazard, contagion_matrix, simulate_churn
+        from loaders.synthetic.population import build_population
+        from loaders.synthetic.ties import build_ties
+
+        op = json.loads((outdir / "operator.json").read_text())
+        n, days = int(op["parameters"]["subscribers"]), int(op["days"])
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(op["seed"]).spawn(7)]
+        rng_pop, rng_ties, rng_churn, _, rng_num = streams[:5]
+        fields = ChurnModel.__dataclass_fields__
+        model = ChurnModel(**{k: v for k, v in op["planted"]["churn"].items() if k in fields})
+        pop = build_population(rng_pop, n)
+        ties = build_ties(rng_ties, pop)
+        on_idx = np.flatnonzero(pop.on_net)
+        h0 = baseline_hazard(pop, on_idx, model)
+        S = contagion_matrix(ties, pop, on_idx, model.strong_rate)
+        churn_on = simulate_churn(rng_churn, h0, S, days, model)
+        mob = nb.mobile_numbers(rng_num, own=int(on_idx.size), other=int(pop.n_persons - on_idx.size),
+                                telemarketing=max(3, n // 4000))
+        t = int((np.datetime64(op["suggested_as_of"]) - np.datetime64(op["start"])).astype(int))
+        fade = np.exp(-1.0 / model.decay_days)
+        w = np.where((churn_on >= 0) & (churn_on < t), fade ** (t - churn_on.astype(np.float64)), 0.0)
+        exposure = S @ w
+        return pd.DataFrame({"msisdn": mob["own"].astype(str),
+                             "true_hazard": h0 * model.contagion ** np.minimum(exposure, 6.0),
+                             "baseline_hazard": h0})
+    except Exception as exc:  # a diagnostic only: the bench goes on without it
+        print(f"ceiling unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
+
+
+def run_generator(args: argparse.Namespace) -> None:
+    from algorithms.evaluation.truth import read_truth
+    from graph.build import build_contacts
+    from loaders.pseudonym import pseudonymize
+
+    root = Path(args.cache) / f"gen-{args.subscribers}-{args.seed}"
+    env = {**os.environ, "BELLWETHER_PSEUDONYM_KEY": BENCH_KEY}
+    started = time.perf_counter()
+    if not (root / "truth.csv").exists():
+        subprocess.run(["bellwether", "generate", str(root), "--subscribers", str(args.subscribers), "--seed",
+                        str(args.seed), "-q"], check=True, env=env)
+    op = json.loads((root / "operator.json").read_text())
+    as_of = timeline.to_day(op["suggested_as_of"])
+    ws = root / "workspace"
+    if not (ws / "graph" / "contacts.parquet").exists():
+        subprocess.run(["bellwether", "build", str(root / "cdr"), "--subscribers", str(root / "subscribers.csv"),
+                        "--workspace", str(ws), "--as-of", str(as_of), "-q"], check=True, env=env)
+    made = time.perf_counter() - started
+    started = time.perf_counter()
+    graph = build_contacts(ws, str(as_of), window_days=30)
+    history = build_contacts(ws, str(as_of - args.horizon_days * timeline.DAY), window_days=30)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    res = score_churn(graph, as_of, history=history, horizon_days=args.horizon_days, seed=args.seed, model=args.model)
+    took = time.perf_counter() - started
+    key = BENCH_KEY.encode()
+    truth = read_truth(root / "truth.csv", key=key).set_index("id")
+    ids = graph.subscribers["id"].astype(str)
+    churn_date = truth["churn_date"].reindex(ids).to_numpy("datetime64[ns]").astype("datetime64[D]")
+    extra = None
+    ceiling = generator_ceiling(root)
+    if ceiling is not None:
+        ceiling.index = pseudonymize(ceiling["msisdn"].tolist(), key)
+        c = ceiling.reindex(ids)
+        extra = {"ceiling: true hazard": c["true_hazard"].to_numpy(),
+                 "ceiling: true baseline hazard": c["baseline_hazard"].to_numpy()}
+    table = evaluate_scores(res.scores, churn_date, as_of, args.horizon_days, extra=extra)
+    info = {"source": "generator", "subscribers": args.subscribers, "graph_subscribers": graph.n_subscribers,
+            "contacts": graph.n_contacts, "as_of": str(as_of), "model": args.model, "generate_build_s": round(made, 1),
+            "build_contacts_s": round(built, 1), "score_churn_s": round(took, 1),
+            **{f"{k}_s": v for k, v in res.metrics["timings"].items()}}
+    r = ratios(table)
+    print_report(table, r, info)
+    measured = op.get("measured", {}).get("contagion", {})
+    if measured:
+        total = measured.get("exposed_days", 0) + measured.get("unexposed_days", 0)
+        print(f"planted contagion as measured by the generator: rate ratio {measured.get('rate_ratio')} on "
+              f"{measured.get('exposed_days', 0) / max(total, 1):.1%} of customer-days")
+    if extra is not None:
+        t = table.set_index("score")
+        print(f"{'ceiling of lift_10 ratio (true hazards)':<34}"
+              f"{t.loc['ceiling: true hazard', 'lift_10'] / t.loc['ceiling: true baseline hazard', 'lift_10']:6.2f}")
+    if args.json:
+        print(json.dumps({"info": info, "table": table.to_dict("records"), "ratios": r, "metrics": res.metrics},
+                         default=str, indent=2))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--source", choices=("planted", "generator"), default="planted")
+    ap.add_argument("--source", choices=("planted", "generator"), default="generator")
+    ap.add_argument("--cache", default=".cache/eval_churn", help="generator source: where operators and workspaces go")
     ap.add_argument("--subscribers", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--horizon-days", type=int, default=30)
@@ -245,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", choices=("logistic", "gbm"), default="logistic")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    run_planted(args)
+    (run_generator if args.source == "generator" else run_planted)(args)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,8 @@ def evaluate(
     1/5/10% of each churn score (network model, non-network baseline, spreading activation,
     contagion PageRank) against churn in (as_of, as_of + horizon], and the expected spread of
     the influence seeds against the top-PageRank seeds.
+    Phone numbers in the truth file are matched with the workspace's pseudonymisation key
+    (setting `pseudonym_key` / `pseudonym_key_file`, as for `bellwether build`).
     Example: `bellwether evaluate --truth demo-data/truth.csv --workspace ws`.
     """
     from algorithms.evaluation import evaluate_run_dir, read_truth
@@ -80,12 +82,16 @@ def evaluate(
     cfg = common.settings(config)
     ws = common.workspace(workspace, cfg)
     run_dir = ws.run_dir(run)
+    from graph.workspace import read_json
+
+    load = read_json(ws.manifest_path) if ws.manifest_path.exists() else {}
+    pseudonymized = bool(load.get("pseudonymized", True))
     key = None
-    if truth.exists() and "msisdn" in truth.open(encoding="utf-8").readline().split(","):
+    if pseudonymized and truth.exists() and "msisdn" in truth.open(encoding="utf-8").readline().strip().split(","):
         from loaders.pseudonym import resolve_key
 
         key = resolve_key(cfg)
-    table = read_truth(truth, key=key)
+    table = read_truth(truth, key=key, pseudonymized=pseudonymized, country_code=cfg.country_code)
     result = evaluate_run_dir(run_dir, table, horizon_days=horizon_days, truth_path=str(truth))
     if as_json:
         typer.echo(json.dumps(result, indent=2, sort_keys=True))

@@ -193,3 +193,28 @@ def test_cli_evaluate_errors(tmp_path):
     truth.drop(columns=["community"]).to_csv(bad, index=False)
     res = CliRunner().invoke(app, ["evaluate", "--truth", str(bad), "--workspace", str(ws.root)])
     assert "missing column(s) community" in str(res.exception)
+
+
+@pytest.mark.parametrize("pseudonymized", [True, False], ids=["pseudonyms", "e164"])
+def test_cli_evaluate_matches_phone_numbers(tmp_path, monkeypatch, pseudonymized):
+    """truth.csv holds phone numbers as the generator writes them; the run holds the workspace's ids."""
+    from loaders.msisdn import normalize_msisdn
+    from loaders.pseudonym import pseudonymize
+
+    key = "evaluation-test-key-0123456789"
+    monkeypatch.setenv("BELLWETHER_PSEUDONYM_KEY", key)
+    monkeypatch.setenv("BELLWETHER_CONFIG", str(tmp_path / "none.toml"))
+    run, truth = _run_table()
+    msisdn = [str(13800000000 + i) for i in range(len(run))]
+    written = [m if i % 3 else "+86" + m for i, m in enumerate(msisdn)]  # mixed formats
+    run["id"] = pseudonymize(msisdn, key.encode()) if pseudonymized else [normalize_msisdn(m) for m in msisdn]
+    ws = _write_run(tmp_path / "ws", run)
+    write_json(ws.manifest_path, {"pseudonymized": pseudonymized})
+    truth_path = tmp_path / "truth.csv"
+    t = truth.drop(columns=["id"]).assign(msisdn=written, churn_date=truth["churn_date"].dt.strftime("%Y-%m-%d"))
+    t[["msisdn", "on_net", "kind", "community", "role", "churn_date"]].to_csv(truth_path, index=False)
+    res = CliRunner().invoke(app, ["evaluate", "--truth", str(truth_path), "--workspace", str(ws.root), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    expected = evaluate_run(run, truth.assign(id=run["id"]), as_of=AS_OF, horizon_days=30)
+    assert out["churn"] == expected["churn"] and out["communities"]["compared"] == len(run)

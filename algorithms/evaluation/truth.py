@@ -2,9 +2,10 @@
 
 ``bellwether generate`` writes ``truth.csv`` with columns
 ``msisdn,on_net,kind,community,role,churn_date``.  Numbers are pseudonymised
-with the workspace's key (:func:`loaders.pseudonym.pseudonymize`), so truth
-rows join run rows on ``id``.  A file that already carries an ``id`` column
-(pseudonyms) is used as is.
+with the workspace's key (:func:`loaders.pseudonym.pseudonymize`), or only
+normalised to E.164 (:func:`loaders.msisdn.normalize_msisdn`) for a workspace
+loaded with ``--no-pseudonymize``, so truth rows join run rows on ``id``.  A
+file that already carries an ``id`` column is used as is.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ def _bool(col: pd.Series) -> pd.Series:
     return col.astype(str).str.strip().str.lower().isin(["true", "1", "yes", "t"])
 
 
-def read_truth(path: str | Path, *, key: bytes | None = None) -> pd.DataFrame:
+def read_truth(
+    path: str | Path, *, key: bytes | None = None, pseudonymized: bool = True, country_code: str = "86"
+) -> pd.DataFrame:
     """Read a truth file into columns :data:`TRUTH_COLUMNS` (``churn_date`` as ``datetime64``).
 
     Parameters
@@ -36,7 +39,12 @@ def read_truth(path: str | Path, *, key: bytes | None = None) -> pd.DataFrame:
     path : path
         CSV with ``msisdn`` (or ``id``), ``on_net``, ``kind``, ``community``, ``role``, ``churn_date``.
     key : bytes, optional
-        Pseudonymisation key (:func:`loaders.pseudonym.resolve_key`); required when the file has ``msisdn``.
+        Pseudonymisation key (:func:`loaders.pseudonym.resolve_key`); required when the file has
+        ``msisdn`` and ``pseudonymized``.
+    pseudonymized : bool, default True
+        The workspace stores pseudonyms (False: E.164 numbers, ``--no-pseudonymize``).
+    country_code : str, default "86"
+        Country code of national numbers in the file.
 
     Raises
     ------
@@ -54,12 +62,16 @@ def read_truth(path: str | Path, *, key: bytes | None = None) -> pd.DataFrame:
         raise TruthError(f"Truth file {p}: missing column(s) {', '.join(missing)}.")
     if "id" in raw.columns:
         ids = raw["id"].astype(str)
+    elif not pseudonymized:
+        from loaders.msisdn import normalize_msisdn
+
+        ids = pd.Series([normalize_msisdn(x, country_code) for x in raw["msisdn"]], index=raw.index, dtype=object)
     else:
         if key is None:
             raise TruthError(f"Truth file {p} holds phone numbers: a pseudonymisation key is needed to match them.")
         from loaders.pseudonym import pseudonymize
 
-        ids = pd.Series(pseudonymize(raw["msisdn"].tolist(), key), index=raw.index, dtype=object)
+        ids = pd.Series(pseudonymize(raw["msisdn"].tolist(), key, country_code), index=raw.index, dtype=object)
     community = pd.to_numeric(raw["community"].replace("", None), errors="coerce")
     churn = pd.to_datetime(raw["churn_date"].replace("", None), errors="coerce")
     bad = churn.isna() & (raw["churn_date"].str.strip() != "")
