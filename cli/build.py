@@ -66,8 +66,11 @@ def build(
                        delimiter=delimiter, country_code=cfg.country_code, max_reject_ratio=cfg.max_reject_ratio,
                        progress=progress)
     summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts)
-    graph_info = None
-    if any(r.status == "loaded" for r in summary.inputs) or not ws.has_graph() or as_of or window or keep_service_numbers:
+    from loaders.manifest import loaded_inputs, read_manifest
+
+    have_records = bool(loaded_inputs(read_manifest(ws)))
+    wanted = any(r.status == "loaded" for r in summary.inputs) or not ws.has_graph() or as_of or window or keep_service_numbers
+    if have_records and wanted:
         build_graph(ws, as_of=as_of, window_days=cfg.window_days, keep_service_numbers=keep_service_numbers,
                     progress=progress is not None, load=False)
     from graph.workspace import read_json

@@ -315,6 +315,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
         return InputResult(label, "cdr", "failed", sha, rows, 0, rejected, rejects, 0, time.perf_counter() - t0, msg)
 
     _add_ids(con, f"SELECT c AS code FROM {stage} WHERE flags = 0 UNION ALL SELECT e FROM {stage} WHERE flags = 0", opts.key)
+    con.execute("SET preserve_insertion_order = false")  # row order of the records file does not matter
     out = ws.records_dir / f"{short}.parquet"
     tmp = out.with_suffix(".parquet.tmp")
     n_records = con.execute(f"""COPY (
@@ -323,7 +324,8 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
                {sql_str(sha)} AS source
         FROM (SELECT DISTINCT c, e, ts, d, ty FROM {stage} WHERE flags = 0) s
         JOIN idmap m1 ON s.c = m1.code JOIN idmap m2 ON s.e = m2.code
-    ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION zstd)""").fetchall()[0][0]
+    ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION snappy)""").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true")  # the next file's row numbers need file order
     tmp.replace(out)
     con.execute(f"DROP TABLE {stage}")
     dups = int(counts["ok"]) - int(n_records)

@@ -170,3 +170,19 @@ def test_no_raw_number_survives_anywhere(tmp_path):
         for tail in raw:
             assert tail not in blob
     assert not digits.search(r.output.encode()) or all(t not in r.output.encode() for t in raw)
+
+
+def test_gzip_tab_delimited_with_column_map(tmp_path):
+    import gzip
+    f = tmp_path / "op.csv.gz"
+    with gzip.open(f, "wt") as fh:
+        fh.write("A_NUMBER\tB_NUMBER\tSTART\tDUR\tKIND\n")
+        for i in range(10):
+            fh.write("\t".join(valid_row(i)[0].split(",")) + "\n")
+    ws = Workspace(tmp_path / "ws")
+    m = {"caller": "A_NUMBER", "callee": "B_NUMBER", "start_time": "START", "duration": "DUR", "type": "KIND"}
+    s = load(ws, [tmp_path], options=LoadOptions(key=KEY, mapping=m))
+    assert s.inputs[0].status == "loaded" and set(records(ws)) == {valid_row(i)[1] for i in range(10)}
+    from loaders.errors import LoadError
+    with pytest.raises(LoadError, match="--map"):
+        load(tmp_path / "ws2", [f], options=LoadOptions(key=KEY))
