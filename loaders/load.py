@@ -35,7 +35,7 @@ from graph.workspace import Workspace
 from loaders import bandicoot, cdr_csv, cdr_parquet, subscribers as crm
 from loaders.do_not_contact import read_do_not_contact_counts, write_do_not_contact
 from loaders.duck import connect, sql_str
-from loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKeyError
+from loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKeyError, mask_text
 from loaders.manifest import file_sha256, files_sha256, read_manifest, write_manifest
 from loaders.msisdn import code_text_sql
 from loaders.pseudonym import hmac_sql, key_fingerprint
@@ -155,7 +155,8 @@ def _quarantine_sql(stage: str, specs: Sequence[tuple[int, str, str, str, bool, 
     """One SELECT per problem bit: (bit, reason, column, raw column, value is a number, note)."""
     parts = []
     for bit, reason, column, raw_col, is_number, note in specs:
-        value = _mask_sql(raw_col) if is_number else f"coalesce(substr({raw_col}, 1, 100), '')"
+        value = (_mask_sql(raw_col) if is_number  # digit runs masked elsewhere too: a number in the wrong column
+                 else f"regexp_replace(coalesce(substr({raw_col}, 1, 100), ''), '[0-9]{{5,}}', '*****', 'g')")
         template = CATALOGUE[reason].template
         # str.format-like substitution in SQL: {column!r} {value} {value!r} {note}
         msg = sql_str(template.replace("{column!r}", repr(column)).replace("{note}", note))
@@ -270,7 +271,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {stage_sql(src.sql, rules)}")
     except duckdb.Error as exc:
-        raise LoadError(f"{path}: cannot be read ({str(exc).splitlines()[0]}).") from exc
+        raise LoadError(f"{path}: cannot be read ({mask_text(str(exc).splitlines()[0])}).") from None
     if src.finish:
         src.finish()
     c = con.execute(flag_counts_sql(stage)).fetchall()[0]

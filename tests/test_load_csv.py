@@ -147,7 +147,8 @@ def test_no_pseudonymize_is_recorded(tmp_path):
 
 def test_no_raw_number_survives_anywhere(tmp_path):
     rows = [valid_row(i)[0] for i in range(40)] + [garble(valid_row(41)[0], "bad_time"), garble(valid_row(42)[0], "field_count"),
-                                                   garble(valid_row(43)[0], "self_contact"), "13812345678,1381234,2024-01-01 00:00:00,5,voice"]
+                                                   garble(valid_row(43)[0], "self_contact"), "13812345678,1381234,2024-01-01 00:00:00,5,voice",
+                                                   "13800000044,13800000045,13800000046,5,voice"]
     f = tmp_path / "in" / "cdr.csv"
     f.parent.mkdir()
     f.write_text(HEADER + "\n".join(rows) + "\n")
