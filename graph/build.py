@@ -118,6 +118,20 @@ def _write(con, sql: str, target: pa.Schema, path: Path, batch: int = 1_000_000)
     return n
 
 
+def _copy(con, sql: str, target: pa.Schema, path: Path) -> int:
+    """Write a big query with DuckDB's parallel Parquet writer, column types cast to ``target``.
+
+    Parquet has no seconds unit: timestamps are stored in microseconds (values are whole seconds).
+    """
+    types = {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.float64(): "DOUBLE",
+             pa.bool_(): "BOOLEAN", pa.timestamp("s"): "TIMESTAMP", pa.date32(): "DATE"}
+    cols = ", ".join(f'CAST("{f.name}" AS {types[f.type]}) AS "{f.name}"' for f in target)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    n = con.execute(f"COPY (SELECT {cols} FROM ({sql})) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION zstd)").fetchall()[0][0]
+    tmp.replace(path)
+    return int(n)
+
+
 def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_service_numbers: bool,
               tie: TieStrength, service_rules: ServiceRules, memory_limit: str, threads: int):
     """Create the temp tables ``subs``, ``contacts``, ``services`` in a fresh connection; return (con, info)."""
@@ -219,7 +233,8 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
     """Build the graph tables and write them to ``workspace/graph/`` (Parquet) with ``graph.json``.
 
     Writes ``subscribers.parquet``, ``contacts.parquet`` (sorted by ``a_vid, b_vid``),
-    ``service_numbers.parquet`` (exact :mod:`graph.schema` schemas) and ``graph.json``
+    ``service_numbers.parquet`` (:mod:`graph.schema` schemas; Parquet keeps timestamps in
+    milli- or microseconds, whole-second values) and ``graph.json``
     (as_of, window, counts, parameters).  Returns the graph read back, or None with ``load=False``.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
@@ -227,7 +242,7 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
     con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
     try:
         _write(con, "SELECT * EXCLUDE (k) FROM subs ORDER BY vid", schema.SUBSCRIBERS, ws.subscribers_path)
-        _write(con, "SELECT * FROM contacts ORDER BY a_vid, b_vid", schema.CONTACTS, ws.contacts_path)
+        _copy(con, "SELECT * FROM contacts ORDER BY a_vid, b_vid", schema.CONTACTS, ws.contacts_path)
         _write(con, "SELECT * EXCLUDE (k) FROM services ORDER BY id", schema.SERVICE_NUMBERS, ws.service_numbers_path)
     finally:
         con.close()
