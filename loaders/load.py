@@ -39,7 +39,7 @@ from loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKeyError, mas
 from loaders.manifest import file_sha256, files_sha256, read_manifest, write_manifest
 from loaders.msisdn import code_text_sql
 from loaders.pseudonym import hmac_sql, key_fingerprint
-from loaders.validate import FLAGS, CdrRules, flag_counts_sql, stage_sql
+from loaders.validate import FLAGS, CdrRules, bad_rows_sql, flag_counts_sql, stage_sql
 
 FORMATS = ("generic", "bandicoot")
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -164,7 +164,7 @@ def _quarantine_sql(stage: str, specs: Sequence[tuple[int, str, str, str, bool, 
         col = "" if CATALOGUE[reason].row_level else column
         parts.append(
             f"SELECT bad_file AS file, {line_expr} AS line, {sql_str(col)} AS \"column\", {value} AS value, "
-            f"{sql_str(reason)} AS reason, {msg} AS message, {sql_str(source)} AS source FROM {stage} "
+            f"{sql_str(reason)} AS reason, {msg} AS message, {sql_str(source)} AS source FROM {stage} q "
             f"WHERE flags & {bit} <> 0")
     return " UNION ALL ".join(parts)
 
@@ -199,17 +199,20 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, sql_parts: list[str], stru
 
 
 def _line_map(con: duckdb.DuckDBPyConnection, src: cdr_csv.RawSource, stage: str) -> str:
-    """Register a table mapping row numbers of bad rows to physical lines; return the line expression."""
+    """Register a table mapping row numbers of bad rows to physical lines; return the line expression.
+
+    ``stage`` is the relation of bad rows (:func:`loaders.validate.bad_rows_sql`) aliased ``q``.
+    """
     if src.line_mapper is None:
         return "line"
-    rows = [r[0] for r in con.execute(f"SELECT DISTINCT line FROM {stage} WHERE flags <> 0 ORDER BY line").fetchall()]
+    rows = [r[0] for r in con.execute(f"SELECT DISTINCT line FROM {stage} ORDER BY line").fetchall()]
     if not rows:
         return "line"
     con.register("line_map_arrow", pa.table({"row_no": pa.array(rows, pa.int64()),
                                               "phys": pa.array(src.line_mapper(rows), pa.int64())}))
     con.execute("CREATE OR REPLACE TEMP TABLE line_map AS SELECT * FROM line_map_arrow")
     con.unregister("line_map_arrow")
-    return f"(SELECT phys FROM line_map WHERE row_no = {stage}.line)"
+    return "(SELECT phys FROM line_map WHERE row_no = q.line)"
 
 
 def _fail_message(label: str, ratio: float, limit: float, rejects: Mapping[str, int]) -> str:
@@ -295,13 +298,16 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
 
     short = sha[:16]
     opts.progress and opts.progress(f"{label}: {rows:,} rows, {rejected:,} rejected")
-    line_expr = _line_map(con, src, stage)
+    bad_rows = f"bad_{tag}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {bad_rows} AS SELECT * FROM {bad_rows_sql(stage)}")
+    line_expr = _line_map(con, src, bad_rows)
     specs = [(bit, reason, column, f"raw_{column}" if column else "raw_caller",
               reason in ("missing_number", "bad_number", "self_contact"),
               rules.type_note() if reason == "bad_type" else ("'" + "' or '".join(rules.time_formats) + "'" if reason == "bad_time" else ""))
              for bit, reason, column in FLAGS]
     q_path = ws.quarantine_dir / f"{short}.parquet"
-    _write_quarantine(con, [_quarantine_sql(stage, specs, sha, line_expr)], _structural_table(src.structural, sha), q_path)
+    _write_quarantine(con, [_quarantine_sql(bad_rows, specs, sha, line_expr)], _structural_table(src.structural, sha), q_path)
+    con.execute(f"DROP TABLE {bad_rows}")
 
     entry: dict[str, Any] = {
         "path": label, "name": path.name, "format": opts.fmt, "size": _size(path), "sha256": sha,
@@ -386,11 +392,12 @@ def _load_subscribers(con, ws: Workspace, path: Path, opts: LoadOptions, manifes
         rejects[s["reason"]] = rejects.get(s["reason"], 0) + 1
     rows = int(n) + len(src.structural)
     rejected = int(bad) + len(src.structural)
-    line_expr = _line_map(con, src, stage)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bad_crm AS SELECT * FROM {bad_rows_sql(stage, crm.BAD_FIELDS)}")
+    line_expr = _line_map(con, src, "bad_crm")
     specs = [(bit, reason, column, f"raw_{column}", column == "msisdn", note) for bit, reason, column, note in crm.FLAGS]
     short = sha[:16]
     q_path = ws.quarantine_dir / f"subscribers-{short}.parquet"
-    _write_quarantine(con, [_quarantine_sql(stage, specs, sha, line_expr)], _structural_table(src.structural, sha), q_path)
+    _write_quarantine(con, [_quarantine_sql("bad_crm", specs, sha, line_expr)], _structural_table(src.structural, sha), q_path)
     ratio = rejected / rows if rows else 0.0
     entry: dict[str, Any] = {"path": label, "name": path.name, "size": path.stat().st_size, "sha256": sha, "rows": rows,
                              "rejected_rows": rejected, "reject_ratio": round(ratio, 6), "rejects": rejects,

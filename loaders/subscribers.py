@@ -14,6 +14,7 @@ from loaders.msisdn import code_sql, trim_sql
 
 COLUMNS = ("msisdn", "plan", "arpu", "tenure_months", "region", "status", "churn_date")
 OPTIONAL = COLUMNS[1:]
+BAD_FIELDS = ("line", "bad_file", "raw_msisdn", "raw_arpu", "raw_tenure_months", "raw_churn_date")
 
 # (bit, reason, column, note)
 FLAGS: tuple[tuple[int, str, str, str], ...] = (
@@ -29,10 +30,8 @@ def stage_sql(raw: str, country_code: str) -> str:
     """Typed subscriber rows from a raw relation with VARCHAR columns ``file, line`` and :data:`COLUMNS`."""
     return f"""
 SELECT line, c, plan, arpu, tenure_months, region, status, churn_date, flags,
-  CASE WHEN flags <> 0 THEN file END AS bad_file,
-  CASE WHEN flags <> 0 THEN raw_msisdn END AS raw_msisdn, CASE WHEN flags <> 0 THEN raw_arpu END AS raw_arpu,
-  CASE WHEN flags <> 0 THEN raw_tenure_months END AS raw_tenure_months,
-  CASE WHEN flags <> 0 THEN raw_churn_date END AS raw_churn_date
+  CASE WHEN flags <> 0 THEN concat_ws(chr(31), line, file, coalesce(raw_msisdn, ''), coalesce(raw_arpu, ''),
+    coalesce(raw_tenure_months, ''), coalesce(raw_churn_date, '')) END AS bad
 FROM (
   SELECT *, ((CASE WHEN c IS NULL THEN (CASE WHEN msisdn_empty THEN 1 ELSE 2 END) ELSE 0 END)
     + (CASE WHEN arpu IS NULL AND NOT arpu_empty THEN 4 ELSE 0 END)

@@ -60,8 +60,9 @@ def stage_sql(raw: str, rules: CdrRules) -> str:
     Columns: ``file, line`` (as in ``raw``), ``c, e`` (BIGINT number codes of caller
     and callee, see :func:`loaders.msisdn.code_sql`), ``ts`` (TIMESTAMP, whole
     seconds), ``d`` (INTEGER seconds, 0 for SMS), ``ty`` (0 voice, 1 sms),
-    ``flags`` (problem bits, :data:`FLAGS`) and, only for rows with problems
-    (NULL otherwise), ``bad_file`` and the raw values ``raw_caller`` ... ``raw_type``.
+    ``flags`` (problem bits, :data:`FLAGS`) and ``bad``: NULL for a valid row, else
+    ``line, file`` and the raw values joined by the unit separator (chr 31), so the
+    stage holds one nearly empty column for them (see :func:`bad_rows_sql`).
     """
     if tuple(rules.time_formats) == DEFAULT_TIME_FORMATS:  # fast path: ISO 8601 to the second, ' ' or 'T'
         ts = "CASE WHEN length(start_time) = 19 THEN TRY_CAST(start_time AS TIMESTAMP) END"
@@ -73,11 +74,9 @@ def stage_sql(raw: str, rules: CdrRules) -> str:
     )
     cc = rules.country_code
     return f"""
-SELECT line, c, e, ts, d, ty, flags,
-  CASE WHEN flags <> 0 THEN file END AS bad_file,
-  CASE WHEN flags <> 0 THEN raw_caller END AS raw_caller, CASE WHEN flags <> 0 THEN raw_callee END AS raw_callee,
-  CASE WHEN flags <> 0 THEN raw_start_time END AS raw_start_time, CASE WHEN flags <> 0 THEN raw_duration END AS raw_duration,
-  CASE WHEN flags <> 0 THEN raw_type END AS raw_type
+SELECT c, e, ts, d, ty, flags,
+  CASE WHEN flags <> 0 THEN concat_ws(chr(31), line, file, coalesce(raw_caller, ''), coalesce(raw_callee, ''),
+    coalesce(raw_start_time, ''), coalesce(raw_duration, ''), coalesce(raw_type, '')) END AS bad
 FROM (
 SELECT file, line, c, e, ts,
   CASE WHEN ty = 1 THEN 0 ELSE d END::INTEGER AS d, ty,
@@ -102,6 +101,17 @@ FROM (
   FROM (SELECT *, TRY_CAST(caller AS BIGINT) AS caller_v, TRY_CAST(callee AS BIGINT) AS callee_v FROM (
     SELECT file, line, {trim_sql('caller')} AS caller, {trim_sql('callee')} AS callee, start_time, duration, type FROM ({raw})))
 ))"""
+
+
+BAD_FIELDS: tuple[str, ...] = ("line", "bad_file", "raw_caller", "raw_callee", "raw_start_time", "raw_duration", "raw_type")
+
+
+def bad_rows_sql(stage: str, fields: tuple[str, ...] = BAD_FIELDS) -> str:
+    """The rows of ``stage`` with problems, ``bad`` split back into ``line``, ``bad_file`` and raw columns."""
+    cols = ", ".join(
+        (f"CAST(split_part(bad, chr(31), {i + 1}) AS BIGINT) AS line" if f == "line" else f"split_part(bad, chr(31), {i + 1}) AS {f}")
+        for i, f in enumerate(fields))
+    return f"(SELECT flags, {cols} FROM {stage} WHERE flags <> 0)"
 
 
 def flag_counts_sql(stage: str) -> str:
