@@ -83,7 +83,7 @@ SELECT file, line, c, e, ts,
   ( (CASE WHEN c IS NULL THEN (CASE WHEN caller_empty THEN 1 ELSE 2 END) ELSE 0 END)
   + (CASE WHEN e IS NULL THEN (CASE WHEN callee_empty THEN 4 ELSE 8 END) ELSE 0 END)
   + (CASE WHEN ts IS NULL THEN 16 ELSE 0 END)
-  + (CASE WHEN (d IS NULL AND NOT dur_empty) OR (dur_empty AND ty IS DISTINCT FROM 1) THEN 32 ELSE 0 END)
+  + (CASE WHEN (d IS NULL AND NOT dur_empty) OR (dur_empty AND ty = 0) THEN 32 ELSE 0 END)
   + (CASE WHEN ty IS NULL THEN 64 ELSE 0 END)
   + (CASE WHEN c = e THEN 128 ELSE 0 END) )::INTEGER AS flags,
   raw_caller, raw_callee, raw_start_time, raw_duration, raw_type
