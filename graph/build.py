@@ -18,6 +18,7 @@ and the tie-strength ``weight`` (:mod:`graph.tie_strength`).
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -132,8 +133,13 @@ def _copy(con, sql: str, target: pa.Schema, path: Path) -> int:
     return int(n)
 
 
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(f"graph: {message}", file=sys.stderr, flush=True)
+
+
 def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_service_numbers: bool,
-              tie: TieStrength, service_rules: ServiceRules, memory_limit: str, threads: int):
+              tie: TieStrength, service_rules: ServiceRules, memory_limit: str, threads: int, progress: bool = False):
     """Create the temp tables ``subs``, ``contacts``, ``services`` in a fresh connection; return (con, info)."""
     ws = ws if isinstance(ws, Workspace) else Workspace(Path(ws))
     if window_days < 1:
@@ -161,7 +167,9 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
         text = lambda c: f"lpad(lower(hex({c})), 16, '0')"  # noqa: E731
     else:
         key = text = lambda c: c  # noqa: E731
+    _say(progress, f"aggregating {len(files)} record file(s) from {start.date()} to {as_of_d} (exclusive)")
     con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days, key)}")
+    _say(progress, "finding service numbers, joining subscribers")
     con.execute("CREATE TEMP TABLE short_codes AS SELECT a AS id FROM pairs WHERE a_service UNION SELECT b FROM pairs WHERE b_service")
     con.execute(f"CREATE TEMP TABLE services_k AS {service_sql('pairs', 'short_codes', service_rules)}")
     con.execute(f"CREATE TEMP TABLE services AS SELECT {text('id')} AS id, reason, in_degree, out_degree, reciprocity, services_k.id AS k FROM services_k")
@@ -239,7 +247,9 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
     ws.create()
-    con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
+    con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads,
+                                   progress)
+    _say(progress, f"writing {info['subscribers']:,} subscribers and {info['contacts']:,} contacts")
     try:
         _write(con, "SELECT * EXCLUDE (k) FROM subs ORDER BY vid", schema.SUBSCRIBERS, ws.subscribers_path)
         _copy(con, "SELECT * FROM contacts ORDER BY a_vid, b_vid", schema.CONTACTS, ws.contacts_path)
