@@ -84,7 +84,7 @@ def push(
     config: ConfigOpt = None,
     uri: UriOpt = None,
     database: DatabaseOpt = None,
-    batch_size: BatchOpt = 10_000,
+    batch_size: BatchOpt = 20_000,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -155,7 +155,7 @@ def write_back_cmd(
     run: RunOpt = None,
     uri: UriOpt = None,
     database: DatabaseOpt = None,
-    batch_size: BatchOpt = 10_000,
+    batch_size: BatchOpt = 20_000,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:

@@ -8,6 +8,13 @@ MATCH (b:LoadBatch {kind: $kind})
 WHERE b.load = $load
 RETURN b.key AS key, b.rows AS rows;
 
+// name: load.batch_done
+// params: batch
+// description: Whether the batch with this key committed (one row) or not (no row).
+// example: {"batch": "contacts:9c1d:000000"}
+MATCH (b:LoadBatch {key: $batch})
+RETURN b.rows AS rows;
+
 // name: load.count_contacts
 // params:
 // description: Number of CONTACT relationships (answered from the count store).

@@ -20,6 +20,20 @@ SET s.on_net = row.on_net,
     s.status = row.status,
     s.churn_date = date(row.churn_date);
 
+// name: load.subscribers_new
+// params: batch, load, rows
+// description: Create one batch of subscribers that are not in the database yet (the push uses it when
+//   every Subscriber node there came from earlier batches of the same load; twice as fast as MERGE).
+//   A subscriber that exists after all fails the uniqueness constraint and the batch is merged instead.
+// example: {"batch": "subscribers:0f3a:000000", "load": "0f3a", "rows": [{"id": "a3f09c2e5b7d1e44", "on_net": true, "kind": "person"}]}
+CREATE (:LoadBatch {key: $batch, load: $load, kind: 'subscribers', rows: size($rows), loaded_at: datetime()})
+WITH $rows AS rows
+UNWIND rows AS row
+CREATE (:Subscriber {
+  id: row.id, on_net: row.on_net, kind: row.kind, plan: row.plan, arpu: row.arpu,
+  tenure_months: row.tenure_months, region: row.region, status: row.status, churn_date: date(row.churn_date)
+});
+
 // name: load.graph_info
 // params: info
 // description: Record how the pushed graph was built (the workspace's graph.json as JSON text).

@@ -257,6 +257,18 @@ class Neo4jStore:
         except ne.ClientError as exc:  # pragma: no cover - translate_errors maps the known codes
             raise self._gds_missing() from exc
 
+    def gds(self, show_progress: bool = False) -> Any:
+        """A ``graphdatascience.GraphDataScience`` client on the store's driver and database.
+
+        OpenGDS has no Arrow server, so the client talks Cypher only (``arrow=False``).
+        Raises :class:`Neo4jError` when GDS is missing.  Close the store, not the client.
+        """
+        from graphdatascience import GraphDataScience
+
+        self.gds_version()
+        with self.translate_errors():
+            return GraphDataScience(self.driver, database=self.database, arrow=False, show_progress=show_progress)
+
     def server_info(self) -> dict[str, Any]:
         """Neo4j version and edition, the GDS version (or None) and the graph's counts."""
         with self.session() as s:

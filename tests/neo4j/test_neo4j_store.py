@@ -261,3 +261,26 @@ def test_write_back_without_pushed_graph_says_push_first(neo4j_store, make_conta
     g = make_contact_graph(30, 60, seed=12)
     with pytest.raises(Neo4jError, match="neo4j push"):
         write_back(neo4j_store, run_tables(g, np.arange(30) % 3, tmp_path / "runs" / "r1"), progress=False)
+
+
+def test_gds_client_shares_the_store_connection(neo4j_store, make_contact_graph):
+    push_graph(neo4j_store, make_contact_graph(40, 80, seed=13), progress=False)
+    gds = neo4j_store.gds()
+    assert gds.server_version().major == 2
+    assert gds.run_cypher("MATCH (s:Subscriber) RETURN count(s) AS n")["n"].iloc[0] == 40
+
+
+def test_push_merges_subscribers_that_exist_already(neo4j_store, make_contact_graph):
+    g = make_contact_graph(100, 200, seed=14)
+    neo4j_store.execute("UNWIND $ids AS id CREATE (:Subscriber {id: id, note: 'kept'})", ids=list(g.subscribers["id"][:10]))
+    result = push_graph(neo4j_store, g, batch_size=30, progress=False)
+    assert result.counts["subscribers"] == 100
+    assert neo4j_store.scalar("MATCH (s:Subscriber {note: 'kept'}) WHERE s.kind IS NOT NULL RETURN count(s)") == 10
+
+
+def test_fresh_push_creates_and_falls_back_to_merge_on_a_clash(neo4j_store, make_contact_graph):
+    g = make_contact_graph(100, 200, seed=15)
+    g.subscribers.loc[99, "id"] = g.subscribers.loc[0, "id"]  # the same id in two batches
+    g.contacts = g.contacts[(g.contacts["a_vid"] != 99) & (g.contacts["b_vid"] != 99)].reset_index(drop=True)
+    result = push_graph(neo4j_store, g, batch_size=30, progress=False)
+    assert result.counts["subscribers"] == 99 and result.subscribers_loaded == 100

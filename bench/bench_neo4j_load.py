@@ -1,0 +1,169 @@
+"""Neo4j load speed: the resumable transactional push against a plain UNWIND baseline.
+
+Generates a contact graph (default 1M subscribers, ~3.6M contacts, every column
+of the SUBSCRIBERS / CONTACTS tables filled), starts a dedicated Neo4j + GDS
+server with ``scripts/neo4j-server`` (or uses ``--uri``), and measures:
+
+* ``push``      ``graph.neo4j_store.push_graph``: batches of ``UNWIND $rows`` in
+                managed transactions (retried), each committed with its
+                ``(:LoadBatch {key})`` node; MERGE for subscribers, CREATE for contacts;
+* ``plain``     the baseline: ``load.contacts_plain`` (same CREATE, no bookkeeping)
+                sent as large batches, one auto-commit transaction each, no retries.
+
+Run (takes several minutes and ~8 GB; hold the heavy-run lock)::
+
+    flock /tmp/bellwether-heavy.lock .venv/bin/python -m bench.bench_neo4j_load
+    .venv/bin/python -m bench.bench_neo4j_load --subscribers 100000 --contacts 360000 --batch-sizes 5000,10000,20000
+
+Target: >= 50,000 contacts/s for ``push``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from graph.contact_graph import ContactGraph
+from graph.neo4j_store import Neo4jStore, push_graph
+from graph.neo4j_store.rows import batch_bounds, flat_rows, to_load_arrow
+from graph.neo4j_store.schema import ensure_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generate_graph(n: int, m: int, seed: int = 0) -> ContactGraph:
+    """A random contact graph with ``n`` subscribers and about ``m`` distinct contacts, all columns filled."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(int(m * 1.05) + 100, 2))
+    draws = draws[draws[:, 0] != draws[:, 1]]
+    keys = np.unique(np.minimum(draws[:, 0], draws[:, 1]) * n + np.maximum(draws[:, 0], draws[:, 1]))
+    keys = rng.permutation(keys)[:m]
+    edges = np.column_stack([keys // n, keys % n])
+    m = len(edges)
+    churned = rng.random(n) < 0.1
+    churn_days = rng.integers(0, 90, n)
+    subs = pd.DataFrame({
+        "on_net": rng.random(n) < 0.8,
+        "kind": np.where(rng.random(n) < 0.98, "person", "service"),
+        "plan": rng.choice(["basic", "plus", "max"], n),
+        "arpu": rng.gamma(2.0, 15.0, n).round(2),
+        "tenure_months": rng.integers(0, 120, n).astype(np.int32),
+        "region": rng.choice(["north", "south", "east", "west"], n),
+        "status": np.where(churned, "churned", "active"),
+        "churn_date": [date(2025, 1, 1) + timedelta(days=int(d)) if c else None for c, d in zip(churned, churn_days)],
+    })
+    start = np.datetime64("2025-01-01T00:00:00", "s")
+    first = start + rng.integers(0, 20 * 86400, m).astype("timedelta64[s]")
+    calls_ab, calls_ba = rng.integers(0, 20, m).astype(np.int32), rng.integers(0, 20, m).astype(np.int32)
+    sms_ab, sms_ba = rng.integers(0, 10, m).astype(np.int32), rng.integers(0, 10, m).astype(np.int32)
+    tot_ab, tot_ba = calls_ab + sms_ab, calls_ba + sms_ba
+    return ContactGraph.from_edges(
+        edges, weights=rng.gamma(1.5, 2.0, m), n=n, subscribers=subs,
+        calls_ab=calls_ab, calls_ba=calls_ba,
+        seconds_ab=rng.integers(0, 5000, m), seconds_ba=rng.integers(0, 5000, m),
+        sms_ab=sms_ab, sms_ba=sms_ba,
+        first_contact=first, last_contact=first + rng.integers(0, 10 * 86400, m).astype("timedelta64[s]"),
+        active_days=rng.integers(1, 30, m).astype(np.int32), night_share=rng.random(m),
+        reciprocity=1 - np.abs(tot_ab - tot_ba) / np.maximum(tot_ab + tot_ba, 1),
+    )
+
+
+def start_server(heap: str, pagecache: str) -> tuple[str, dict[str, str]]:
+    """A fresh server in .cache/bench-neo4j (old data removed); returns its URI and the env to stop it."""
+    instance = ROOT / ".cache" / "bench-neo4j"
+    shutil.rmtree(instance, ignore_errors=True)
+    env = {**os.environ, "NEO4J_SERVER_DIR": str(instance)}
+    out = subprocess.run([str(ROOT / "scripts" / "neo4j-server"), "start", "--heap", heap, "--pagecache", pagecache],
+                         env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1], env
+
+
+def clear(store: Neo4jStore, contacts_only: bool = False) -> None:
+    store.execute_auto("load.delete_contacts")
+    if contacts_only:
+        store.execute("load.delete_batches", kind="contacts")
+    else:
+        store.execute_auto("load.delete_graph")
+
+
+def plain_load(store: Neo4jStore, g: ContactGraph, batch_size: int) -> float:
+    """The baseline: load.contacts_plain in large batches, one auto-commit transaction each, no retries."""
+    cols = [c for c in g.contacts.columns if c not in ("a_vid", "b_vid")]
+    table = to_load_arrow(g.contacts[cols])
+    text = store.library.get("load.contacts_plain").text
+    t0 = time.perf_counter()
+    with store.session() as s:
+        for start, stop in batch_bounds(table.num_rows, batch_size):
+            s.run(text, rows=flat_rows(table.slice(start, stop - start))).consume()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--subscribers", type=int, default=1_000_000)
+    ap.add_argument("--contacts", type=int, default=3_600_000)
+    ap.add_argument("--batch-sizes", default="20000", help="comma-separated batch sizes for the push")
+    ap.add_argument("--plain-batch", type=int, default=100_000, help="rows per transaction of the baseline")
+    ap.add_argument("--uri", help="use this server (its database is cleared!) instead of starting one")
+    ap.add_argument("--heap", default="4g")
+    ap.add_argument("--pagecache", default="2g")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args()
+
+    console = Console()
+    t0 = time.perf_counter()
+    g = generate_graph(args.subscribers, args.contacts)
+    console.print(f"generated {g.n_subscribers:,} subscribers, {g.n_contacts:,} contacts "
+                  f"in {time.perf_counter() - t0:.1f} s")
+
+    env = None
+    uri = args.uri
+    if uri is None:
+        t0 = time.perf_counter()
+        uri, env = start_server(args.heap, args.pagecache)
+        console.print(f"started Neo4j at {uri} (heap {args.heap}, page cache {args.pagecache}) "
+                      f"in {time.perf_counter() - t0:.1f} s")
+    rows = []
+    try:
+        with Neo4jStore(uri, password=None) as store:
+            store.connect()
+            clear(store)
+            ensure_schema(store)
+            for i, bs in enumerate(int(x) for x in args.batch_sizes.split(",")):
+                if i:
+                    clear(store, contacts_only=True)
+                r = push_graph(store, g, batch_size=bs, progress=not args.no_progress)
+                if i == 0:
+                    rows.append(("push subscribers (MERGE)", bs, g.n_subscribers, r.seconds["subscribers"]))
+                rows.append(("push contacts (CREATE + LoadBatch)", bs, r.contacts_loaded, r.seconds["contacts"]))
+            t0 = time.perf_counter()
+            again = push_graph(store, g, batch_size=bs, progress=False)
+            rows.append(("re-push, all batches done", bs, again.contacts_skipped, time.perf_counter() - t0))
+            clear(store, contacts_only=True)
+            seconds = plain_load(store, g, args.plain_batch)
+            n = int(store.scalar("load.count_contacts"))
+            rows.append(("plain UNWIND baseline", args.plain_batch, n, seconds))
+    finally:
+        if env is not None:
+            subprocess.run([str(ROOT / "scripts" / "neo4j-server"), "stop"], env=env, capture_output=True)
+
+    table = Table(title=f"Neo4j load: {g.n_subscribers:,} subscribers, {g.n_contacts:,} contacts ({uri})")
+    for col in ("method", "batch", "rows", "seconds", "rows/s"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for method, bs, n, s in rows:
+        table.add_row(method, f"{bs:,}", f"{n:,}", f"{s:.1f}", f"{n / s:,.0f}" if s > 0 else "-")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
