@@ -43,7 +43,7 @@ con.execute(f'''COPY (
 
 BARE = """
 import duckdb, sys, time
-con = duckdb.connect(config={'threads': 2, 'memory_limit': '1GB', 'temp_directory': sys.argv[2]})
+con = duckdb.connect(config={'threads': 2, 'memory_limit': '1GB', 'temp_directory': sys.argv[2], 'enable_progress_bar': False})
 files = sys.argv[3:]
 t = time.perf_counter()
 n = con.execute(f\"\"\"SELECT count(*) FROM (SELECT least(caller, callee) a, greatest(caller, callee) b, count(*) n, sum(duration) s
@@ -87,7 +87,7 @@ def run(code: str, *args: str) -> tuple[list[str], float, float]:
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode:
         raise SystemExit(f"benchmark step failed with status {p.returncode}")
-    return out.split(), time.perf_counter() - t, usage.ru_maxrss / 1024
+    return out.strip().splitlines()[-1].split(), time.perf_counter() - t, usage.ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> None:
