@@ -151,7 +151,7 @@ class Neo4jStore:
                 f"Neo4j at {self.uri} refused the credentials of user {self.user!r}: set BELLWETHER_NEO4J_USER "
                 f"and BELLWETHER_NEO4J_PASSWORD (or `user`/`password` in bellwether.toml [neo4j])."
             ) from None
-        except (ne.ServiceUnavailable, ne.SessionExpired, OSError) as exc:
+        except (ne.ServiceUnavailable, ne.SessionExpired, ConnectionError) as exc:
             raise Neo4jError(
                 f"Cannot reach Neo4j at {self.uri} ({_first_line(exc)}): is the server running? "
                 f"{START_HINT.capitalize()}, or {SETTINGS_HINT}."
