@@ -40,6 +40,14 @@ CALL (c) { DELETE c } IN TRANSACTIONS OF 50000 ROWS;
 MATCH (b:LoadBatch {kind: $kind})
 DELETE b;
 
+// name: load.forget_other_loads
+// params: kind, load
+// description: After a complete push, forget the batches of earlier loads of one kind.
+// example: {"kind": "subscribers", "load": "0f3a"}
+MATCH (b:LoadBatch {kind: $kind})
+WHERE b.load <> $load
+DELETE b;
+
 // name: load.delete_graph
 // params:
 // description: Delete every node Bellwether loads (subscribers, communities, graph info, load batches) with their relationships.

@@ -111,9 +111,10 @@ def push_graph(
         loaded, skipped = _load_table(store, plan, graph.subscribers, bar, on_batch)
         result.subscribers_loaded, result.subscribers_skipped = loaded, skipped
         result.seconds["subscribers"] = time.perf_counter() - t0
+        subscriber_load = plan.load
 
         t0 = time.perf_counter()
-        loaded, skipped, replaced = _load_contacts(store, graph.contacts, batch_size, bar, on_batch)
+        loaded, skipped, replaced, contact_load = _load_contacts(store, graph.contacts, batch_size, bar, on_batch)
         result.contacts_loaded, result.contacts_skipped, result.contacts_replaced = loaded, skipped, replaced
         result.seconds["contacts"] = time.perf_counter() - t0
 
@@ -125,6 +126,8 @@ def push_graph(
             f"expected {graph.n_contacts:,}: check that every contact's a and b are in the subscribers table, "
             f"then run `bellwether neo4j push` again."
         )
+    store.execute("load.forget_other_loads", kind="subscribers", load=subscriber_load)
+    store.execute("load.forget_other_loads", kind="contacts", load=contact_load)
     return result
 
 
@@ -180,7 +183,7 @@ def _load_table(store: Neo4jStore, plan: _Plan, df: pd.DataFrame, bar: Any,
 
 
 def _load_contacts(store: Neo4jStore, contacts: pd.DataFrame, batch_size: int, bar: Any,
-                   on_batch: Callable[[str, int], None] | None) -> tuple[int, int, int]:
+                   on_batch: Callable[[str, int], None] | None) -> tuple[int, int, int, str]:
     """Load contacts with CREATE after making sure the database holds only this load's contacts."""
     plan = _plan(store, "contacts", contacts, CONTACT_COLUMNS, batch_size)
     in_db = int(store.scalar("load.count_contacts"))
@@ -192,7 +195,7 @@ def _load_contacts(store: Neo4jStore, contacts: pd.DataFrame, batch_size: int, b
         store.execute("load.delete_batches", kind="contacts")
         plan.done, plan.done_rows = set(), 0
     loaded, skipped = _load_table(store, plan, contacts, bar, on_batch)
-    return loaded, skipped, replaced
+    return loaded, skipped, replaced, plan.load
 
 
 def _commit_batch(store: Neo4jStore, name: str, key: str, load: str, rows: list[dict[str, Any]],

@@ -142,6 +142,8 @@ def test_push_of_another_graph_replaces_the_contacts(neo4j_store, make_contact_g
     assert result.counts["contacts"] == 450 and duplicate_pairs(neo4j_store) == 0
     back = pull_graph(neo4j_store)
     assert set(zip(back.contacts["a"], back.contacts["b"])) == set(zip(g2.contacts["a"], g2.contacts["b"]))
+    loads = neo4j_store.run("MATCH (b:LoadBatch) RETURN b.kind AS kind, count(DISTINCT b.load) AS loads ORDER BY kind")
+    assert loads["loads"].tolist() == [1, 1]  # the first push's batches are forgotten
 
 
 def test_contact_with_unknown_subscriber_is_reported(neo4j_store, make_contact_graph):
