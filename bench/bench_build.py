@@ -43,7 +43,8 @@ con.execute(f'''COPY (
 
 BARE = """
 import duckdb, sys, time
-con = duckdb.connect(config={'threads': 2, 'memory_limit': '1GB', 'temp_directory': sys.argv[2], 'enable_progress_bar': False})
+con = duckdb.connect(config={'threads': 2, 'memory_limit': '1GB', 'temp_directory': sys.argv[2]})
+con.execute('SET enable_progress_bar = false')
 files = sys.argv[3:]
 t = time.perf_counter()
 n = con.execute(f\"\"\"SELECT count(*) FROM (SELECT least(caller, callee) a, greatest(caller, callee) b, count(*) n, sum(duration) s

@@ -14,8 +14,8 @@ def connect(scratch: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: in
     """An in-memory DuckDB connection that spills to ``scratch`` beyond ``memory_limit`` (out of core)."""
     scratch.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
-                                 "temp_directory": str(scratch), "preserve_insertion_order": True,
-                                 "enable_progress_bar": False})
+                                 "temp_directory": str(scratch), "preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")  # nothing on stdout: --json output stays clean
     return con
 
 
