@@ -32,7 +32,7 @@ from __future__ import annotations
 import importlib
 import platform
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -292,34 +292,37 @@ def analyze(
                 "recent_churners": int(recent.sum()),
             }
 
-        # 3. communities -------------------------------------------------------
-        with prog.step("communities", timings):
-            found = detect_communities(
-                masked, method=method, objective=objective, resolution=resolution, seed=seed,
-                engine=eng, max_iterations=max_iterations,
-            )
-            previous, previous_run = _previous_membership(ws)
-            stable, match = match_community_ids(
-                pd.DataFrame({"id": subs["id"].to_numpy(), "community": found.labels}), previous
-            )
-            metrics["communities"] = {**found.metrics, "previous_run": previous_run, "id_matching": match}
+        # Engines that work on a server-side copy (gds) project the graph once for steps 3-4.
+        shared = eng.projected(masked) if hasattr(eng, "projected") else nullcontext()
+        with shared:
+            # 3. communities -------------------------------------------------------
+            with prog.step("communities", timings):
+                found = detect_communities(
+                    masked, method=method, objective=objective, resolution=resolution, seed=seed,
+                    engine=eng, max_iterations=max_iterations,
+                )
+                previous, previous_run = _previous_membership(ws)
+                stable, match = match_community_ids(
+                    pd.DataFrame({"id": subs["id"].to_numpy(), "community": found.labels}), previous
+                )
+                metrics["communities"] = {**found.metrics, "previous_run": previous_run, "id_matching": match}
 
-        # 4. centrality --------------------------------------------------------
-        with prog.step("centrality", timings):
-            table = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64), "community": stable})
-            ds = degree_strength(masked, engine=eng)
-            table["degree"] = ds["degree"].to_numpy()
-            table["strength"] = ds["strength"].to_numpy()
-            table["pagerank"] = pagerank(masked, engine=eng)["pagerank"].to_numpy()
-            table["coreness"] = coreness(masked, engine=eng)["coreness"].to_numpy()
-            flows = contact_flows(masked)
-            table["initiative"] = flows["initiative"].to_numpy()
-            table["events_in"] = flows["events_in"].to_numpy()
-            table["reach"] = reach(masked, engine=eng)["reach"].to_numpy()
-            metrics["centrality"] = {
-                "max_coreness": int(table["coreness"].max()) if len(table) else 0,
-                "mean_degree": float(table["degree"].mean()) if len(table) else 0.0,
-            }
+            # 4. centrality --------------------------------------------------------
+            with prog.step("centrality", timings):
+                table = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64), "community": stable})
+                ds = degree_strength(masked, engine=eng)
+                table["degree"] = ds["degree"].to_numpy()
+                table["strength"] = ds["strength"].to_numpy()
+                table["pagerank"] = pagerank(masked, engine=eng)["pagerank"].to_numpy()
+                table["coreness"] = coreness(masked, engine=eng)["coreness"].to_numpy()
+                flows = contact_flows(masked)
+                table["initiative"] = flows["initiative"].to_numpy()
+                table["events_in"] = flows["events_in"].to_numpy()
+                table["reach"] = reach(masked, engine=eng)["reach"].to_numpy()
+                metrics["centrality"] = {
+                    "max_coreness": int(table["coreness"].max()) if len(table) else 0,
+                    "mean_degree": float(table["degree"].mean()) if len(table) else 0.0,
+                }
 
         # 5. roles -------------------------------------------------------------
         with prog.step("roles", timings):

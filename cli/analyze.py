@@ -21,7 +21,9 @@ def register(app: typer.Typer) -> None:
         engine: Annotated[Optional[str], typer.Option("--engine", help="igraph (default), networkx (reference, small graphs) or gds (in Neo4j on the pushed graph; --objective modularity).")] = None,
         seed: common.SeedOpt = None,
         resolution: Annotated[Optional[float], typer.Option("--resolution", help="Community resolution Default 0.05 for cpm, 1.0 for modularity; higher gives smaller communities.")] = None,
-        objective: Annotated[str, typer.Option("--objective", help="Community objective: cpm (default, keeps households) or modularity.")] = "cpm",
+        objective: Annotated[Optional[str], typer.Option("--objective", help="Community objective: cpm (keeps households; the default) or modularity (the default with --engine gds, which has no CPM).")] = None,
+        source: Annotated[str, typer.Option("--source", help="Where the contact graph is read: workspace (the graph tables) or neo4j (pulled from the configured server).")] = "workspace",
+        write_back: Annotated[Optional[bool], typer.Option("--write-back/--no-write-back", help="Write the run into Neo4j (scores, Community nodes, MEMBER_OF) [default: on with --engine gds or --source neo4j].")] = None,
         k: Annotated[int, typer.Option("--k", help="Number of influence seeds.")] = 50,
         quiet: common.QuietOpt = False,
         as_json: common.JsonOpt = False,
@@ -31,16 +33,44 @@ def register(app: typer.Typer) -> None:
         The run lands in WORKSPACE/runs/<run_id>/ (subscribers.parquet, communities.parquet,
         influence_seeds.parquet, manifest.json).
 
+        With --source neo4j the graph is pulled from Neo4j (for operators whose graph lives
+        only there); with --engine gds communities and centrality run in the database.
+
         Example: bellwether analyze --workspace ./ws --as-of 2024-03-01 --seed 7
         """
         from algorithms.analysis import analyze, run_summary
+        from algorithms.engines import get_engine
 
+        if source not in ("workspace", "neo4j"):
+            raise typer.BadParameter(f"--source must be workspace or neo4j, not {source!r}")
         cfg = common.settings(config, engine=engine, seed=seed)
         ws = common.workspace(workspace, cfg)
+        uses_neo4j = cfg.engine == "gds" or source == "neo4j"
+        store = None
+        if uses_neo4j:
+            from graph.neo4j_store import Neo4jStore
+
+            store = Neo4jStore.from_settings(cfg)
+        graph = None
+        if source == "neo4j":
+            from graph.neo4j_store import pull_graph
+
+            graph = pull_graph(store)
+        if cfg.engine == "gds":
+            from algorithms.engines.gds_engine import GdsEngine
+
+            eng = GdsEngine(store)
+        else:
+            eng = get_engine(cfg.engine)
         run_dir = analyze(
-            ws, as_of=as_of, engine=cfg.engine, seed=cfg.seed, objective=objective,
-            resolution=resolution, k=k, progress=not (quiet or as_json),
+            ws, as_of=as_of, engine=eng, seed=cfg.seed,
+            objective=objective or ("modularity" if cfg.engine == "gds" else "cpm"),
+            resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json),
         )
+        if write_back if write_back is not None else uses_neo4j:
+            from graph.neo4j_store import Neo4jStore, write_back as write_run
+
+            write_run(store or Neo4jStore.from_settings(cfg), run_dir, progress=not (quiet or as_json))
         summary = run_summary(run_dir)
         if as_json:
             typer.echo(json.dumps(summary, indent=2, sort_keys=True))
