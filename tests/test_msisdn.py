@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from loaders.msisdn import code_sql, from_code, is_short_code, normalize_msisdn, to_code
+from loaders.msisdn import code_sql, trim_sql, from_code, is_short_code, normalize_msisdn, to_code
 
 
 @pytest.mark.parametrize("raw", ["13812345678", "+8613812345678", "008613812345678", "8613812345678", " 13812345678 "])
@@ -46,6 +46,6 @@ def test_idempotent_and_code_round_trip(raw):
 @given(st.lists(numbers, min_size=1, max_size=40), st.sampled_from(["86", "1", "44"]))
 def test_sql_matches_python(raws, cc):
     con = duckdb.connect()
-    got = [r[0] for r in con.execute(f"SELECT {code_sql('x', cc)} FROM (SELECT unnest(?::VARCHAR[]) AS x)", [raws]).fetchall()]
+    got = [r[0] for r in con.execute(f"SELECT {code_sql('x', cc)} FROM (SELECT {trim_sql('y')} AS x FROM (SELECT unnest(?::VARCHAR[]) AS y))", [raws]).fetchall()]
     want = [None if normalize_msisdn(r, cc) is None else to_code(normalize_msisdn(r, cc)) for r in raws]
     assert got == want
