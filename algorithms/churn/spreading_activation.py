@@ -7,8 +7,9 @@ letting *energy* flow from the current churners along the weighted social
 ties: every churner starts with the same energy; a node that receives energy
 keeps a share of it and passes the rest (the *spreading factor*) on to its
 neighbours in proportion to tie strength; a node only passes energy on while
-the amount is above a threshold, so the spread dies out.  The subscribers left
-holding the most energy are the likeliest next churners.
+the amount is above a threshold, so the spread dies out.  The paper predicts as
+churners the nodes whose final energy exceeds an activation threshold; we return
+the energy itself, so any threshold or top-k cut (the lift curve) can be applied.
 
 The iteration, vectorised over all nodes (``P`` is the row-stochastic transfer
 matrix ``P[i, j] = w_ij / s_i`` with ``s_i = sum_j w_ij``)::
