@@ -329,7 +329,8 @@ def run_generator(args: argparse.Namespace) -> None:
             **{f"{k}_s": v for k, v in res.metrics["timings"].items()}}
     r = ratios(table)
     print_report(table, r, info)
-    measured = op.get("measured", {}).get("contagion", {})
+    m = op.get("measured", {})
+    measured = m.get("contagion_on_planted_ties") or m.get("contagion") or {}
     if measured:
         total = measured.get("exposed_days", 0) + measured.get("unexposed_days", 0)
         print(f"planted contagion as measured by the generator: rate ratio {measured.get('rate_ratio')} on "
