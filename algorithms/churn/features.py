@@ -140,8 +140,11 @@ def churn_features(
         pd.to_numeric(subs["tenure_months"], errors="coerce").to_numpy(np.float64) if "tenure_months" in subs else np.nan
     )
     for cat in CATEGORICAL_FEATURES:
-        values = subs[cat].astype(object).where(subs[cat].notna(), "unknown") if cat in subs else "unknown"
-        own[cat] = pd.Series(values, index=own.index, dtype=object).astype(str).to_numpy(object)
+        if cat in subs:
+            col = subs[cat].astype(object)
+            own[cat] = col.where(col.notna(), "unknown").astype(str).to_numpy(object)
+        else:
+            own[cat] = "unknown"
     ones = np.ones(len(a))
     degree = per_vertex(ones)
     strength = per_vertex(w)
