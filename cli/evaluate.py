@@ -33,6 +33,9 @@ def render(result: dict[str, Any], console: Console) -> None:
     if comm:
         head.add_row("community NMI", f"{_f(comm['nmi'])} over {comm['compared']:,} persons "
                      f"({comm['run_communities']:,} found / {comm['planted_communities']:,} planted)")
+        if comm.get("nmi_with_contacts") is not None:
+            head.add_row("community NMI, persons with contacts",
+                         f"{_f(comm['nmi_with_contacts'])} over {comm['compared_with_contacts']:,} persons")
     head.add_row("churn label window", f"{churn['label_window']}: {churn['churners']:,} churners among "
                  f"{churn['population']:,} scored ({_f(churn['base_rate'], '{:.2%}')})")
     inf = result.get("influence")

@@ -95,6 +95,15 @@ def test_community_agreement_on_persons_in_both():
     assert out == {"nmi": 1.0, "compared": 4, "run_communities": 2, "planted_communities": 2}
 
 
+def test_community_agreement_separates_persons_without_contacts():
+    # c and d had no contact in the window: singletons in the run, a pair in the truth
+    run = pd.DataFrame({"id": ["a", "b", "c", "d"], "community": [1, 1, 2, 3], "degree": [1, 1, 0, 0]})
+    truth = pd.DataFrame({"id": ["a", "b", "c", "d"], "kind": ["person"] * 4, "community": [5, 5, 6, 6]})
+    out = community_agreement(run, truth)
+    assert out["nmi"] < 1.0
+    assert out["nmi_with_contacts"] == 1.0 and out["compared_with_contacts"] == 2
+
+
 # --- a run directory ---------------------------------------------------------------------------------
 AS_OF = "2026-03-01"
 

@@ -40,7 +40,8 @@ def community_agreement(run: pd.DataFrame, truth: pd.DataFrame) -> dict[str, flo
     Parameters
     ----------
     run : pandas.DataFrame
-        Columns ``id`` and ``community`` (run subscribers; rows with a null community are skipped).
+        Columns ``id`` and ``community`` (run subscribers; rows with a null community are skipped),
+        and optionally ``degree``.
     truth : pandas.DataFrame
         Columns ``id``, ``kind`` and ``community`` (planted; only ``kind == "person"`` rows with a
         community are compared).
@@ -49,15 +50,25 @@ def community_agreement(run: pd.DataFrame, truth: pd.DataFrame) -> dict[str, flo
     -------
     dict
         ``nmi``, ``compared`` (persons in both), ``run_communities`` and ``planted_communities``
-        (distinct labels among the compared persons).
+        (distinct labels among the compared persons).  With a ``degree`` column also
+        ``nmi_with_contacts`` and ``compared_with_contacts``: the same on the persons with at least
+        one contact in the analysed window.  A person without contacts carries no information
+        about their community (each is a singleton in the run), so this figure separates what
+        the method recovers from what the window cannot show.
     """
-    r = run.loc[run["community"].notna(), ["id", "community"]]
+    cols = ["id", "community"] + (["degree"] if "degree" in run.columns else [])
+    r = run.loc[run["community"].notna(), cols]
     t = truth.loc[truth["community"].notna(), ["id", "community", "kind"]]
     t = t.loc[t["kind"].astype(str) == "person", ["id", "community"]]
     both = r.astype({"id": str}).merge(t.astype({"id": str}), on="id", suffixes=("_run", "_planted"))
-    return {
+    out: dict[str, float | int] = {
         "nmi": nmi(both["community_run"].to_numpy(), both["community_planted"].astype(str).to_numpy()),
         "compared": int(len(both)),
         "run_communities": int(both["community_run"].nunique()),
         "planted_communities": int(both["community_planted"].nunique()),
     }
+    if "degree" in both.columns:
+        linked = both.loc[both["degree"].fillna(0).to_numpy() > 0]
+        out["nmi_with_contacts"] = nmi(linked["community_run"].to_numpy(), linked["community_planted"].astype(str).to_numpy())
+        out["compared_with_contacts"] = int(len(linked))
+    return out

@@ -146,7 +146,9 @@ def evaluate_run(
     """
     comm = community_agreement(run, truth) if "community" in run.columns else None
     if comm is not None:
-        comm["nmi"] = _num(comm["nmi"])
+        for key in ("nmi", "nmi_with_contacts"):
+            if key in comm:
+                comm[key] = _num(comm[key])
     return {
         "as_of": str(timeline.to_day(as_of)),
         "truth_rows": int(len(truth)),
