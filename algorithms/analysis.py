@@ -199,6 +199,7 @@ def analyze(
     recency_days: int = 30,
     label: str | None = None,
     skip: tuple[str, ...] = (),
+    influence_simulations: int = 300,
 ) -> Path:
     """Run the whole analysis and write one run directory; return its path.
 
@@ -224,6 +225,9 @@ def analyze(
     horizon_days, recency_days : int, default 30
         Churn horizon (training snapshot ``as_of - horizon``) and the window
         that defines recent churners.
+    influence_simulations : int, default 300
+        Monte-Carlo cascades used to report the expected spread (with its 95% interval) of the
+        influence seeds and of the top-PageRank and top-degree seeds; 0 skips the comparison.
     skip : tuple of str, default ()
         Optional steps to leave out: ``"influence"``, ``"churn"`` (recorded as
         skipped in the manifest, their columns left null).
@@ -345,7 +349,8 @@ def analyze(
                 kind = subs["kind"].astype(object).fillna("person").to_numpy() if "kind" in subs else np.full(len(subs), "person")
                 on_net = subs["on_net"].fillna(False).to_numpy(bool)
                 candidates = np.flatnonzero(on_net & (kind == "person") & ~churned)
-                result = select_seeds(masked, k=k, seed=seed, candidates=candidates)
+                result = select_seeds(masked, k=k, seed=seed, candidates=candidates,
+                                      n_simulations=influence_simulations)
                 seeds = result.seeds
                 metrics["influence"] = _plain(result.metrics)
 
@@ -422,6 +427,7 @@ def analyze(
             "resolution": float(resolution),
             "max_iterations": max_iterations,
             "k": int(k),
+            "influence_simulations": int(influence_simulations),
             "horizon_days": int(horizon_days),
             "recency_days": int(recency_days),
             "window_days": window_days,
