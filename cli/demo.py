@@ -45,7 +45,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the synthetic data and the workspace.")] = Path(
         "demo-output"
     ),
-    subscribers: Annotated[int, typer.Option("--subscribers", "-n", help="On-net customers of the synthetic operator.")] = 20000,
+    subscribers: Annotated[int, typer.Option("--subscribers", "-n", help="On-net customers of the synthetic operator.")] = 100000,
     months: Annotated[int, typer.Option("--months", "-m", help="Months of records.")] = 3,
     seed: SeedOpt = None,
     quiet: QuietOpt = False,
@@ -58,7 +58,7 @@ def demo(
     target lists → HTML report; then prints where everything is.  Each demo starts afresh:
     the data and workspace folders under --out are replaced (the demo key is kept).
 
-    Example: `bellwether demo --out demo-output --subscribers 20000`.
+    Example: `bellwether demo --out demo-output --subscribers 20000` (a smaller, faster operator).
     """
     from algorithms.analysis import analyze
     from algorithms.evaluation.report import evaluate_run_dir
