@@ -4,9 +4,10 @@ The header is read and the delimiter sniffed in Python; DuckDB then reads every
 field as text (``all_varchar``), so a bad value never makes a neighbouring row
 disappear.  Structurally broken lines (wrong number of fields, bad quoting,
 invalid UTF-8) are collected with DuckDB's ``store_rejects`` and carry their
-physical line number.  Rows are numbered in file order; the physical line of
-a row with bad values is recovered by skipping the header, blank lines and
-rejected lines (:func:`physical_lines`).  Quoted fields that span several lines
+physical line number.  Rows are numbered in file order (by their position in the
+loader's stage table, not by ``row_number()``, which would read on one thread); the
+physical line of a row with bad values is recovered by skipping the header, blank
+lines and rejected lines (:func:`physical_lines`).  Quoted fields that span several lines
 are read correctly but shift the reported line numbers after them.
 """
 
@@ -184,7 +185,7 @@ def read_cdr_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping[st
     label = file_label or str(path)
     rel = csv_relation(path, header, delim, tag)
     select = ", ".join(f"{sql_ident(cols[c])} AS {c}" for c in CDR_COLUMNS)
-    sql = f"SELECT {sql_str(label)} AS file, row_number() OVER () AS line, {select} FROM {rel}"
+    sql = f"SELECT {sql_str(label)} AS file, NULL::BIGINT AS line, {select} FROM {rel}"  # line: the stage's rowid + 1
     src = RawSource(sql=sql)
 
     def mapper(rows: Sequence[int]) -> list[int]:

@@ -4,6 +4,11 @@ A reader yields a *raw relation* (SQL text) with VARCHAR columns
 ``file, line, caller, callee, start_time, duration, type``; :func:`stage_sql`
 turns it, in one pass, into typed columns plus a bit mask of problems, so every
 field of every row is checked (one quarantine row per problem).
+
+``line`` may be NULL for every row (CSV readers): numbering rows with
+``row_number() OVER ()`` makes DuckDB read the file on one thread, so the stage is
+instead created as a table with insertion order preserved (a parallel, order-keeping
+insert) and a row's number is its ``rowid + 1`` (:func:`bad_rows_sql`).
 """
 
 from __future__ import annotations
@@ -75,7 +80,7 @@ def stage_sql(raw: str, rules: CdrRules) -> str:
     cc = rules.country_code
     return f"""
 SELECT c, e, ts, d, ty, flags,
-  CASE WHEN flags <> 0 THEN concat_ws(chr(31), line, file, coalesce(raw_caller, ''), coalesce(raw_callee, ''),
+  CASE WHEN flags <> 0 THEN concat_ws(chr(31), coalesce(CAST(line AS VARCHAR), ''), file, coalesce(raw_caller, ''), coalesce(raw_callee, ''),
     coalesce(raw_start_time, ''), coalesce(raw_duration, ''), coalesce(raw_type, '')) END AS bad
 FROM (
 SELECT file, line, c, e, ts,
@@ -107,9 +112,14 @@ BAD_FIELDS: tuple[str, ...] = ("line", "bad_file", "raw_caller", "raw_callee", "
 
 
 def bad_rows_sql(stage: str, fields: tuple[str, ...] = BAD_FIELDS) -> str:
-    """The rows of ``stage`` with problems, ``bad`` split back into ``line``, ``bad_file`` and raw columns."""
+    """The rows of ``stage`` with problems, ``bad`` split back into ``line``, ``bad_file`` and raw columns.
+
+    A NULL ``line`` becomes the row's position in ``stage`` (``rowid + 1``): ``stage``
+    must then be a table created from the raw relation with insertion order preserved.
+    """
     cols = ", ".join(
-        (f"CAST(split_part(bad, chr(31), {i + 1}) AS BIGINT) AS line" if f == "line" else f"split_part(bad, chr(31), {i + 1}) AS {f}")
+        (f"coalesce(TRY_CAST(split_part(bad, chr(31), {i + 1}) AS BIGINT), rowid + 1) AS line" if f == "line"
+         else f"split_part(bad, chr(31), {i + 1}) AS {f}")
         for i, f in enumerate(fields))
     return f"(SELECT flags, {cols} FROM {stage} WHERE flags <> 0)"
 
