@@ -34,6 +34,7 @@ from graph.tie_strength import DEFAULT as DEFAULT_TIE, TieStrength
 from graph.workspace import Workspace, WorkspaceError, write_json
 from loaders.duck import connect, sql_str
 from loaders.manifest import loaded_inputs, read_manifest
+from loaders.pseudonym import key_to_id_sql
 
 
 def _as_date(value: Any) -> date | None:
@@ -72,7 +73,8 @@ def _record_files(ws: Workspace, start: datetime, end: datetime) -> tuple[list[P
     return [s[2] for s in spans], overlap
 
 
-def _pairs_sql(records: str, start: datetime, window_days: int, key=lambda c: c) -> str:
+def _pairs_sql(records: str, start: datetime, window_days: int) -> str:
+    """Aggregate ``records`` (columns ``x, y`` = caller, callee keys, then the record columns) into pairs ``a < b``."""
     day = f"(date_diff('day', DATE '{start.date().isoformat()}', CAST(start_time AS DATE)))"
     if window_days <= 64:
         days = f"bit_count(bit_or(CAST(1 AS UBIGINT) << CAST({day} AS UBIGINT)))"
@@ -99,8 +101,7 @@ FROM (
     count(*) FILTER (hour(start_time) >= 22 OR hour(start_time) < 6)::DOUBLE AS night,
     bool_or(CASE WHEN {fwd} THEN caller_service ELSE callee_service END) AS a_service,
     bool_or(CASE WHEN {fwd} THEN callee_service ELSE caller_service END) AS b_service
-  FROM (SELECT *, x < y AS fwd FROM (SELECT {key('caller')} AS x, {key('callee')} AS y, start_time, duration, type,
-                                          caller_service, callee_service FROM {records}))
+  FROM (SELECT *, x < y AS fwd FROM {records})
   GROUP BY 1, 2
 )"""
 
@@ -133,6 +134,15 @@ def _copy(con, sql: str, target: pa.Schema, path: Path) -> int:
     return int(n)
 
 
+def _by_id_type(files: list[Path]) -> dict[bool, list[Path]]:
+    """Record files grouped by whether ``caller`` is text (True) or a UBIGINT pseudonym (False)."""
+    out: dict[bool, list[Path]] = {}
+    for f in files:
+        t = pq.read_schema(f).field("caller").type
+        out.setdefault(pa.types.is_string(t) or pa.types.is_large_string(t), []).append(f)
+    return out
+
+
 def _say(progress: bool, message: str) -> None:
     if progress:
         print(f"graph: {message}", file=sys.stderr, flush=True)
@@ -152,23 +162,27 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
     con = connect(scratch, memory_limit, threads)
     con.execute("SET preserve_insertion_order = false")
     t = time.perf_counter()
-    rec_cols = "caller, callee, start_time, duration, type, caller_service, callee_service"
-    if files:
-        flist = "[" + ", ".join(sql_str(str(f)) for f in files) + "]"
-        where = f"start_time >= TIMESTAMP '{start.isoformat(sep=' ')}' AND start_time < TIMESTAMP '{end.isoformat(sep=' ')}'"
-        base = f"(SELECT {rec_cols} FROM read_parquet({flist}) WHERE {where})"
-        records = f"(SELECT DISTINCT * FROM {base})" if overlap else base
-    else:
-        records = ("(SELECT NULL::VARCHAR AS caller, NULL::VARCHAR AS callee, NULL::TIMESTAMP AS start_time, NULL::INTEGER AS duration, "
-                   "NULL::VARCHAR AS type, NULL::BOOLEAN AS caller_service, NULL::BOOLEAN AS callee_service LIMIT 0)")
     hexed = read_manifest(ws).get("pseudonymized", True)
     if hexed:  # 16-hex-char pseudonyms are 64-bit numbers: group and join on UBIGINT, print as hex at the end
         key = lambda c: f"CAST('0x' || {c} AS UBIGINT)"  # noqa: E731
-        text = lambda c: f"lpad(lower(hex({c})), 16, '0')"  # noqa: E731
+        text = key_to_id_sql
     else:
         key = text = lambda c: c  # noqa: E731
+    rec_cols = "start_time, duration, type, caller_service, callee_service"
+    where = f"start_time >= TIMESTAMP '{start.isoformat(sep=' ')}' AND start_time < TIMESTAMP '{end.isoformat(sep=' ')}'"
+    parts = []
+    for as_text, group in _by_id_type(files).items():  # UBIGINT pseudonyms, or text (E.164, or hex of older loads)
+        flist = "[" + ", ".join(sql_str(str(f)) for f in group) + "]"
+        x, y = (key("caller"), key("callee")) if as_text else ("caller", "callee")
+        parts.append(f"SELECT {x} AS x, {y} AS y, {rec_cols} FROM read_parquet({flist}) WHERE {where}")
+    if parts:
+        base = "(" + " UNION ALL ".join(parts) + ")"
+        records = f"(SELECT DISTINCT * FROM {base})" if overlap else base
+    else:
+        records = (f"(SELECT {key('NULL::VARCHAR')} AS x, {key('NULL::VARCHAR')} AS y, NULL::TIMESTAMP AS start_time, "
+                   "NULL::INTEGER AS duration, NULL::VARCHAR AS type, NULL::BOOLEAN AS caller_service, NULL::BOOLEAN AS callee_service LIMIT 0)")
     _say(progress, f"aggregating {len(files)} record file(s) from {start.date()} to {as_of_d} (exclusive)")
-    con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days, key)}")
+    con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days)}")
     _say(progress, "finding service numbers, joining subscribers")
     con.execute("CREATE TEMP TABLE short_codes AS SELECT a AS id FROM pairs WHERE a_service UNION SELECT b FROM pairs WHERE b_service")
     con.execute(f"CREATE TEMP TABLE services_k AS {service_sql('pairs', 'short_codes', service_rules)}")

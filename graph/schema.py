@@ -7,6 +7,12 @@ Tables
 ------
 records
     One normalised, pseudonymised CDR per row (``workspace/records/``).
+    ``caller`` and ``callee`` hold the pseudonym as a 64-bit unsigned integer (the
+    id's 16 hex characters read as one number: 8 bytes instead of a string, joined
+    and grouped as integers; :func:`loaders.pseudonym.key_to_id` gives the text id
+    used by every other table).  A workspace loaded with ``--no-pseudonymize``
+    stores the E.164 text instead, and files written before this layout hold the
+    16-character text; :func:`graph.build.build_contacts` reads all three.
 quarantine
     One rejected input row per row, with the reason (``workspace/quarantine/``).
 subscribers
@@ -31,8 +37,8 @@ RECORD_TYPES = ("voice", "sms")
 
 RECORDS = pa.schema(
     [
-        ("caller", pa.string()),  # pseudonym of the initiating party
-        ("callee", pa.string()),  # pseudonym of the receiving party
+        ("caller", pa.uint64()),  # pseudonym of the initiating party as a 64-bit integer (E.164 text if not pseudonymised)
+        ("callee", pa.uint64()),  # pseudonym of the receiving party, likewise
         ("start_time", pa.timestamp("s")),
         ("duration", pa.int32()),  # seconds; 0 for SMS
         ("type", pa.string()),  # "voice" | "sms"

@@ -11,8 +11,9 @@ For each CDR input (one file, or one bandicoot directory):
    when rejected rows / rows > ``max_reject_ratio``; other inputs still load;
 5. exact duplicate records are removed (counted as ``duplicate``), the distinct
    numbers are pseudonymised once (HMAC in DuckDB) and joined back, and the
-   records are written to ``records/<hash16>.parquet`` (:data:`graph.schema.RECORDS`;
-   Parquet stores ``start_time`` in microseconds, values are whole seconds).
+   records are written to ``records/<hash16>.parquet`` (:data:`graph.schema.RECORDS`:
+   pseudonyms as 64-bit integers; Parquet stores ``start_time`` in microseconds,
+   values are whole seconds).
 
 Raw numbers live only inside the DuckDB process (spill files under
 ``WORKSPACE/.tmp``, removed at the end); they reach no table, message or log.
@@ -38,7 +39,7 @@ from loaders.duck import connect, sql_str
 from loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKeyError, mask_text
 from loaders.manifest import file_sha256, files_sha256, read_manifest, write_manifest
 from loaders.msisdn import code_text_sql
-from loaders.pseudonym import hmac_sql, key_fingerprint
+from loaders.pseudonym import hmac_key_sql, key_fingerprint, key_to_id_sql
 from loaders.validate import FLAGS, CdrRules, bad_rows_sql, flag_counts_sql, stage_sql
 
 FORMATS = ("generic", "bandicoot")
@@ -224,14 +225,20 @@ def _fail_message(label: str, ratio: float, limit: float, rejects: Mapping[str, 
 
 # --- pseudonyms ------------------------------------------------------------------------------
 
-def _ensure_idmap(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS idmap (code BIGINT, id VARCHAR)")
+def _ensure_idmap(con: duckdb.DuckDBPyConnection, key: bytes | None) -> None:
+    """Table ``idmap (code, id)``: ``id`` is the pseudonym as UBIGINT, or the E.164 text without a key."""
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS idmap (code BIGINT, id {'VARCHAR' if key is None else 'UBIGINT'})")
+
+
+def _id_text_sql(col: str, key: bytes | None) -> str:
+    """Text id of an ``idmap.id`` column (16 hex characters, or the E.164 text as it is)."""
+    return col if key is None else key_to_id_sql(col)
 
 
 def _add_ids(con: duckdb.DuckDBPyConnection, codes_sql: str, key: bytes | None) -> None:
     """Pseudonymise the codes of ``codes_sql`` not yet in ``idmap`` (each distinct number once)."""
     text = code_text_sql("code")
-    ident = text if key is None else hmac_sql(text, key)
+    ident = text if key is None else hmac_key_sql(text, key)
     con.execute(f"INSERT INTO idmap SELECT code, {ident} FROM (SELECT DISTINCT code FROM ({codes_sql}) WHERE code IS NOT NULL) n "
                 f"WHERE NOT EXISTS (SELECT 1 FROM idmap m WHERE m.code = n.code)")
 
@@ -412,7 +419,7 @@ def _load_subscribers(con, ws: Workspace, path: Path, opts: LoadOptions, manifes
     out = ws.subscriber_extracts_dir / f"{short}.parquet"
     tmp = out.with_suffix(".parquet.tmp")
     n_out = con.execute(f"""COPY (
-        SELECT m.id, arg_max(s.plan, s.line) AS plan, arg_max(s.arpu, s.line) AS arpu,
+        SELECT {_id_text_sql('m.id', opts.key if opts.pseudonymize else None)} AS id, arg_max(s.plan, s.line) AS plan, arg_max(s.arpu, s.line) AS arpu,
                arg_max(s.tenure_months, s.line) AS tenure_months, arg_max(s.region, s.line) AS region,
                arg_max(s.status, s.line) AS status, arg_max(s.churn_date, s.line) AS churn_date, {seq} AS seq
         FROM {stage} s JOIN idmap m ON s.c = m.code WHERE s.flags = 0 GROUP BY m.id ORDER BY m.id
@@ -475,7 +482,7 @@ def load(
     summary = LoadSummary()
     con = connect(scratch, opts.memory_limit, opts.threads)
     try:
-        _ensure_idmap(con)
+        _ensure_idmap(con, key)
         for i, path in enumerate(inputs):
             res = _load_cdr(con, ws, path, opts, manifest, f"in{i}")
             summary.inputs.append(res)

@@ -11,6 +11,8 @@ The key comes from the setting ``pseudonym_key`` (environment variable
 ``BELLWETHER_PSEUDONYM_KEY``) or from the file named by ``pseudonym_key_file``
 (``--key-file``).  Bulk loads compute the HMAC inside DuckDB on the distinct
 numbers only (:func:`hmac_sql`), which is the same function as :func:`hmac_id`.
+The 16 hex characters are a 64-bit number: stored records carry it as such
+(:func:`hmac_key_sql`, UBIGINT), and :func:`key_to_id` gives back the text id.
 """
 
 from __future__ import annotations
@@ -93,6 +95,20 @@ def pseudonymize(numbers: Sequence[str | None], key: bytes, country_code: str = 
     return out
 
 
+def key_to_id(k: int) -> str:
+    """Text id (16 lower-case hex characters) of a pseudonym stored as a 64-bit integer.
+
+    >>> key_to_id(255)
+    '00000000000000ff'
+    """
+    return f"{int(k):0{ID_HEX_CHARS}x}"
+
+
+def key_to_id_sql(col: str) -> str:
+    """DuckDB expression: text id of the UBIGINT pseudonym column ``col`` (:func:`key_to_id`)."""
+    return f"lpad(lower(hex({col})), {ID_HEX_CHARS}, '0')"
+
+
 def key_fingerprint(key: bytes | None) -> str | None:
     """A non-secret fingerprint of the key, stored in the manifest so loads with another key are refused."""
     if key is None:
@@ -112,3 +128,8 @@ def hmac_sql(text_col: str, key: bytes) -> str:
     opad = bytes(b ^ 0x5C for b in k0).hex()
     inner = f"unhex(sha256(unhex('{ipad}') || CAST({text_col} AS BLOB)))"
     return f"substr(sha256(unhex('{opad}') || {inner}), 1, {ID_HEX_CHARS})"
+
+
+def hmac_key_sql(text_col: str, key: bytes) -> str:
+    """DuckDB expression: :func:`hmac_sql` as a UBIGINT (the 16 hex characters read as one 64-bit number)."""
+    return f"CAST('0x' || {hmac_sql(text_col, key)} AS UBIGINT)"

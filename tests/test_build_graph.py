@@ -204,3 +204,22 @@ def test_high_in_degree_service_number(tmp_path):
     assert g.n_contacts == 1
     g = build_graph(ws, progress=False, keep_service_numbers=True)
     assert g.n_contacts == 121 and (g.subscribers.kind == "service").sum() == 1
+
+
+def test_records_store_integer_pseudonyms_and_text_id_files_still_build(tmp_path):
+    rows = calls(n=120, users=12)
+    f1, f2 = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_csv(f1, rows[:70])
+    write_csv(f2, rows[60:])  # overlapping files: deduplicated across the two layouts too
+    ws = Workspace(tmp_path / "ws")
+    load(ws, [f1, f2], options=LoadOptions(key=KEY))
+    files = sorted(ws.records_dir.glob("*.parquet"))
+    assert [pq.read_schema(f).field("caller").type for f in files] == [schema.RECORDS.field("caller").type] * 2 == [pa.uint64()] * 2
+    want = build_contacts(ws, as_of="2024-02-01")
+    t = pq.read_table(files[0])  # rewrite one file as 16-hex text ids, the layout of earlier loads
+    hexed = [pa.array([f"{k:016x}" for k in t[c].to_pylist()]) for c in ("caller", "callee")]
+    pq.write_table(t.set_column(0, "caller", hexed[0]).set_column(1, "callee", hexed[1]), files[0])
+    got = build_contacts(ws, as_of="2024-02-01")
+    pd.testing.assert_frame_equal(got.subscribers, want.subscribers)
+    pd.testing.assert_frame_equal(got.contacts, want.contacts)
+    assert set(want.subscribers.id) >= {hmac_id(r[0], KEY) for r in rows if r[1] != "10086"}

@@ -14,7 +14,7 @@ from cli.app import app
 from graph.workspace import Workspace
 from loaders.errors import PseudonymKeyError
 from loaders.load import LoadOptions, load
-from loaders.pseudonym import hmac_id
+from loaders.pseudonym import hmac_id, key_to_id
 
 KEY = b"load-test-key-0123456789"
 HEADER = "caller,callee,start_time,duration,type\n"
@@ -52,6 +52,8 @@ def garble(row: str, reason: str) -> str:
 
 def records(ws: Workspace):
     t = pq.read_table(ws.records_dir).to_pandas()
+    if t.caller.dtype.kind == "u":  # pseudonyms stored as 64-bit integers (graph.schema.RECORDS)
+        t["caller"], t["callee"] = t.caller.map(key_to_id), t.callee.map(key_to_id)
     return sorted(zip(t.caller, t.callee, t.start_time.dt.strftime("%Y-%m-%d %H:%M:%S"), t.duration, t.type))
 
 
