@@ -207,14 +207,17 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
                  c.plan, c.arpu, c.tenure_months::INTEGER AS tenure_months, c.region, c.status, c.churn_date
           FROM (SELECT a AS vk FROM kept UNION SELECT b FROM kept UNION SELECT id FROM {crm}) v
           LEFT JOIN (SELECT id AS cid, * EXCLUDE (id) FROM {crm}) c ON c.cid = v.vk)""")
-    con.execute(f"""CREATE TEMP TABLE contacts AS
-        SELECT sa.vid AS a_vid, sb.vid AS b_vid, sa.id AS a, sb.id AS b, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba,
+    # ids as keys through the joins and the sort; their text is made as the rows are written (view ``contacts``)
+    con.execute(f"""CREATE TEMP TABLE contacts_k AS
+        SELECT sa.vid AS a_vid, sb.vid AS b_vid, k.a AS ka, k.b AS kb, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba,
                first_contact, last_contact, active_days, night_share, reciprocity, {tie.sql()} AS weight
-        FROM kept k JOIN subs sa ON sa.k = k.a JOIN subs sb ON sb.k = k.b""")
+        FROM kept k JOIN (SELECT vid, k FROM subs) sa ON sa.k = k.a JOIN (SELECT vid, k FROM subs) sb ON sb.k = k.b""")
+    con.execute(f"""CREATE TEMP VIEW contacts AS
+        SELECT a_vid, b_vid, {text('ka')} AS a, {text('kb')} AS b, * EXCLUDE (a_vid, b_vid, ka, kb) FROM contacts_k""")
     con.execute("DROP TABLE pairs; DROP TABLE kept")
     n_subs, on_net, service = con.execute(
         "SELECT count(*), count(*) FILTER (on_net), count(*) FILTER (kind = 'service') FROM subs").fetchall()[0]
-    n_contacts = con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]
+    n_contacts = con.execute("SELECT count(*) FROM contacts_k").fetchall()[0][0]
     n_services = con.execute("SELECT count(*) FROM services").fetchall()[0][0]
     info = {
         "as_of": as_of_d.isoformat(), "window_days": int(window_days), "window_start": start.date().isoformat(),

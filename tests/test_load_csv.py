@@ -189,3 +189,29 @@ def test_gzip_tab_delimited_with_column_map(tmp_path):
     from loaders.errors import LoadError
     with pytest.raises(LoadError, match="--map"):
         load(tmp_path / "ws2", [f], options=LoadOptions(key=KEY))
+
+
+@pytest.mark.slow
+def test_quarantine_lines_exact_when_duckdb_reads_in_parallel(tmp_path):
+    """A file of many CSV buffers is read by both threads; rows are numbered by the stage's insertion order."""
+    n = 1_200_000  # about 60 MB: several read buffers
+    rnd = random.Random(7)
+    bad = {rnd.randrange(n): rnd.choice(["bad_time", "bad_duration", "bad_type", "bad_number"]) for _ in range(40)}
+    blanks = {rnd.randrange(n) for _ in range(5)}
+    base = [valid_row(i)[0] for i in range(1000)]
+    lines, want = [HEADER.strip()], {}
+    for i in range(n):
+        if i in blanks:
+            lines.append("")
+        if i in bad:
+            lines.append(garble(base[i % 1000], bad[i]))
+            want[len(lines)] = bad[i]
+        else:
+            lines.append(base[i % 1000])
+    f = tmp_path / "big.csv"
+    f.write_text("\n".join(lines) + "\n")
+    ws = Workspace(tmp_path / "ws")
+    s = load(ws, [f], options=LoadOptions(key=KEY, threads=2))
+    q = pq.read_table(ws.quarantine_dir).to_pandas()
+    assert dict(zip(q.line, q.reason)) == want
+    assert s.inputs[0].rejected_rows == len(want) and s.inputs[0].records == 1000
