@@ -99,7 +99,7 @@ CONTACTS = pa.schema(
 SERVICE_NUMBERS = pa.schema(
     [
         ("id", pa.string()),
-        ("reason", pa.string()),  # "short_code" | "high_in_degree"
+        ("reason", pa.string()),  # "short_code" | "high_in_degree" | "high_out_degree"
         ("in_degree", pa.int64()),
         ("out_degree", pa.int64()),
         ("reciprocity", pa.float64()),

@@ -7,7 +7,11 @@ A number is a service number when
   (distinct numbers that initiated a contact to it) >= ``min_in_degree``
   (default 100; a person's in-degree in a month is typically below 50) and
   reciprocity (share of those it also initiated a contact to) <= ``max_reciprocity``
-  (default 0.05), reason ``high_in_degree``.
+  (default 0.05), reason ``high_in_degree``; or
+* it contacts many distinct numbers and almost none of them contact it back
+  (outbound telemarketing): out-degree >= ``min_out_degree`` (default 100) and
+  the share of those numbers that also initiated a contact to it <= ``max_reciprocity``,
+  reason ``high_out_degree``.
 
 These thresholds follow the practice of removing call-centre-like hubs before
 social analysis (Onnela et al. 2007 kept only reciprocated ties; Nanavati et
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 class ServiceRules:
     min_in_degree: int = 100
     max_reciprocity: float = 0.05
+    min_out_degree: int = 100
 
 
 def service_sql(pairs: str, short_codes: str, rules: ServiceRules = ServiceRules()) -> str:
@@ -34,12 +39,18 @@ WITH ends AS (
   UNION ALL SELECT b, n_ab > 0, n_ba > 0 FROM {pairs}
 ), deg AS (
   SELECT id, count(*) FILTER (inc)::BIGINT AS in_degree, count(*) FILTER (outg)::BIGINT AS out_degree,
-         count(*) FILTER (inc AND outg)::DOUBLE / greatest(count(*) FILTER (inc), 1) AS reciprocity
+         count(*) FILTER (inc AND outg)::DOUBLE / greatest(count(*) FILTER (inc), 1) AS reciprocity,
+         count(*) FILTER (inc AND outg)::DOUBLE / greatest(count(*) FILTER (outg), 1) AS out_reciprocity
   FROM ends GROUP BY id
+), flagged AS (
+  SELECT *, in_degree >= {int(rules.min_in_degree)} AND reciprocity <= {float(rules.max_reciprocity)!r} AS inbound_hub,
+         out_degree >= {int(rules.min_out_degree)} AND out_reciprocity <= {float(rules.max_reciprocity)!r} AS outbound_hub
+  FROM deg
 )
-SELECT coalesce(s.id, d.id) AS id, CASE WHEN s.id IS NOT NULL THEN 'short_code' ELSE 'high_in_degree' END AS reason,
-       coalesce(d.in_degree, 0) AS in_degree, coalesce(d.out_degree, 0) AS out_degree, coalesce(d.reciprocity, 0.0) AS reciprocity
-FROM (SELECT * FROM deg WHERE in_degree >= {int(rules.min_in_degree)} AND reciprocity <= {float(rules.max_reciprocity)!r}
-      OR id IN (SELECT id FROM {short_codes})) d
+SELECT coalesce(s.id, d.id) AS id,
+       CASE WHEN s.id IS NOT NULL THEN 'short_code' WHEN d.inbound_hub THEN 'high_in_degree' ELSE 'high_out_degree' END AS reason,
+       coalesce(d.in_degree, 0) AS in_degree, coalesce(d.out_degree, 0) AS out_degree,
+       coalesce(CASE WHEN d.inbound_hub OR s.id IS NOT NULL THEN d.reciprocity ELSE d.out_reciprocity END, 0.0) AS reciprocity
+FROM (SELECT * FROM flagged WHERE inbound_hub OR outbound_hub OR id IN (SELECT id FROM {short_codes})) d
 FULL OUTER JOIN {short_codes} s ON s.id = d.id
 ORDER BY id"""

@@ -206,6 +206,23 @@ def test_high_in_degree_service_number(tmp_path):
     assert g.n_contacts == 121 and (g.subscribers.kind == "service").sum() == 1
 
 
+def test_outbound_telemarketing_number_is_a_service_number(tmp_path):
+    # one number calls 150 people, three of them call it back once: a telemarketing line, not a person
+    tm = "+8617012345678"
+    rows = [(tm, f"+86139{i:08d}", f"2024-01-{1 + i % 28:02d} 11:00:00", 20, "voice") for i in range(150)]
+    rows += [(f"+86139{i:08d}", tm, "2024-01-20 12:00:00", 5, "voice") for i in range(3)]
+    rows += [("+8613900000001", "+8613900000002", "2024-01-03 10:00:00", 60, "voice")]
+    f = tmp_path / "cdr.csv"
+    write_csv(f, rows)
+    ws = Workspace(tmp_path / "ws")
+    load(ws, [f], options=LoadOptions(key=KEY))
+    g = build_graph(ws, progress=False)
+    sn = pq.read_table(ws.service_numbers_path).to_pandas()
+    assert list(sn.reason) == ["high_out_degree"] and sn.out_degree[0] == 150
+    assert sn.reciprocity[0] == pytest.approx(3 / 150)
+    assert g.n_contacts == 1
+
+
 def test_records_store_integer_pseudonyms_and_text_id_files_still_build(tmp_path):
     rows = calls(n=120, users=12)
     f1, f2 = tmp_path / "a.csv", tmp_path / "b.csv"
