@@ -172,6 +172,20 @@ class _Progress:
                 self._progress.update(task, completed=1, description=f"{name} done ({timings[name]:.1f}s)")
 
 
+def _engine_celf(eng: Any, graph: ContactGraph, k: int, seed: int, simulations: int) -> dict[str, Any]:
+    """Seeds from the engine's own CELF (GDS: one propagation probability for every tie) and their
+    expected spread under Bellwether's tie-strength cascade model, for comparison with the IMM seeds."""
+    from algorithms.influence import estimate_spread
+
+    start = time.perf_counter()
+    celf = eng.influence_seeds(graph, k, seed=seed)
+    out: dict[str, Any] = {"k": int(len(celf)), "seconds": round(time.perf_counter() - start, 2)}
+    if simulations > 0 and len(celf):
+        mean, lo, hi = estimate_spread(graph, celf["vid"].to_numpy(np.int64), n_simulations=simulations, seed=seed)
+        out.update(expected_spread=float(mean), ci_low=float(lo), ci_high=float(hi))
+    return out
+
+
 def _rebuild(ws: Workspace, as_of: date, window_days: int) -> ContactGraph:
     build_contacts = _optional("graph.build", "build_contacts")
     if build_contacts is None:
@@ -200,6 +214,7 @@ def analyze(
     label: str | None = None,
     skip: tuple[str, ...] = (),
     influence_simulations: int = 300,
+    engine_celf: bool = False,
 ) -> Path:
     """Run the whole analysis and write one run directory; return its path.
 
@@ -228,6 +243,10 @@ def analyze(
     influence_simulations : int, default 300
         Monte-Carlo cascades used to report the expected spread (with its 95% interval) of the
         influence seeds and of the top-PageRank and top-degree seeds; 0 skips the comparison.
+    engine_celf : bool, default False
+        Also choose seeds with the engine's own CELF (``gds``: in the database, every tie with one
+        propagation probability) and record their spread under the same cascade model as the
+        IMM seeds, under ``metrics.influence.engine_celf``.  Slow: minutes at 30k subscribers.
     skip : tuple of str, default ()
         Optional steps to leave out: ``"influence"``, ``"churn"`` (recorded as
         skipped in the manifest, their columns left null).
@@ -353,6 +372,10 @@ def analyze(
                                       n_simulations=influence_simulations)
                 seeds = result.seeds
                 metrics["influence"] = _plain(result.metrics)
+                if engine_celf:  # in-database CELF (gds), judged under the same cascade model
+                    if not hasattr(eng, "influence_seeds"):
+                        raise AnalysisError(f"Engine {eng.name!r} has no CELF influence maximisation; use --engine gds.")
+                    metrics["influence"]["engine_celf"] = _engine_celf(eng, masked, k, seed, influence_simulations)
 
         # 7. churn -------------------------------------------------------------
         with prog.step("churn", timings):
@@ -428,6 +451,7 @@ def analyze(
             "max_iterations": max_iterations,
             "k": int(k),
             "influence_simulations": int(influence_simulations),
+            "engine_celf": bool(engine_celf),
             "horizon_days": int(horizon_days),
             "recency_days": int(recency_days),
             "window_days": window_days,

@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Option("--source", help="Where the contact graph is read: workspace (the graph tables) or neo4j (pulled from the configured server).")] = "workspace",
         write_back: Annotated[Optional[bool], typer.Option("--write-back/--no-write-back", help="Write the run into Neo4j (scores, Community nodes, MEMBER_OF) [default: on with --engine gds or --source neo4j].")] = None,
         k: Annotated[int, typer.Option("--k", help="Number of influence seeds.")] = 50,
+        celf: Annotated[bool, typer.Option("--celf", help="With --engine gds: also pick seeds with GDS CELF in the database and compare their spread (slow: minutes at 30k subscribers).")] = False,
         quiet: common.QuietOpt = False,
         as_json: common.JsonOpt = False,
     ) -> None:
@@ -65,7 +66,7 @@ def register(app: typer.Typer) -> None:
         run_dir = analyze(
             ws, as_of=as_of, engine=eng, seed=cfg.seed,
             objective=objective or ("modularity" if cfg.engine == "gds" else "cpm"),
-            resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json),
+            resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json), engine_celf=celf,
         )
         if write_back if write_back is not None else uses_neo4j:
             from graph.neo4j_store import Neo4jStore, write_back as write_run

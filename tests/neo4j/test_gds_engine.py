@@ -161,6 +161,21 @@ def test_analyze_with_gds_engine_and_write_back(pushed, tmp_path):
     assert projections(store) == []
 
 
+def test_analyze_records_gds_celf_beside_the_imm_seeds(pushed, tmp_path):
+    import json
+
+    from algorithms.analysis import analyze
+
+    store, engine, graph, _ = pushed
+    run = analyze(tmp_path / "ws", graph=graph, as_of="2025-03-01", engine=engine, objective="modularity",
+                  seed=5, progress=False, skip=("churn",), k=5, influence_simulations=50, engine_celf=True)
+    influence = json.loads((run / "manifest.json").read_text())["metrics"]["influence"]
+    celf = influence["engine_celf"]
+    assert celf["k"] == 5 and celf["expected_spread"] >= 5  # seeds count themselves
+    assert celf["ci_low"] <= celf["expected_spread"] <= celf["ci_high"]
+    assert projections(store) == []
+
+
 def test_missing_graph_and_unreachable_server_give_clear_errors(neo4j_server):
     graph = ContactGraph.from_edges([(0, 1), (1, 2)])
     store = neo4j_server.store()
