@@ -484,7 +484,10 @@ def load(
     try:
         _ensure_idmap(con, key)
         for i, path in enumerate(inputs):
-            res = _load_cdr(con, ws, path, opts, manifest, f"in{i}")
+            try:
+                res = _load_cdr(con, ws, path, opts, manifest, f"in{i}")
+            except LoadError as exc:  # an unusable file (header, format) fails alone; the others still load
+                res = InputResult(str(path), "cdr", "failed", message=str(exc))
             summary.inputs.append(res)
             write_manifest(ws, manifest)
             if opts.progress:

@@ -110,6 +110,19 @@ def test_reject_ratio_fails_that_file_only(tmp_path):
     assert len(list(ws.records_dir.glob("*.parquet"))) == 1
 
 
+def test_file_with_unusable_header_fails_alone(tmp_path):
+    odd, good = tmp_path / "odd.csv", tmp_path / "good.csv"
+    odd.write_text("foo,bar\n1,2\n")
+    good.write_text(HEADER + "".join(valid_row(i)[0] + "\n" for i in range(20)))
+    ws = Workspace(tmp_path / "ws")
+    s = load(ws, [odd, good], options=LoadOptions(key=KEY))
+    by = {os.path.basename(r.path): r for r in s.inputs}
+    assert by["good.csv"].status == "loaded" and by["good.csv"].records == 20
+    assert by["odd.csv"].status == "failed"
+    assert "odd.csv" in by["odd.csv"].message and "--map" in by["odd.csv"].message
+    assert [r.path for r in s.failed] == [str(odd)]
+
+
 def test_reload_is_idempotent_and_next_month_adds(tmp_path):
     jan, feb = tmp_path / "cdr_2024-01.csv", tmp_path / "cdr_2024-02.csv"
     jan.write_text(HEADER + "".join(valid_row(i)[0] + "\n" for i in range(30)))
@@ -186,9 +199,8 @@ def test_gzip_tab_delimited_with_column_map(tmp_path):
     m = {"caller": "A_NUMBER", "callee": "B_NUMBER", "start_time": "START", "duration": "DUR", "type": "KIND"}
     s = load(ws, [tmp_path], options=LoadOptions(key=KEY, mapping=m))
     assert s.inputs[0].status == "loaded" and set(records(ws)) == {valid_row(i)[1] for i in range(10)}
-    from loaders.errors import LoadError
-    with pytest.raises(LoadError, match="--map"):
-        load(tmp_path / "ws2", [f], options=LoadOptions(key=KEY))
+    unmapped = load(tmp_path / "ws2", [f], options=LoadOptions(key=KEY))
+    assert unmapped.inputs[0].status == "failed" and "--map" in unmapped.inputs[0].message
 
 
 @pytest.mark.slow
