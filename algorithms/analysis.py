@@ -50,6 +50,7 @@ from algorithms.engines import get_engine
 from algorithms.roles import assign_roles, bellwether_scores
 from graph import schema
 from graph.contact_graph import ContactGraph
+from graph.dates import parse_day
 from graph.errors import BellwetherError
 from graph.workspace import Workspace, read_json, write_json
 
@@ -62,19 +63,6 @@ class AnalysisError(BellwetherError):
     """The analysis cannot run with the given workspace or options."""
 
 
-def _day(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError as exc:
-        raise AnalysisError(f"as_of {value!r} is not a date; use YYYY-MM-DD.") from exc
-
-
 def mask_after(subscribers: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     """Return a copy of the subscribers table as it was known at ``as_of``.
 
@@ -83,7 +71,7 @@ def mask_after(subscribers: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     still a customer at ``as_of``).  Every score is computed from this table,
     so moving future churn dates cannot change any output.
     """
-    cut = pd.Timestamp(_day(as_of))
+    cut = pd.Timestamp(parse_day(as_of))
     out = subscribers.copy()
     if "churn_date" not in out:
         return out
@@ -281,12 +269,12 @@ def analyze(
             if graph is None:
                 ws.require_graph()
                 graph = ContactGraph.load(ws)
-                day = _day(as_of)
-                graph_day = _day(graph.as_of)
+                day = parse_day(as_of)
+                graph_day = parse_day(graph.as_of)
                 if day is not None and graph_day is not None and day != graph_day:
                     graph = _rebuild(ws, day, int(graph.info.get("window_days", 30)))
                     rebuilt = True
-            day = _day(as_of) or _day(graph.as_of)
+            day = parse_day(as_of) or parse_day(graph.as_of)
             if day is None:
                 raise AnalysisError("No as_of date: the graph does not record one; pass --as-of YYYY-MM-DD.")
             window_days = int(graph.info.get("window_days", 30))

@@ -16,7 +16,6 @@ Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_build --cdr DIR`` 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess

@@ -22,7 +22,6 @@ import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,21 +32,9 @@ from graph.service_numbers import ServiceRules, service_sql
 from graph.tie_strength import DEFAULT as DEFAULT_TIE, TieStrength
 from graph.workspace import Workspace, WorkspaceError, write_json
 from loaders.duck import connect, sql_str
+from graph.dates import parse_day
 from loaders.manifest import loaded_inputs, read_manifest
 from loaders.pseudonym import key_to_id_sql
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError as exc:
-        raise WorkspaceError(f"as_of must be a date YYYY-MM-DD, got {value!r}.") from exc
 
 
 def default_as_of(ws: Workspace) -> date:
@@ -154,7 +141,7 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
     ws = ws if isinstance(ws, Workspace) else Workspace(Path(ws))
     if window_days < 1:
         raise WorkspaceError(f"window_days must be at least 1, got {window_days}.")
-    as_of_d = _as_date(as_of) or default_as_of(ws)
+    as_of_d = parse_day(as_of) or default_as_of(ws)
     end = datetime.combine(as_of_d, datetime.min.time())
     start = end - timedelta(days=window_days)
     files, overlap = _record_files(ws, start, end)

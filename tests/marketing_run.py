@@ -11,7 +11,7 @@ the way ``bellwether build`` and ``bellwether analyze`` write them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +77,6 @@ def make_marketing_run(root: Path, seed: int = 7) -> MarketingRun:
     m = len(e)
 
     # CRM extract: ARPU, tenure, status, churn date
-    as_of = pd.Timestamp(AS_OF)
     arpu = np.round(rng.uniform(5, 100, n), 2)
     tenure = rng.integers(1, 120, n).astype(np.int32)
     tenure[20] = 48  # vertex 20: a long-standing customer gone silent (see below)

@@ -95,7 +95,6 @@ def test_analyze_writes_a_complete_run(tmp_path, graph):
 
 
 def test_same_seed_gives_identical_tables(tmp_path, graph):
-    ws = Workspace(tmp_path / "ws").create()
     a = analyze(Workspace(tmp_path / "a"), graph=graph, progress=False, skip=("churn",), seed=3)
     b = analyze(Workspace(tmp_path / "b"), graph=graph, progress=False, skip=("churn",), seed=3)
     for ta, tb in zip(read_tables(a), read_tables(b)):

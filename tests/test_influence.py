@@ -21,7 +21,7 @@ from algorithms.influence import (
     top_k_degree,
     top_k_pagerank,
 )
-from algorithms.influence.cascade import arc_index, cascade_sizes, forward_index
+from algorithms.influence.cascade import cascade_sizes, forward_index
 from algorithms.influence.imm import imm_sample_sizes, run_imm
 from algorithms.influence.probabilities import directed_strength
 from algorithms.influence.rr_sets import reverse_index
@@ -45,7 +45,7 @@ def two_cliques(a: int = 6, b: int = 5) -> ContactGraph:
 def exact_spread(graph: ContactGraph, probs: np.ndarray, seeds) -> float:
     """Expected IC spread by enumerating every live-arc world (tiny graphs only)."""
     src, dst = arcs(graph)
-    n, m = graph.n_subscribers, len(src)
+    m = len(src)
     total = 0.0
     for live in itertools.product([False, True], repeat=m):
         live = np.array(live)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from algorithms.engines import get_engine
 from graph.contact_graph import ContactGraph

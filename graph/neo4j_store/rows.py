@@ -12,7 +12,6 @@ import hashlib
 from datetime import timezone
 from typing import Any, Iterator, Sequence
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 

@@ -9,7 +9,6 @@ coreness and triangles.  Every projection is dropped afterwards.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from scipy.stats import spearmanr
