@@ -191,8 +191,7 @@ def parse_params(pairs: list[str], query: CypherQuery) -> dict[str, Any]:
         if key in params:
             raise QueryParameterError(f"Parameter ${key} is given twice.")
         params[key] = parse_value(value, kinds.get(key), key) if key in query.params else value
-    query.check_params(params)
-    return params
+    return query.bind(params)
 
 
 # --- output --------------------------------------------------------------------------------------

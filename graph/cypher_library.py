@@ -15,7 +15,8 @@ more statements, each introduced by a header of ``//`` comment lines::
 
 ``name`` (unique across the library) and ``description`` are required;
 ``params`` lists the ``$parameters`` the statement uses, separated by commas
-(empty when it uses none); ``example`` is an optional JSON object of example
+(empty when it uses none); a parameter written ``name=VALUE`` (``limit=10``) is
+optional, ``VALUE`` being its default (a JSON scalar); ``example`` is an optional JSON object of example
 parameters.  A header line may continue on the next comment line indented by
 two or more spaces.  The statement is every line after the header up to the
 next header; its text is kept exactly as written.
@@ -63,10 +64,17 @@ class CypherQuery:
     example: dict[str, Any] | None = None
     path: Path | None = None
     line: int = 0  # 1-based line of the ``// name:`` header
+    defaults: dict[str, Any] = field(default_factory=dict)  # optional parameters and their values
 
     @property
     def location(self) -> str:
         return f"{self.path}:{self.line}"
+
+    def bind(self, given: dict[str, Any]) -> dict[str, Any]:
+        """``given`` with the defaults of the optional parameters it leaves out, checked by :meth:`check_params`."""
+        bound = {**{k: v for k, v in self.defaults.items() if k not in given}, **given}
+        self.check_params(bound)
+        return bound
 
     def check_params(self, given: dict[str, Any] | Any) -> None:
         """Raise :class:`CypherLibraryError` unless ``given`` has exactly the declared parameter names."""
@@ -211,7 +219,19 @@ def _parse_block(path: Path, lines: list[str], start: int, body: int, end: int) 
         raise CypherLibraryError(
             f"{where}: query {name!r} has no `// params:` line (write `// params:` with nothing after it when it takes none)."
         )
-    declared = tuple(p.strip().lstrip("$") for p in header["params"].split(",") if p.strip())
+    declared_items = [p.strip().lstrip("$") for p in header["params"].split(",") if p.strip()]
+    defaults: dict[str, Any] = {}
+    for i, item in enumerate(declared_items):
+        pname, eq, raw = item.partition("=")
+        if eq:
+            try:
+                defaults[pname.strip()] = json.loads(raw.strip())
+            except json.JSONDecodeError as exc:
+                raise CypherLibraryError(
+                    f"{path}:{header_line['params']}: default of {pname.strip()!r} is not JSON ({raw.strip()!r}): {exc.msg}."
+                ) from None
+            declared_items[i] = pname.strip()
+    declared = tuple(declared_items)
     for p in declared:
         if not _PARAM_NAME.match(p):
             raise CypherLibraryError(f"{path}:{header_line['params']}: invalid parameter name {p!r}.")
@@ -255,7 +275,7 @@ def _parse_block(path: Path, lines: list[str], start: int, body: int, end: int) 
             f"{path}:{header_line['params']}: query {name!r} declares "
             f"{', '.join('$' + p for p in unused)} but never uses it."
         )
-    return CypherQuery(name, text, declared, header["description"], example, path, start + 1)
+    return CypherQuery(name, text, declared, header["description"], example, path, start + 1, defaults)
 
 
 def _strip_comments_and_strings(text: str) -> str:

@@ -85,6 +85,18 @@ def test_params_in_strings_and_comments_do_not_count(tmp_path):
     assert q.params == ()
 
 
+def test_optional_parameters_have_defaults_and_bad_defaults_name_the_line(tmp_path):
+    path = write(tmp_path, "// name: x.q\n// params: a, limit=10, flag=true\n// description: d\nRETURN $a, $flag LIMIT $limit;\n")
+    (q,) = parse_file(path)
+    assert q.params == ("a", "limit", "flag") and q.defaults == {"limit": 10, "flag": True}
+    assert q.bind({"a": 1}) == {"a": 1, "limit": 10, "flag": True}
+    with pytest.raises(CypherLibraryError, match=r"missing \$a"):
+        q.bind({"limit": 3})
+    bad = write(tmp_path, "// name: y.q\n// params: limit=ten\n// description: d\nRETURN $limit;\n", "bad.cypher")
+    with pytest.raises(CypherLibraryError, match=rf"{bad}:2: default of 'limit' is not JSON"):
+        parse_file(bad)
+
+
 def test_backticked_parameter_is_found(tmp_path):
     path = write(tmp_path, "// name: x.q\n// params: odd\n// description: d\nRETURN $`odd`;\n")
     assert parse_file(path)[0].params == ("odd",)

@@ -89,7 +89,7 @@ def test_sensible_parsing_without_a_declared_type():
     [
         ("community.top_bellwethers", ["community=three", "limit=5"], "$community must be an integer, got 'three'"),
         ("churn.by_churned_contacts", ["as_of=2025-13-01", "horizon_days=30", "max_contacts=5"], "$as_of must be a date"),
-        ("community.top_bellwethers", ["community=1"], "missing $limit"),
+        ("community.top_bellwethers", ["limit=5"], "missing $community"),
         ("community.top_bellwethers", ["community=1", "limit=5", "colour=red"], "unexpected $colour"),
         ("community.top_bellwethers", ["community"], "is not key=value"),
         ("community.top_bellwethers", ["community=1", "community=2", "limit=1"], "$community is given twice"),
@@ -122,7 +122,14 @@ def test_missing_and_extra_parameters_on_the_command_line(capsys):
     assert code == 1
     line = err.strip()
     assert "\n" not in line
-    assert "missing $community_b, $limit" in line and "unexpected $colour" in line
+    assert "missing $community_b;" in line and "unexpected $colour" in line  # $limit has a default
+
+
+def test_optional_parameters_take_their_declared_defaults():
+    query = find_query("community.top_bellwethers")
+    assert query.defaults == {"limit": 25}
+    assert parse_params(["community=3"], query) == {"community": 3, "limit": 25}
+    assert parse_params(["community=3", "limit=5"], query) == {"community": 3, "limit": 5}
 
 
 def test_unreachable_server_gives_the_store_error(capsys, monkeypatch):

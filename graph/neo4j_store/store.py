@@ -190,7 +190,7 @@ class Neo4jStore:
         q = self.query(name_or_text)
         if q is None:
             return name_or_text
-        q.check_params(params)
+        params.update(q.bind(params))  # optional parameters take their declared defaults
         return q.text
 
     @contextmanager
