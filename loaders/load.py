@@ -188,13 +188,13 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, sql_parts: list[str], stru
     con.register("structural_q", structural)
     parts = sql_parts + ["SELECT * FROM structural_q"]
     union = " UNION ALL ".join(f"({p})" for p in parts if p)
-    n = con.execute(f"SELECT count(*) FROM ({union})").fetchall()[0][0]
+    tmp = path.with_suffix(".parquet.tmp")  # one evaluation of the union: COPY returns the row count
+    n = con.execute(f"COPY (SELECT * FROM ({union}) ORDER BY file, line, \"column\", reason) TO {sql_str(str(tmp))} (FORMAT parquet)").fetchall()[0][0]
     if n:
-        tmp = path.with_suffix(".parquet.tmp")
-        con.execute(f"COPY (SELECT * FROM ({union}) ORDER BY file, line, \"column\", reason) TO {sql_str(str(tmp))} (FORMAT parquet)")
         tmp.replace(path)
-    elif path.exists():
-        path.unlink()
+    else:
+        tmp.unlink()
+        path.unlink(missing_ok=True)
     con.unregister("structural_q")
     return int(n)
 
