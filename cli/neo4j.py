@@ -128,12 +128,8 @@ def pull(
 
     Example: `bellwether neo4j pull --out ws-from-neo4j`, then `bellwether analyze --workspace ws-from-neo4j`.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from graph import schema
     from graph.neo4j_store import pull_graph
-    from graph.workspace import Workspace, WorkspaceError, write_json
+    from graph.workspace import Workspace, WorkspaceError
 
     ws = Workspace(out)
     if ws.has_graph() and not force:
@@ -141,10 +137,7 @@ def pull(
     _, store = _store(config, uri, database)
     with store:
         g = pull_graph(store)
-    ws.create()
-    pq.write_table(pa.Table.from_pandas(g.subscribers, schema=schema.SUBSCRIBERS, preserve_index=False), ws.subscribers_path)
-    pq.write_table(pa.Table.from_pandas(g.contacts, schema=schema.CONTACTS, preserve_index=False), ws.contacts_path)
-    write_json(ws.graph_info_path, g.info)
+    g.save(ws)
     typer.echo(f"pulled {g.n_subscribers:,} subscribers and {g.n_contacts:,} contacts into {ws.graph_dir}")
 
 

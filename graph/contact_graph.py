@@ -115,6 +115,20 @@ class ContactGraph:
         info = read_json(ws.graph_info_path) if ws.graph_info_path.exists() else {}
         return cls(subscribers, contacts, info)
 
+    def save(self, workspace: Workspace | str | Path) -> Workspace:
+        """Write the graph tables (and ``graph.json``) into a workspace, replacing what is there."""
+        import pyarrow as pa
+
+        from graph.workspace import write_json
+
+        ws = (workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))).create()
+        pq.write_table(pa.Table.from_pandas(self.subscribers, schema=schema.SUBSCRIBERS, preserve_index=False),
+                       ws.subscribers_path)
+        pq.write_table(pa.Table.from_pandas(self.contacts, schema=schema.CONTACTS, preserve_index=False),
+                       ws.contacts_path)
+        write_json(ws.graph_info_path, self.info)
+        return ws
+
     # --- engines ---------------------------------------------------------
     def to_igraph(self, weight: str | None = "weight", edge_attrs: Sequence[str] = ()) -> "ig.Graph":
         """Build an undirected :class:`igraph.Graph`; vertex ``i`` is subscriber ``vid == i``.

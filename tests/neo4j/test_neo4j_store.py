@@ -114,6 +114,26 @@ def test_push_then_pull_gives_the_same_tables(neo4j_store, make_contact_graph):
     assert back.as_of == "2025-04-01"
 
 
+def test_pull_command_writes_a_workspace_the_analysis_can_read(neo4j_store, make_contact_graph, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli.app import app
+    from graph.contact_graph import ContactGraph
+
+    g = make_contact_graph(120, 400, seed=4)
+    g.info = {"as_of": "2025-04-01", "window_days": 30}
+    push_graph(neo4j_store, g, progress=False)
+    monkeypatch.setenv("BELLWETHER_NEO4J_URI", neo4j_store.uri)
+    out = tmp_path / "from-neo4j"
+    result = CliRunner().invoke(app, ["neo4j", "pull", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    back = ContactGraph.load(out)
+    pd.testing.assert_frame_equal(back.subscribers, as_table(g.subscribers, schema.SUBSCRIBERS))
+    assert back.n_contacts == len(g.contacts) and back.as_of == "2025-04-01"
+    again = CliRunner().invoke(app, ["neo4j", "pull", "--out", str(out)])
+    assert again.exit_code != 0 and "--force" in str(again.exception or again.output)
+
+
 def test_timestamps_are_neo4j_datetimes(neo4j_store, make_contact_graph):
     push_graph(neo4j_store, make_contact_graph(20, 30, seed=2), progress=False)
     types = neo4j_store.run(
