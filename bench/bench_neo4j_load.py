@@ -29,11 +29,8 @@ import os
 import shutil
 import subprocess
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -41,45 +38,9 @@ from graph.contact_graph import ContactGraph
 from graph.neo4j_store import Neo4jStore, push_graph
 from graph.neo4j_store.rows import batch_bounds, flat_rows, to_load_arrow
 from graph.neo4j_store.schema import ensure_schema
+from loaders.synthetic.random_graph import random_contact_graph
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def generate_graph(n: int, m: int, seed: int = 0) -> ContactGraph:
-    """A random contact graph with ``n`` subscribers and about ``m`` distinct contacts, all columns filled."""
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(int(m * 1.05) + 100, 2))
-    draws = draws[draws[:, 0] != draws[:, 1]]
-    keys = np.unique(np.minimum(draws[:, 0], draws[:, 1]) * n + np.maximum(draws[:, 0], draws[:, 1]))
-    keys = rng.permutation(keys)[:m]
-    edges = np.column_stack([keys // n, keys % n])
-    m = len(edges)
-    churned = rng.random(n) < 0.1
-    churn_days = rng.integers(0, 90, n)
-    subs = pd.DataFrame({
-        "on_net": rng.random(n) < 0.8,
-        "kind": np.where(rng.random(n) < 0.98, "person", "service"),
-        "plan": rng.choice(["basic", "plus", "max"], n),
-        "arpu": rng.gamma(2.0, 15.0, n).round(2),
-        "tenure_months": rng.integers(0, 120, n).astype(np.int32),
-        "region": rng.choice(["north", "south", "east", "west"], n),
-        "status": np.where(churned, "churned", "active"),
-        "churn_date": [date(2025, 1, 1) + timedelta(days=int(d)) if c else None for c, d in zip(churned, churn_days)],
-    })
-    start = np.datetime64("2025-01-01T00:00:00", "s")
-    first = start + rng.integers(0, 20 * 86400, m).astype("timedelta64[s]")
-    calls_ab, calls_ba = rng.integers(0, 20, m).astype(np.int32), rng.integers(0, 20, m).astype(np.int32)
-    sms_ab, sms_ba = rng.integers(0, 10, m).astype(np.int32), rng.integers(0, 10, m).astype(np.int32)
-    tot_ab, tot_ba = calls_ab + sms_ab, calls_ba + sms_ba
-    return ContactGraph.from_edges(
-        edges, weights=rng.gamma(1.5, 2.0, m), n=n, subscribers=subs,
-        calls_ab=calls_ab, calls_ba=calls_ba,
-        seconds_ab=rng.integers(0, 5000, m), seconds_ba=rng.integers(0, 5000, m),
-        sms_ab=sms_ab, sms_ba=sms_ba,
-        first_contact=first, last_contact=first + rng.integers(0, 10 * 86400, m).astype("timedelta64[s]"),
-        active_days=rng.integers(1, 30, m).astype(np.int32), night_share=rng.random(m),
-        reciprocity=1 - np.abs(tot_ab - tot_ba) / np.maximum(tot_ab + tot_ba, 1),
-    )
 
 
 def start_server(heap: str, pagecache: str) -> tuple[str, dict[str, str]]:
@@ -126,7 +87,7 @@ def main() -> None:
 
     console = Console()
     t0 = time.perf_counter()
-    g = generate_graph(args.subscribers, args.contacts)
+    g = random_contact_graph(args.subscribers, args.contacts)
     console.print(f"generated {g.n_subscribers:,} subscribers, {g.n_contacts:,} contacts "
                   f"in {time.perf_counter() - t0:.1f} s")
 
