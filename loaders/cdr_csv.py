@@ -46,6 +46,7 @@ class RawSource:
     structural: list[dict] = field(default_factory=list)
     line_mapper: Callable[[Sequence[int]], list[int]] | None = None
     finish: Callable[[], None] | None = None  # collects ``structural`` once the relation was read
+    label: str | None = None  # the ``file`` of every row, when all come from one file
 
 
 def open_text(path: Path):
@@ -193,7 +194,7 @@ def read_cdr_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping[st
     rel = csv_relation(path, header, delim, tag)
     select = ", ".join(f"{sql_ident(cols[c])} AS {c}" for c in CDR_COLUMNS)
     sql = f"SELECT {sql_str(label)} AS file, NULL::BIGINT AS line, {select} FROM {rel}"  # line: the stage's rowid + 1
-    src = RawSource(sql=sql)
+    src = RawSource(sql=sql, label=label)
 
     def mapper(rows: Sequence[int]) -> list[int]:
         skipped = [s["line"] for s in src.structural] + blank_lines(con, path)

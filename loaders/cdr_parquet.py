@@ -30,4 +30,4 @@ def read_cdr_parquet(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mappin
     select = ", ".join(f"CAST({sql_ident(cols[c])} AS VARCHAR) AS {c}" for c in CDR_COLUMNS)
     sql = (f"SELECT {sql_str(label)} AS file, file_row_number + 1 AS line, {select} "
            f"FROM read_parquet({sql_str(str(path))}, file_row_number=true)")
-    return RawSource(sql=sql)
+    return RawSource(sql=sql, label=label)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from graph.workspace import Workspace
@@ -39,8 +40,9 @@ from loaders.duck import connect, sql_str
 from loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKeyError, mask_text
 from loaders.manifest import file_sha256, files_sha256, read_manifest, write_manifest
 from loaders.msisdn import code_text_sql
-from loaders.pseudonym import hmac_key_sql, key_fingerprint, key_to_id_sql
-from loaders.validate import FLAGS, CdrRules, bad_rows_sql, flag_counts_sql, stage_sql
+from loaders.kernels import hmac64
+from loaders.pseudonym import key_fingerprint, key_to_id_sql
+from loaders.validate import FLAGS, CdrRules, bad_rows_sql, stage_rows
 
 FORMATS = ("generic", "bandicoot")
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -236,11 +238,21 @@ def _id_text_sql(col: str, key: bytes | None) -> str:
 
 
 def _add_ids(con: duckdb.DuckDBPyConnection, codes_sql: str, key: bytes | None) -> None:
-    """Pseudonymise the codes of ``codes_sql`` not yet in ``idmap`` (each distinct number once)."""
-    text = code_text_sql("code")
-    ident = text if key is None else hmac_key_sql(text, key)
-    con.execute(f"INSERT INTO idmap SELECT code, {ident} FROM (SELECT DISTINCT code FROM ({codes_sql}) WHERE code IS NOT NULL) n "
-                f"WHERE NOT EXISTS (SELECT 1 FROM idmap m WHERE m.code = n.code)")
+    """Pseudonymise the codes of ``codes_sql`` not yet in ``idmap`` (each distinct number once).
+
+    With a key the HMAC runs compiled on the new codes (:func:`loaders.kernels.hmac64`);
+    without one the id is the normalised text.
+    """
+    new = (f"SELECT DISTINCT code FROM ({codes_sql}) n WHERE code IS NOT NULL "
+           f"AND NOT EXISTS (SELECT 1 FROM idmap m WHERE m.code = n.code)")
+    if key is None:
+        con.execute(f"INSERT INTO idmap SELECT code, {code_text_sql('code')} FROM ({new})")
+        return
+    codes = con.execute(new).fetchnumpy()["code"]
+    codes = np.asarray(codes.filled(0) if np.ma.isMaskedArray(codes) else codes, np.int64)
+    con.register("new_ids", pa.table({"code": codes, "id": hmac64(codes, key)}))
+    con.execute("INSERT INTO idmap SELECT code, id FROM new_ids")
+    con.unregister("new_ids")
 
 
 # --- one CDR input ---------------------------------------------------------------------
@@ -279,34 +291,32 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
 
     stage = f"stage_{tag}"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {stage_sql(src.sql, rules)}")
-    except duckdb.Error as exc:
+        staged = stage_rows(con, src.sql, rules, stage, src.label)
+    except (duckdb.Error, pa.ArrowException) as exc:
+        con.execute(f"DROP TABLE IF EXISTS {stage}")
         raise LoadError(f"{path}: cannot be read ({mask_text(str(exc).splitlines()[0])}).") from None
     if src.finish:
         src.finish()
-    c = con.execute(flag_counts_sql(stage)).fetchall()[0]
-    names = ["n", "ok", "bad", "t0", "t1"] + [f"f{bit}" for bit, _, _ in FLAGS]
-    counts = dict(zip(names, c))
     rejects = {r: 0 for r in REASONS}
     by_reason: dict[str, int] = {}
     for bit, reason, _ in FLAGS:
         by_reason[reason] = by_reason.get(reason, 0) | bit
-    per_reason = con.execute("SELECT " + ", ".join(f"count(*) FILTER (flags & {m} <> 0)" for m in by_reason.values())
-                             + f" FROM {stage}").fetchall()[0]
-    for reason, n in zip(by_reason, per_reason):
-        rejects[reason] += int(n)
+    for reason, m in by_reason.items():
+        rejects[reason] += staged.rows_with(m)
     structural_lines = {(s["file"], s["line"]) for s in src.structural}
     for s in src.structural:
         rejects[s["reason"]] += 1
     rejects = {k: v for k, v in rejects.items() if v}
-    rejected = int(counts["bad"]) + len(structural_lines)
-    rows = int(counts["n"]) + len(structural_lines)
+    rejected = staged.rows - staged.valid + len(structural_lines)
+    rows = staged.rows + len(structural_lines)
     ratio = rejected / rows if rows else 0.0
 
     short = sha[:16]
     opts.progress and opts.progress(f"{label}: {rows:,} rows, {rejected:,} rejected")
     bad_rows = f"bad_{tag}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {bad_rows} AS SELECT * FROM {bad_rows_sql(stage)}")
+    con.register("bad_arrow", staged.bad_table())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {bad_rows} AS SELECT * FROM bad_arrow")
+    con.unregister("bad_arrow")
     line_expr = _line_map(con, src, bad_rows)
     specs = [(bit, reason, column, f"raw_{column}" if column else "raw_caller",
               reason in ("missing_number", "bad_number", "self_contact"),
@@ -328,7 +338,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
         con.execute(f"DROP TABLE {stage}")
         return InputResult(label, "cdr", "failed", sha, rows, 0, rejected, rejects, 0, time.perf_counter() - t0, msg)
 
-    _add_ids(con, f"SELECT c AS code FROM {stage} WHERE flags = 0 UNION ALL SELECT e FROM {stage} WHERE flags = 0", opts.key)
+    _add_ids(con, f"SELECT c AS code FROM {stage} UNION ALL SELECT e FROM {stage}", opts.key)
     con.execute("SET preserve_insertion_order = false")  # row order of the records file does not matter
     out = ws.records_dir / f"{short}.parquet"
     tmp = out.with_suffix(".parquet.tmp")
@@ -336,15 +346,15 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
         SELECT m1.id AS caller, m2.id AS callee, s.ts AS start_time, s.d AS duration,
                CASE s.ty WHEN 0 THEN 'voice' ELSE 'sms' END AS type, s.c < 0 AS caller_service, s.e < 0 AS callee_service,
                {sql_str(sha)} AS source
-        FROM (SELECT DISTINCT c, e, ts, d, ty FROM {stage} WHERE flags = 0) s
+        FROM (SELECT DISTINCT c, e, ts, d, ty FROM {stage}) s
         JOIN idmap m1 ON s.c = m1.code JOIN idmap m2 ON s.e = m2.code
     ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION snappy)""").fetchall()[0][0]
-    con.execute("SET preserve_insertion_order = true")  # the next file's row numbers need file order
+    con.execute("SET preserve_insertion_order = true")  # the next file's rows are numbered in file order
     tmp.replace(out)
     con.execute(f"DROP TABLE {stage}")
-    dups = int(counts["ok"]) - int(n_records)
+    dups = staged.valid - int(n_records)
     entry.update(status="loaded", records=int(n_records), duplicates=dups, records_file=out.name,
-                 first_record=str(counts["t0"]), last_record=str(counts["t1"]), message="")
+                 first_record=str(staged.first), last_record=str(staged.last), message="")
     manifest["inputs"][sha] = entry
     return InputResult(label, "cdr", "loaded", sha, rows, int(n_records), rejected, rejects, dups, time.perf_counter() - t0)
 

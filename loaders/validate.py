@@ -1,23 +1,31 @@
 """Row validation shared by every CDR reader: raw text columns in, typed columns and problem flags out.
 
 A reader yields a *raw relation* (SQL text) with VARCHAR columns
-``file, line, caller, callee, start_time, duration, type``; :func:`stage_sql`
-turns it, in one pass, into typed columns plus a bit mask of problems, so every
-field of every row is checked (one quarantine row per problem).
+``file, line, caller, callee, start_time, duration, type``; :func:`stage_rows`
+streams it in file order, parses ``start_time`` and ``type`` in DuckDB
+(:func:`typed_sql`) and the numbers and the duration in one compiled pass
+(:mod:`loaders.kernels`), so every field of every row is checked (one quarantine
+row per problem bit, :data:`FLAGS`); valid rows go to a stage table, rows with
+problems come back with their raw fields.
 
 ``line`` may be NULL for every row (CSV readers): numbering rows with
-``row_number() OVER ()`` makes DuckDB read the file on one thread, so the stage is
-instead created as a table with insertion order preserved (a parallel, order-keeping
-insert) and a row's number is its ``rowid + 1`` (:func:`bad_rows_sql`).
+``row_number() OVER ()`` makes DuckDB read the file on one thread, so a row's
+number is instead its position in the ordered stream (DuckDB still reads the
+file on every thread; ``preserve_insertion_order`` keeps the order).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Mapping
 
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from loaders.duck import sql_str
-from loaders.msisdn import code_sql, trim_sql
 
 #: Default accepted values of the ``type`` column (compared lower-cased) and their record type.
 DEFAULT_TYPE_VALUES: Mapping[str, str] = {"voice": "voice", "call": "voice", "sms": "sms", "text": "sms"}
@@ -59,15 +67,13 @@ class CdrRules:
         return ", ".join(sorted(self.type_values))
 
 
-def stage_sql(raw: str, rules: CdrRules) -> str:
-    """SQL selecting, from raw relation ``raw``, the typed stage columns.
+def typed_sql(raw: str, rules: CdrRules, with_file: bool = True) -> str:
+    """SQL selecting from raw relation ``raw`` its text columns plus ``ts`` and ``ty``.
 
-    Columns: ``file, line`` (as in ``raw``), ``c, e`` (BIGINT number codes of caller
-    and callee, see :func:`loaders.msisdn.code_sql`), ``ts`` (TIMESTAMP, whole
-    seconds), ``d`` (INTEGER seconds, 0 for SMS), ``ty`` (0 voice, 1 sms),
-    ``flags`` (problem bits, :data:`FLAGS`) and ``bad``: NULL for a valid row, else
-    ``line, file`` and the raw values joined by the unit separator (chr 31), so the
-    stage holds one nearly empty column for them (see :func:`bad_rows_sql`).
+    ``ts`` is ``start_time`` as a TIMESTAMP to the second (NULL when it does not
+    parse with ``rules.time_formats``), ``ty`` the record type (0 voice, 1 sms,
+    NULL for a value not in ``rules.type_values``).  ``file`` is left out with
+    ``with_file=False`` (a reader whose rows all come from one file).
     """
     if tuple(rules.time_formats) == DEFAULT_TIME_FORMATS:  # fast path: ISO 8601 to the second, ' ' or 'T'
         ts = "CASE WHEN length(start_time) = 19 THEN TRY_CAST(start_time AS TIMESTAMP) END"
@@ -77,35 +83,89 @@ def stage_sql(raw: str, rules: CdrRules) -> str:
     types = " ".join(
         f"WHEN {sql_str(k.lower())} THEN {0 if v == 'voice' else 1}" for k, v in sorted(rules.type_values.items())
     )
-    cc = rules.country_code
-    return f"""
-SELECT c, e, ts, d, ty, flags,
-  CASE WHEN flags <> 0 THEN concat_ws(chr(31), coalesce(CAST(line AS VARCHAR), ''), file, coalesce(raw_caller, ''), coalesce(raw_callee, ''),
-    coalesce(raw_start_time, ''), coalesce(raw_duration, ''), coalesce(raw_type, '')) END AS bad
-FROM (
-SELECT file, line, c, e, ts,
-  CASE WHEN ty = 1 THEN 0 ELSE d END::INTEGER AS d, ty,
-  ( (CASE WHEN c IS NULL THEN (CASE WHEN caller_empty THEN 1 ELSE 2 END) ELSE 0 END)
-  + (CASE WHEN e IS NULL THEN (CASE WHEN callee_empty THEN 4 ELSE 8 END) ELSE 0 END)
-  + (CASE WHEN ts IS NULL THEN 16 ELSE 0 END)
-  + (CASE WHEN (d IS NULL AND NOT dur_empty) OR (dur_empty AND ty = 0) THEN 32 ELSE 0 END)
-  + (CASE WHEN ty IS NULL THEN 64 ELSE 0 END)
-  + (CASE WHEN c = e THEN 128 ELSE 0 END) )::INTEGER AS flags,
-  raw_caller, raw_callee, raw_start_time, raw_duration, raw_type
-FROM (
-  SELECT file, line,
-    {code_sql('caller', cc, 'caller_v')} AS c,
-    {code_sql('callee', cc, 'callee_v')} AS e,
-    caller IS NULL OR caller = '' AS caller_empty,
-    callee IS NULL OR callee = '' AS callee_empty,
-    {ts} AS ts,
-    CASE WHEN regexp_full_match(duration, '[0-9]+') THEN TRY_CAST(duration AS INTEGER) END AS d,
-    duration IS NULL OR duration = '' AS dur_empty,
-    (CASE type {types} ELSE CASE lower(trim(type)) {types} END END)::UTINYINT AS ty,
-    caller AS raw_caller, callee AS raw_callee, start_time AS raw_start_time, duration AS raw_duration, type AS raw_type
-  FROM (SELECT *, TRY_CAST(caller AS BIGINT) AS caller_v, TRY_CAST(callee AS BIGINT) AS callee_v FROM (
-    SELECT file, line, {trim_sql('caller')} AS caller, {trim_sql('callee')} AS callee, start_time, duration, type FROM ({raw})))
-))"""
+    file = "file, " if with_file else ""
+    return (f"SELECT {file}line, caller, callee, start_time, duration, type, CAST({ts} AS TIMESTAMP) AS ts, "
+            f"(CASE type {types} ELSE CASE lower(trim(type)) {types} END END)::UTINYINT AS ty FROM ({raw})")
+
+
+STAGE_COLUMNS = "c BIGINT, e BIGINT, ts TIMESTAMP, d INTEGER, ty UTINYINT"
+
+
+@dataclass
+class Staged:
+    """What :func:`stage_rows` found: row counts, the time range of valid rows and the rows with problems."""
+
+    rows: int = 0
+    valid: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(256, np.int64))  # rows per value of ``flags``
+    bad: list[pa.Table] = field(default_factory=list)
+
+    def rows_with(self, mask: int) -> int:
+        """Rows with any of the problem bits of ``mask``."""
+        return int(self.histogram[(np.arange(256) & mask) != 0].sum())
+
+    def bad_table(self) -> pa.Table:
+        """Rows with problems: ``flags``, ``line`` and the raw fields (:data:`BAD_FIELDS`)."""
+        if self.bad:
+            return pa.concat_tables(self.bad)
+        return pa.table({f: pa.array([], pa.int64() if f in ("flags", "line") else pa.string()) for f in ("flags",) + BAD_FIELDS})
+
+
+def stage_rows(con: duckdb.DuckDBPyConnection, raw: str, rules: CdrRules, stage: str, file_label: str | None = None,
+               batch_rows: int = 1 << 20) -> Staged:
+    """Validate every row of raw relation ``raw``; store the valid ones in table ``stage``.
+
+    ``stage`` (columns :data:`STAGE_COLUMNS`: number codes ``c, e``, ``ts``, ``d``
+    seconds (0 for SMS), ``ty`` 0 voice / 1 sms) is a table of the connection's
+    database, filled from a second connection while the first streams ``raw`` in
+    file order as Arrow batches; each batch is checked in one compiled pass
+    (:func:`loaders.kernels.row_problems`), so memory stays at one batch plus
+    what DuckDB keeps (it spills beyond its memory limit).  Rows with problems are
+    returned with their problem bits (:data:`FLAGS`) and raw fields; a NULL
+    ``line`` becomes the row's 1-based position in ``raw``.  ``file_label``, when
+    given, is the ``file`` of every row (``raw`` then needs no ``file`` column).
+    """
+    from loaders.kernels import row_problems
+
+    out = Staged()
+    writer = con.cursor()
+    try:
+        writer.execute(f"CREATE OR REPLACE TABLE {stage} ({STAGE_COLUMNS})")
+        reader = con.sql(typed_sql(raw, rules, with_file=file_label is None)).to_arrow_reader(batch_rows)
+        for batch in reader:
+            n = batch.num_rows
+            ts = batch.column("ts")
+            ty = batch.column("ty").fill_null(255).to_numpy(zero_copy_only=False)
+            c, e, d, flags = row_problems(batch.column("caller"), batch.column("callee"), batch.column("duration"),
+                                          ts.is_null().to_numpy(zero_copy_only=False), ty, rules.country_code)
+            out.histogram += np.bincount(flags, minlength=256)
+            ok = flags == 0
+            good = pa.table({"c": c, "e": e, "ts": ts, "d": d, "ty": ty}).filter(pa.array(ok))
+            if good.num_rows:
+                lo, hi = pc.min_max(good.column("ts")).values()
+                lo, hi = lo.as_py(), hi.as_py()
+                out.first = lo if out.first is None else min(out.first, lo)
+                out.last = hi if out.last is None else max(out.last, hi)
+                writer.register("stage_batch", good)
+                writer.execute(f"INSERT INTO {stage} SELECT * FROM stage_batch")
+                writer.unregister("stage_batch")
+            if not ok.all():
+                idx = np.flatnonzero(~ok)
+                take = pa.array(idx)
+                line = batch.column("line").take(take).cast(pa.int64())
+                line = pc.coalesce(line, pa.array(idx + out.rows + 1, pa.int64()))
+                file = (pa.array([file_label] * len(idx), pa.string()) if file_label is not None
+                        else batch.column("file").take(take).cast(pa.string()))
+                out.bad.append(pa.table({
+                    "flags": pa.array(flags[idx].astype(np.int64)), "line": line, "bad_file": file,
+                    **{f"raw_{col}": batch.column(col).take(take).cast(pa.string()) for col in CDR_COLUMNS}}))
+            out.rows += n
+        out.valid = int(out.histogram[0])
+    finally:
+        writer.close()
+    return out
 
 
 BAD_FIELDS: tuple[str, ...] = ("line", "bad_file", "raw_caller", "raw_callee", "raw_start_time", "raw_duration", "raw_type")
@@ -122,10 +182,3 @@ def bad_rows_sql(stage: str, fields: tuple[str, ...] = BAD_FIELDS) -> str:
          else f"split_part(bad, chr(31), {i + 1}) AS {f}")
         for i, f in enumerate(fields))
     return f"(SELECT flags, {cols} FROM {stage} WHERE flags <> 0)"
-
-
-def flag_counts_sql(stage: str) -> str:
-    """SQL counting rows per problem bit, total rows, valid rows and the time range of valid rows."""
-    parts = ", ".join(f"count(*) FILTER (flags & {bit} <> 0) AS f{bit}" for bit, _, _ in FLAGS)
-    return (f"SELECT count(*) AS n, count(*) FILTER (flags = 0) AS ok, count(*) FILTER (flags <> 0) AS bad, "
-            f"min(ts) FILTER (flags = 0) AS t0, max(ts) FILTER (flags = 0) AS t1, {parts} FROM {stage}")

@@ -240,3 +240,17 @@ def test_blank_lines_found_across_read_pieces(tmp_path, data, chunk):
     lines = data.split(b"\n")[:-1]  # lines ended by a newline
     expected = [i + 1 for i, line in enumerate(lines) if i > 0 and line in (b"", b"\r")]
     assert _blank_lines_scan(path, chunk) == expected
+
+
+def test_duration_rules(tmp_path):
+    """Digits only, at most 2**31 - 1 seconds; empty only for SMS (stored as 0)."""
+    a, b = number(1), number(2)
+    rows = {2: ("2147483647", "voice", None), 3: ("2147483648", "voice", "bad_duration"), 4: ("007", "voice", None),
+            5: (" 5", "voice", "bad_duration"), 6: ("", "voice", "bad_duration"), 7: ("", "sms", None), 8: ("+5", "voice", "bad_duration")}
+    f = tmp_path / "d.csv"
+    f.write_text(HEADER + "".join(f"{a},{b},2024-01-0{line - 1} 10:00:00,{d},{t}\n" for line, (d, t, _) in rows.items()))
+    ws = Workspace(tmp_path / "ws")
+    s = load(ws, [f], options=LoadOptions(key=KEY, max_reject_ratio=1.0))
+    q = pq.read_table(ws.quarantine_dir).to_pandas()
+    assert dict(zip(q.line, q.reason)) == {line: r for line, (_, _, r) in rows.items() if r}
+    assert sorted(r[3] for r in records(ws)) == [0, 7, 2147483647] and s.inputs[0].records == 3
