@@ -111,12 +111,16 @@ def _copy(con, sql: str, target: pa.Schema, path: Path) -> int:
     """Write a big query with DuckDB's parallel Parquet writer, column types cast to ``target``.
 
     Parquet has no seconds unit: timestamps are stored in microseconds (values are whole seconds).
+    Snappy, and dictionaries only for columns with few distinct values (ids are all distinct):
+    3.6 -> 2.4 CPU seconds for the 2.5M contacts of a gen1m month, against zstd with DuckDB's
+    default dictionary limit.
     """
     types = {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.float64(): "DOUBLE",
              pa.bool_(): "BOOLEAN", pa.timestamp("s"): "TIMESTAMP", pa.date32(): "DATE"}
     cols = ", ".join(f'CAST("{f.name}" AS {types[f.type]}) AS "{f.name}"' for f in target)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    n = con.execute(f"COPY (SELECT {cols} FROM ({sql})) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION zstd)").fetchall()[0][0]
+    n = con.execute(f"COPY (SELECT {cols} FROM ({sql})) TO {sql_str(str(tmp))} "
+                    f"(FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1000)").fetchall()[0][0]
     tmp.replace(path)
     return int(n)
 

@@ -348,7 +348,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
                {sql_str(sha)} AS source
         FROM (SELECT DISTINCT c, e, ts, d, ty FROM {stage}) s
         JOIN idmap m1 ON s.c = m1.code JOIN idmap m2 ON s.e = m2.code
-    ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION snappy)""").fetchall()[0][0]
+    ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1000)""").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = true")  # the next file's rows are numbered in file order
     tmp.replace(out)
     con.execute(f"DROP TABLE {stage}")
