@@ -3,14 +3,14 @@
 For each CDR input (one file, or one bandicoot directory):
 
 1. content hash (SHA-256); an input already loaded with this hash is skipped;
-2. one DuckDB pass reads every field as text and computes typed values and a
+2. one streamed pass reads every field as text and computes typed values and a
    problem bit mask per row (:mod:`loaders.validate`);
 3. problems go to ``quarantine/<hash16>.parquet`` (one row per problem, numbers
    masked), counts per reason to the manifest;
 4. the input fails, with a message naming it, its reject ratio and top reasons,
    when rejected rows / rows > ``max_reject_ratio``; other inputs still load;
 5. exact duplicate records are removed (counted as ``duplicate``), the distinct
-   numbers are pseudonymised once (HMAC in DuckDB) and joined back, and the
+   numbers are pseudonymised once (compiled HMAC, :mod:`loaders.kernels`) and joined back, and the
    records are written to ``records/<hash16>.parquet`` (:data:`graph.schema.RECORDS`:
    pseudonyms as 64-bit integers; Parquet stores ``start_time`` in microseconds,
    values are whole seconds).

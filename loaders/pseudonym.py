@@ -9,10 +9,11 @@ keep the chance of a collision among 10 million numbers below 3e-6.
 
 The key comes from the setting ``pseudonym_key`` (environment variable
 ``BELLWETHER_PSEUDONYM_KEY``) or from the file named by ``pseudonym_key_file``
-(``--key-file``).  Bulk loads compute the HMAC inside DuckDB on the distinct
-numbers only (:func:`hmac_sql`), which is the same function as :func:`hmac_id`.
+(``--key-file``).  Bulk loads compute the HMAC on the distinct new numbers only,
+compiled (:func:`loaders.kernels.hmac64`); :func:`hmac_sql` is the same function as
+a DuckDB expression.  Both equal :func:`hmac_id` (tested).
 The 16 hex characters are a 64-bit number: stored records carry it as such
-(:func:`hmac_key_sql`, UBIGINT), and :func:`key_to_id` gives back the text id.
+(UBIGINT, :func:`hmac_key_sql`), and :func:`key_to_id` gives back the text id.
 """
 
 from __future__ import annotations
