@@ -2,10 +2,12 @@
 
 Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_communities --subscribers 1000000``
 
-Prints one table: graph build, Leiden (modularity and the default CPM),
-networkit's ParallelLeiden as the anchor (when networkit is installed),
-PageRank; each with seconds, modularity, NMI against the planted partition,
-and the time ratio against the anchor.
+Prints one table: graph build, networkit's ParallelLeiden as the anchor (when
+networkit is installed), Leiden on modularity and on the default CPM with the
+numba implementation (:mod:`algorithms.community.fast_leiden`) and with
+igraph's C implementation, PageRank; each with seconds, modularity, the
+optimised quality (CPM rows), NMI against the planted partition, and the time
+ratio against the anchor measured in the same run.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import time
 
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-from algorithms.community import detect_communities, modularity
 from algorithms.centrality import pagerank
+from algorithms.community import detect_communities, modularity
 from algorithms.engines import get_engine
+from algorithms.engines.igraph_engine import DEFAULT_LEIDEN, IgraphEngine
 from bench.planted import planted_graph
 
 
@@ -27,15 +30,25 @@ def main(argv=None) -> None:
     ap.add_argument("--mean-degree", type=float, default=32.0)
     ap.add_argument("--mixing", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--implementations", default="numba,igraph",
+                    help="Leiden implementations to time, comma-separated (numba, igraph)")
     args = ap.parse_args(argv)
+    impls = [s for s in args.implementations.split(",") if s]
 
     t = time.perf_counter()
     g, truth = planted_graph(args.subscribers, args.mean_degree, args.mixing, seed=args.seed)
     gen = time.perf_counter() - t
-    rows = [("generate planted graph", gen, None, None)]
+    rows = [("generate planted graph", gen, None, None, None)]
     t = time.perf_counter()
     get_engine("igraph").native(g)
-    rows.append(("igraph graph object", time.perf_counter() - t, None, None))
+    rows.append(("igraph graph object", time.perf_counter() - t, None, None, None))
+    engines = {impl: IgraphEngine(leiden=impl) for impl in impls}
+    if "numba" in engines:
+        t = time.perf_counter()
+        engines["numba"].csr(g)
+        rows.append(("CSR arrays (numba Leiden)", time.perf_counter() - t, None, None, None))
+    if "igraph" in engines:
+        engines["igraph"].native(g)
 
     anchor = None
     try:
@@ -45,32 +58,39 @@ def main(argv=None) -> None:
         G = nk.Graph(g.n_subscribers, weighted=True)
         e = g.edge_array()
         G.addEdges((g.weights(), (e[:, 0], e[:, 1])))
-        rows.append(("networkit graph object", time.perf_counter() - t, None, None))
+        rows.append(("networkit graph object", time.perf_counter() - t, None, None, None))
         t = time.perf_counter()
         pl = nk.community.ParallelLeiden(G)
         pl.run()
         anchor = time.perf_counter() - t
         memb = pl.getPartition().getVector()
-        rows.append(("networkit ParallelLeiden (anchor)", anchor, modularity(g, memb), nmi(truth, memb)))
+        rows.append(("networkit ParallelLeiden (anchor)", anchor, modularity(g, memb), None, nmi(truth, memb)))
     except ImportError:
         print("networkit is not installed (pip install -e '.[bench]'): no anchor row, ratios left blank")
 
-    for objective, label in (("modularity", "Leiden modularity (igraph)"), ("cpm", "Leiden CPM 0.05 (igraph, default)")):
-        t = time.perf_counter()
-        res = detect_communities(g, objective=objective, seed=args.seed)
-        rows.append((label, time.perf_counter() - t, res.metrics["modularity"], nmi(truth, res.labels)))
+    for objective, label in (("modularity", "Leiden modularity"), ("cpm", "Leiden CPM 0.05")):
+        for impl, eng in engines.items():
+            t = time.perf_counter()
+            res = detect_communities(g, objective=objective, seed=args.seed, engine=eng)
+            sec = time.perf_counter() - t
+            name = f"{label} ({impl}{', default' if impl == DEFAULT_LEIDEN and objective == 'cpm' else ''})"
+            quality = res.metrics["quality"] if objective == "cpm" else None
+            rows.append((name, sec, res.metrics["modularity"], quality, nmi(truth, res.labels)))
+            if res.metrics["disconnected_split"]:
+                print(f"{name}: {res.metrics['disconnected_split']} disconnected communities split")
     t = time.perf_counter()
     pagerank(g)
-    rows.append(("PageRank (igraph)", time.perf_counter() - t, None, None))
+    rows.append(("PageRank (igraph)", time.perf_counter() - t, None, None, None))
 
     print(f"planted graph: {g.n_subscribers:,} subscribers, {g.n_contacts:,} contacts, "
           f"{truth.max() + 1:,} planted communities, mixing {args.mixing}")
-    print(f"{'step':40s} {'seconds':>9s} {'modularity':>11s} {'NMI':>7s} {'x anchor':>9s}")
-    for name, sec, q, score in rows:
+    print(f"{'step':40s} {'seconds':>9s} {'modularity':>11s} {'CPM quality':>13s} {'NMI':>7s} {'x anchor':>9s}")
+    for name, sec, q, cpm, score in rows:
         ratio = f"{sec / anchor:9.2f}" if anchor and q is not None else " " * 9
         qs = f"{q:11.5f}" if q is not None else " " * 11
+        cs = f"{cpm:13.1f}" if cpm is not None else " " * 13
         ns = f"{score:7.4f}" if score is not None else " " * 7
-        print(f"{name:40s} {sec:9.2f} {qs} {ns} {ratio}")
+        print(f"{name:40s} {sec:9.2f} {qs} {cs} {ns} {ratio}")
 
 
 if __name__ == "__main__":

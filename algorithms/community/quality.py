@@ -1,15 +1,14 @@
 """Quality of a partition: modularity, CPM quality, and connectivity of each community.
 
 All functions take the membership as an integer array indexed by ``vid`` and
-work from the contacts table alone (NumPy/SciPy), so they judge every engine
-the same way.
+work from the contacts table alone (NumPy, and a compiled union-find for
+connectivity), so they judge every engine the same way.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
+from numba import njit
 
 from graph.contact_graph import ContactGraph
 
@@ -17,8 +16,16 @@ __all__ = ["modularity", "cpm_quality", "split_disconnected", "count_disconnecte
 
 
 def _relabel(membership: np.ndarray) -> np.ndarray:
-    _, dense = np.unique(np.asarray(membership), return_inverse=True)
+    """Labels usable as bincount indices: kept when already in ``0..2n``, else made dense."""
+    lab = np.asarray(membership)
+    if len(lab) and lab.dtype.kind in "iu" and lab.min() >= 0 and lab.max() <= 2 * len(lab):
+        return lab.astype(np.int64, copy=False)
+    _, dense = np.unique(lab, return_inverse=True)
     return dense.astype(np.int64)
+
+
+def _ends(graph: ContactGraph) -> tuple[np.ndarray, np.ndarray]:
+    return graph.contacts["a_vid"].to_numpy(np.int64), graph.contacts["b_vid"].to_numpy(np.int64)
 
 
 def modularity(graph: ContactGraph, membership, weights=None, *, resolution: float = 1.0) -> float:
@@ -38,15 +45,16 @@ def modularity(graph: ContactGraph, membership, weights=None, *, resolution: flo
     """
     m_arr = np.asarray(membership)
     w = graph.weights() if weights is None else np.asarray(weights, dtype=np.float64)
-    e = graph.edge_array()
+    a, b = _ends(graph)
     m = w.sum()
     if m == 0:
         return 0.0
     lab = _relabel(m_arr)
     k = lab.max() + 1 if len(lab) else 0
-    inside = lab[e[:, 0]] == lab[e[:, 1]]
-    w_c = np.bincount(lab[e[inside, 0]], weights=w[inside], minlength=k)
-    s_c = np.bincount(lab[e[:, 0]], weights=w, minlength=k) + np.bincount(lab[e[:, 1]], weights=w, minlength=k)
+    la, lb = lab[a], lab[b]
+    inside = la == lb
+    w_c = np.bincount(la[inside], weights=w[inside], minlength=k)
+    s_c = np.bincount(la, weights=w, minlength=k) + np.bincount(lb, weights=w, minlength=k)
     return float((w_c / m - resolution * (s_c / (2 * m)) ** 2).sum())
 
 
@@ -59,36 +67,81 @@ def cpm_quality(graph: ContactGraph, membership, weights=None, *, resolution: fl
     """
     lab = _relabel(np.asarray(membership))
     w = graph.weights() if weights is None else np.asarray(weights, dtype=np.float64)
-    e = graph.edge_array()
-    inside = lab[e[:, 0]] == lab[e[:, 1]]
+    a, b = _ends(graph)
+    inside = lab[a] == lab[b]
     n_c = np.bincount(lab).astype(np.float64)
     return float(w[inside].sum() - resolution * (n_c * (n_c - 1) / 2).sum())
+
+
+@njit(cache=True)
+def _root(parent, x):
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@njit(cache=True)
+def _components_within(n, a, b, lab):
+    """Union-find over the edges whose ends share a label; components numbered in order of first vertex."""
+    parent = np.arange(n)
+    for i in range(len(a)):
+        u = a[i]
+        v = b[i]
+        if lab[u] == lab[v]:
+            ru = _root(parent, u)
+            rv = _root(parent, v)
+            if ru < rv:
+                parent[rv] = ru
+            elif rv < ru:
+                parent[ru] = rv
+    out = np.empty(n, np.int64)
+    number = np.full(n, -1, np.int64)
+    k = 0
+    for v in range(n):
+        r = _root(parent, v)
+        if number[r] < 0:
+            number[r] = k
+            k += 1
+        out[v] = number[r]
+    return out
 
 
 def split_disconnected(graph: ContactGraph, membership) -> np.ndarray:
     """Split every community whose members are not connected by internal contacts.
 
-    Returns a refined membership (dense labels ``0..k-1``): the connected
-    components of the graph restricted to contacts inside a community.  A
-    partition that is already connected keeps its communities (relabelled).
+    Returns a refined membership (dense labels ``0..k-1``, numbered in order of
+    their smallest ``vid``): the connected components of the graph restricted
+    to contacts inside a community.  A partition that is already connected
+    keeps its communities (relabelled).
     """
-    lab = np.asarray(membership)
-    n = graph.n_subscribers
-    e = graph.edge_array()
-    inside = lab[e[:, 0]] == lab[e[:, 1]]
-    ei = e[inside]
-    adj = sp.coo_array((np.ones(len(ei), dtype=np.int8), (ei[:, 0], ei[:, 1])), shape=(n, n))
-    _, comp = connected_components(adj, directed=False)
-    return comp.astype(np.int64)
+    lab = np.ascontiguousarray(np.asarray(membership), dtype=np.int64)
+    a, b = _ends(graph)
+    return _components_within(graph.n_subscribers, a, b, lab)
+
+
+@njit(cache=True)
+def _count_split(comp, lab):
+    """Communities holding more than one component (``lab`` in ``0..k-1``)."""
+    k = 0
+    for v in range(len(lab)):
+        if lab[v] + 1 > k:
+            k = lab[v] + 1
+    first = np.full(k, -1, np.int64)  # first component seen per community
+    split = np.zeros(k, np.bool_)
+    for v in range(len(lab)):
+        c = lab[v]
+        if first[c] < 0:
+            first[c] = comp[v]
+        elif first[c] != comp[v]:
+            split[c] = True
+    return int(split.sum())
 
 
 def count_disconnected(graph: ContactGraph, membership) -> int:
     """Number of communities whose members are not all connected through internal contacts."""
     lab = _relabel(np.asarray(membership))
-    comp = split_disconnected(graph, lab)
     if len(lab) == 0:
         return 0
-    n_comp = int(comp.max()) + 1
-    pairs = np.unique(lab * n_comp + comp)  # distinct (community, component) pairs
-    per_comm = np.bincount(pairs // n_comp, minlength=int(lab.max()) + 1)
-    return int((per_comm > 1).sum())
+    comp = split_disconnected(graph, lab)
+    return _count_split(comp, np.ascontiguousarray(lab))

@@ -1,9 +1,13 @@
 """The default engine: python-igraph's C core (Csárdi & Nepusz 2006) for every algorithm.
 
-Community detection uses igraph's own Leiden implementation (Traag, Waltman &
-van Eck 2019, doi:10.1038/s41598-019-41695-z) and multilevel Louvain (Blondel
-et al. 2008, doi:10.1088/1742-5468/2008/10/P10008).  igraph draws random numbers
-from a Python ``random``-like object; each call installs a private
+Leiden (Traag, Waltman & van Eck 2019, doi:10.1038/s41598-019-41695-z) runs
+either in :mod:`algorithms.community.fast_leiden` (``leiden="numba"``: compiled,
+refinement and aggregation on both cores) or in igraph's own C implementation
+(``leiden="igraph"``, single-threaded); :data:`DEFAULT_LEIDEN` says which one
+``get_engine("igraph")`` uses, and ``IgraphEngine(leiden=...)`` picks the other.
+Louvain is igraph's multilevel algorithm (Blondel et al. 2008,
+doi:10.1088/1742-5468/2008/10/P10008).  igraph draws random numbers from a
+Python ``random``-like object; each call installs a private
 ``random.Random(seed)`` and restores the previous generator, so runs are
 reproducible and the caller's global random state is untouched.
 """
@@ -20,7 +24,11 @@ from algorithms.engines import EngineError, check_community_options
 from algorithms.engines._cache import NativeCache
 from graph.contact_graph import ContactGraph
 
-__all__ = ["IgraphEngine"]
+__all__ = ["DEFAULT_LEIDEN", "LEIDEN_IMPLEMENTATIONS", "IgraphEngine"]
+
+LEIDEN_IMPLEMENTATIONS = ("numba", "igraph")
+#: Leiden implementation of the default engine
+DEFAULT_LEIDEN = "igraph"
 
 
 @contextmanager
@@ -39,8 +47,21 @@ class IgraphEngine:
 
     name = "igraph"
 
-    def __init__(self) -> None:
+    def __init__(self, leiden: str = DEFAULT_LEIDEN) -> None:
+        if leiden not in LEIDEN_IMPLEMENTATIONS:
+            raise EngineError(f"Unknown Leiden implementation {leiden!r}; choose one of: {', '.join(LEIDEN_IMPLEMENTATIONS)}.")
+        self.leiden = leiden
         self._graphs = NativeCache()
+        self._csr = NativeCache()
+
+    def csr(self, graph: ContactGraph):
+        """The cached CSR structure ``(indptr, indices, arc_edge, vertex)`` of ``graph`` for the numba Leiden.
+
+        Rows are numbered breadth-first (:func:`algorithms.community.fast_leiden.csr_structure`).
+        """
+        from algorithms.community.fast_leiden import csr_structure
+
+        return self._csr.get(graph, lambda g: csr_structure(g.n_subscribers, g.edge_array()))
 
     def native(self, graph: ContactGraph):
         """The cached unweighted :class:`igraph.Graph` of ``graph`` (vertex ``i`` is ``vid == i``)."""
@@ -56,10 +77,12 @@ class IgraphEngine:
 
     def communities(self, graph, weights, *, method, objective, resolution, seed, max_iterations):
         check_community_options(self.name, method, objective)
-        g = self.native(graph)
         w = np.asarray(weights, dtype=np.float64)
-        if g.vcount() == 0:
+        if graph.n_subscribers == 0:
             return np.zeros(0, dtype=np.int64)
+        if method == "leiden" and self.leiden == "numba":
+            return self._numba_leiden(graph, w, objective, resolution, seed, max_iterations)
+        g = self.native(graph)
         with _seeded(seed):
             if method == "leiden":
                 part = g.community_leiden(
@@ -74,6 +97,24 @@ class IgraphEngine:
                     raise EngineError("Engine 'igraph' runs Louvain with objective 'modularity' only; use method 'leiden' for 'cpm'.")
                 part = g.community_multilevel(weights=w, resolution=resolution)
         return np.asarray(part.membership, dtype=np.int64)
+
+    def _numba_leiden(self, graph, w, objective, resolution, seed, max_iterations):
+        from algorithms.community.fast_leiden import arc_weights, leiden_csr
+
+        indptr, indices, arc_edge, vertex = self.csr(graph)
+        n = graph.n_subscribers
+        strength = None
+        if objective == "modularity":  # self-loops count twice, as in igraph
+            e = graph.edge_array()
+            strength = np.bincount(e[:, 0], weights=w, minlength=n) + np.bincount(e[:, 1], weights=w, minlength=n)
+            strength = strength[vertex]
+        rows = leiden_csr(
+            indptr, indices, arc_weights(w, arc_edge), node_weights=strength, objective=objective,
+            resolution=resolution, seed=seed, n_iterations=max_iterations,
+        )
+        membership = np.empty(n, dtype=np.int64)
+        membership[vertex] = rows
+        return membership
 
     def pagerank(self, graph, weights, *, damping):
         g = self.native(graph)
@@ -101,5 +142,7 @@ class IgraphEngine:
     def versions(self):
         import igraph
         import leidenalg
+        import numba
 
-        return {"igraph": igraph.__version__, "leidenalg": leidenalg.version}
+        return {"igraph": igraph.__version__, "leidenalg": leidenalg.version, "numba": numba.__version__,
+                "leiden_implementation": self.leiden}
