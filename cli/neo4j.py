@@ -116,6 +116,43 @@ def push(
     )
 
 
+@group.command("import-files")
+def import_files(
+    out: Annotated[Path, typer.Argument(help="Directory for the CSV files and the neo4j-admin arguments file.")],
+    workspace_path: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    database: DatabaseOpt = None,
+    batch_size: BatchOpt = 20_000,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write the workspace's contact graph as input for `neo4j-admin database import` (offline bulk load).
+
+    For a first load into an empty database, many times faster than `push`. Stop the
+    server, run the printed neo4j-admin command on its machine (it replaces the
+    database), start the server, then run `bellwether neo4j push` with the same
+    --batch-size: it creates the schema, finds every batch loaded and sends nothing.
+    Example: `bellwether neo4j import-files /var/lib/neo4j/import/bellwether --workspace ws`.
+    """
+    from graph.contact_graph import ContactGraph
+    from graph.neo4j_store.bulk import write_import_files
+
+    cfg = settings(config, neo4j_database=database)
+    ws = workspace(workspace_path, cfg)
+    ws.require_graph()
+    files = write_import_files(ContactGraph.load(ws), out, batch_size=batch_size, database=cfg.neo4j_database)
+    if json_out:
+        _echo_json({"directory": files.directory, "args_file": files.args_file, "command": files.command(),
+                    "counts": files.counts})
+        return
+    typer.echo(
+        f"wrote {files.counts['subscribers']:,} subscribers and {files.counts['contacts']:,} contacts to {files.directory}\n"
+        f"with the server stopped, run on its machine (replaces database {files.database!r}):\n"
+        f"  {files.command()}\n"
+        f"  (or: neo4j-admin @{files.args_file}; for this project's server: scripts/neo4j-server import {files.args_file})\n"
+        f"then start the server and run `bellwether neo4j push --batch-size {batch_size}` to add the schema."
+    )
+
+
 @group.command("pull")
 def pull(
     out: Annotated[Path, typer.Option("--out", help="Workspace directory to write the pulled graph tables into.")],

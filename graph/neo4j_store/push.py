@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import pandas as pd
 
 from graph.contact_graph import ContactGraph
+from graph.cypher_library import CypherLibrary
 from graph.neo4j_store.progress import row_progress
 from graph import schema
 from graph.neo4j_store.rows import batch_bounds, content_key, iter_batches, to_load_arrow
@@ -131,6 +132,11 @@ def push_graph(
     return result
 
 
+def batch_key(kind: str, load: str, i: int) -> str:
+    """The ``LoadBatch`` key of batch ``i`` of a load."""
+    return f"{kind}:{load}:{i:06d}"
+
+
 @dataclass
 class _Plan:
     """The batches of one table and which of them already committed."""
@@ -146,16 +152,28 @@ class _Plan:
     fallback: str | None = None  # sent instead when ``send`` hits an existing node
 
     def batch_key(self, i: int) -> str:
-        return f"{self.kind}:{self.load}:{i:06d}"
+        return batch_key(self.kind, self.load, i)
+
+
+def load_batches(library: CypherLibrary, kind: str, df: pd.DataFrame, columns: Iterable[str], batch_size: int,
+                 statement: str | None = None) -> tuple[str, list[str], list[tuple[int, int]]]:
+    """How a push splits one table: its load key, the columns it sends and the ``(start, stop)`` of each batch.
+
+    The load key depends only on the table's content, the statement text and the batch
+    size, so it is the same for every push of the same graph (and for the ``LoadBatch``
+    nodes that :mod:`graph.neo4j_store.bulk` writes for ``neo4j-admin database import``).
+    Batch ``i`` of the load has the key ``f"{kind}:{load}:{i:06d}"``.
+    """
+    cols = [c for c in columns if c in df.columns]
+    name = statement or f"load.{kind}"
+    load = content_key(df[cols], name, library.get(name).text, str(batch_size))
+    return load, cols, batch_bounds(len(df), batch_size)
 
 
 def _plan(store: Neo4jStore, kind: str, df: pd.DataFrame, columns: Iterable[str], batch_size: int,
           statement: str | None = None) -> _Plan:
-    cols = [c for c in columns if c in df.columns]
     name = statement or f"load.{kind}"
-    text = store.library.get(name).text
-    load = content_key(df[cols], name, text, str(batch_size))
-    bounds = batch_bounds(len(df), batch_size)
+    load, cols, bounds = load_batches(store.library, kind, df, columns, batch_size, name)
     committed = store.read("load.done_batches", kind=kind, load=load)
     done = set(committed["key"]) if len(committed) else set()
     done_rows = int(committed["rows"].sum()) if len(committed) else 0

@@ -11,6 +11,9 @@ neo4j_store (function)
     A :class:`graph.neo4j_store.Neo4jStore` on that server, with an empty database:
     every node, relationship, projected GDS graph and Bellwether constraint/index
     is removed before the test.
+server_script (session)
+    ``scripts/neo4j-server`` once its jars are fetched, for tests that need an
+    instance of their own (e.g. a stopped one for the offline import).
 neo4j_driver (function)
     The store's :class:`neo4j.Driver` (same clean database), for tests that talk Bolt directly.
 
@@ -101,6 +104,16 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServ
         yield server
     finally:
         subprocess.run([str(SERVER_SCRIPT), "stop"], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def server_script() -> Path:
+    """``scripts/neo4j-server`` with its jars fetched, for tests that run an instance of their own."""
+    if shutil.which("java") is None:
+        _unavailable("`java` is not on PATH")
+    if not _fetched():
+        _unavailable("the Neo4j jars are not fetched (`scripts/neo4j-server fetch`)")
+    return SERVER_SCRIPT
 
 
 def clear_database(store: Neo4jStore) -> None:
