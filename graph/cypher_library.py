@@ -39,7 +39,14 @@ from typing import Any, Iterator
 
 from graph.errors import BellwetherError
 
-CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
+def _cypher_dir() -> Path:
+    """The ``cypher/`` folder: beside the packages in a checkout, ``graph/cypher`` in an installed wheel."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "cypher"
+    return checkout if checkout.is_dir() else here / "cypher"
+
+
+CYPHER_DIR = _cypher_dir()
 
 _HEADER = re.compile(r"^\s*//\s*(name|params|description|example)\s*:\s?(.*)$")
 _CONTINUATION = re.compile(r"^\s*//\s{2,}(\S.*)$")
