@@ -1,8 +1,9 @@
-"""The offline bulk path: `bellwether neo4j import-files`, `neo4j-admin database import`, then `neo4j push`.
+"""The offline bulk path (`bellwether neo4j import-files`, `neo4j-admin database import`, `neo4j push`) and auth.
 
 Runs its own server instance (the import needs a stopped server), with the jars of
-``scripts/neo4j-server fetch``: an import, a start, a push that must find every
-batch loaded, and a pull that must give back the workspace's tables.
+``scripts/neo4j-server fetch``: an import, a start with a password, a push that must
+find every batch loaded, and a pull that must give back the workspace's tables.
+The same server (auth on, unlike the session's) shows the wrong-credentials message.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 
 import pandas as pd
 import pyarrow as pa
@@ -24,12 +26,14 @@ from graph.workspace import Workspace
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
+PASSWORD = "bulk-test-pw"
+
 
 def as_table(df: pd.DataFrame, sch: pa.Schema) -> pd.DataFrame:
     return pa.Table.from_pandas(df[sch.names], schema=sch, preserve_index=False).to_pandas()
 
 
-def test_import_files_then_push_finds_the_graph_complete(server_script, tmp_path, make_contact_graph, monkeypatch):
+def test_import_then_push_on_a_server_with_auth(server_script, tmp_path, make_contact_graph, monkeypatch):
     def server(cmd: str, instance, *args: str) -> subprocess.CompletedProcess:
         env = {**os.environ, "NEO4J_SERVER_DIR": str(instance)}
         return subprocess.run([str(server_script), cmd, *args], env=env, capture_output=True, text=True, timeout=600)
@@ -49,21 +53,29 @@ def test_import_files_then_push_finds_the_graph_complete(server_script, tmp_path
     imported = server("import", instance, args_file)
     assert imported.returncode == 0, imported.stderr
     assert "IMPORT DONE" in imported.stderr
-    started = server("start", instance)
+    started = server("start", instance, "--password", PASSWORD)
     assert started.returncode == 0, started.stderr
     try:
         uri = started.stdout.strip().splitlines()[-1]
         again = server("import", instance, args_file)
         assert again.returncode != 0 and "stop it first" in again.stderr
 
+        wrong = subprocess.run([sys.executable, "-m", "cli", "neo4j", "status", "--uri", uri], cwd=tmp_path,
+                               env={**os.environ, "BELLWETHER_NEO4J_PASSWORD": "not-the-password"},
+                               capture_output=True, text=True, timeout=120)
+        lines = [ln for ln in wrong.stderr.splitlines() if ln.strip()]
+        assert wrong.returncode == 1 and len(lines) == 1, wrong.stderr
+        assert "refused the credentials of user 'neo4j'" in lines[0] and "BELLWETHER_NEO4J_PASSWORD" in lines[0]
+
         monkeypatch.setenv("BELLWETHER_NEO4J_URI", uri)
+        monkeypatch.setenv("BELLWETHER_NEO4J_PASSWORD", PASSWORD)
         res = runner.invoke(app, ["neo4j", "push", "--workspace", str(ws.root), "--batch-size", "500", "--json"])
         assert res.exit_code == 0, res.output
         pushed = json.loads(res.output)
         assert pushed["subscribers_loaded"] == 0 and pushed["contacts_loaded"] == 0
         assert pushed["contacts_skipped"] == 1500 and pushed["counts"]["contacts"] == 1500
 
-        with Neo4jStore(uri, password=None) as store:
+        with Neo4jStore(uri, password=PASSWORD) as store:
             back = pull_graph(store)
             constraints = set(store.read("SHOW CONSTRAINTS YIELD labelsOrTypes RETURN labelsOrTypes[0] AS label")["label"])
         assert "Subscriber" in constraints  # the push added the schema
