@@ -277,6 +277,26 @@ def test_greedy_coverage_equals_brute_force_on_tiny_instance():
     assert node_selection(rr, 1).covered == max(coverage([v]) for v in range(n))
 
 
+def test_coverage_upper_bound_holds_for_every_seed_set_and_can_be_tight():
+    rng = np.random.default_rng(5)
+    n = 12
+    for trial in range(20):
+        sets = [rng.choice(n, size=rng.integers(1, 5), replace=False) for _ in range(60)]
+        ptr = np.concatenate([[0], np.cumsum([len(s) for s in sets])])
+        rr = RRSets(n, ptr, np.concatenate(sets).astype(np.int32))
+        allowed = np.sort(rng.choice(n, size=8, replace=False)) if trial % 2 else None
+        pool = range(n) if allowed is None else allowed.tolist()
+        for k in (1, 2, 3):
+            cov = node_selection(rr, k, candidates=allowed, tiebreak=np.arange(n), bound=True)
+            opt = max(sum(bool(set(s) & set(c)) for s in sets) for c in itertools.combinations(pool, k))
+            assert cov.covered <= opt <= cov.upper_bound
+            assert cov.upper_bound <= sum(sorted((sum(v in s for s in sets) for v in pool), reverse=True)[:k])
+    # disjoint sets: the greedy is optimal and the bound equals it
+    disjoint = RRSets(4, np.arange(9, dtype=np.int64), np.array([0, 0, 0, 1, 1, 2, 3, 3], dtype=np.int32))
+    cov = node_selection(disjoint, 2, bound=True)
+    assert cov.covered == cov.upper_bound == 5
+
+
 def test_imm_spread_within_guarantee_of_brute_force_optimum():
     g = ContactGraph.from_edges([(0, 1), (1, 2), (2, 3), (3, 4), (1, 5), (5, 6)], [3, 1, 2, 1, 2, 1])
     p = edge_probabilities(g, "weighted_cascade") * 0.8

@@ -109,6 +109,8 @@ def influence_summary(influence: dict[str, Any] | None) -> dict[str, Any] | None
         "seeds_expected_spread": seeds,
         "pagerank_seeds_expected_spread": pagerank,
         "ratio_vs_pagerank": _num(influence.get("spread_ratio_vs_pagerank")) or _ratio(seeds, pagerank),
+        # the largest ratio any k seeds could show (upper bound on the optimum's spread / PageRank's)
+        "ceiling_vs_pagerank": _num(influence.get("ceiling_ratio_vs_pagerank")),
     }
     if "degree_spread" in influence:
         out["degree_seeds_expected_spread"] = _num(influence.get("degree_spread"))
