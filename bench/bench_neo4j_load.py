@@ -21,10 +21,8 @@ Run (takes several minutes and ~8 GB; hold the heavy-run lock)::
     flock /tmp/bellwether-heavy.lock .venv/bin/python -m bench.bench_neo4j_load
     .venv/bin/python -m bench.bench_neo4j_load --subscribers 100000 --contacts 360000 --batch-sizes 5000,10000,20000
 
-Target: >= 50,000 contacts/s for ``push``.  Measured 2026-11 on the shared 2-core
-box (CPU pressure ~60 %, Neo4j 5.26.24, heap 4g, page cache 2g): push 12,280
-subscribers/s and 8,242 contacts/s (20k batches), plain baseline 11,742 contacts/s
-(100k batches); a re-push with every batch done takes 3 s.
+Target: >= 50,000 contacts/s for ``push``.  Figures and what was tried: ``bench/RESULTS.md``
+(section Neo4j).
 """
 
 from __future__ import annotations
