@@ -13,7 +13,7 @@ import pytest
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
 from algorithms.community import count_disconnected, cpm_quality, detect_communities, modularity
-from algorithms.community.fast_leiden import csr_from_edges, csr_structure, leiden_csr
+from algorithms.community.fast_leiden import csr_from_edges, csr_structure, leiden_csr, quality_csr
 from algorithms.engines import EngineError
 from algorithms.engines.igraph_engine import IgraphEngine
 from bench.planted import planted_graph
@@ -89,6 +89,19 @@ def test_quality_matches_igraph_on_a_planted_graph(planted, objective, resolutio
         assert q >= q_ref - 2e-3
     assert nmi(ref, ours) >= 0.9
     assert count_disconnected(g, ours) == 0
+
+
+def test_quality_csr_is_the_optimised_objective(planted):
+    g, _, w = planted
+    indptr, indices, data = csr(g, w)
+    labels = leiden_csr(indptr, indices, data, seed=1)
+    n = g.n_subscribers
+    # CPM: sum_c (W_c - gamma A_c^2 / 2) = H - gamma n / 2 with unit node weights
+    assert quality_csr(indptr, indices, data, labels, node_weights=np.ones(n), gamma=0.05) == pytest.approx(
+        cpm_quality(g, labels, w, resolution=0.05) - 0.05 * n / 2)
+    strength = np.bincount(np.repeat(np.arange(n), np.diff(indptr)), weights=data, minlength=n)
+    assert quality_csr(indptr, indices, data, labels, node_weights=strength, gamma=1 / strength.sum()) == pytest.approx(
+        modularity(g, labels, w) * w.sum())
 
 
 def test_vertex_order_on_a_breadth_first_numbering(planted):

@@ -48,8 +48,10 @@ def leiden(
         Contact column used as edge weight (None: unweighted).
     seed : int, default 42
         Same seed, same graph -> same partition.
-    engine : {"igraph", "networkx", ...}, default "igraph"
-        See :mod:`algorithms.engines`.
+    engine : {"igraph", "networkx", ...} or Engine, default "igraph"
+        See :mod:`algorithms.engines`.  The igraph engine runs Leiden in
+        numba or in igraph's C code (:mod:`algorithms.engines.igraph_engine`);
+        ``engine=IgraphEngine(leiden="igraph")`` picks igraph's.
     max_iterations : int or None, default 2
         Leiden iterations (leidenalg's default); None runs until an iteration
         changes nothing, which on a million subscribers costs several times more

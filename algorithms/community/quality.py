@@ -28,6 +28,22 @@ def _ends(graph: ContactGraph) -> tuple[np.ndarray, np.ndarray]:
     return graph.contacts["a_vid"].to_numpy(np.int64), graph.contacts["b_vid"].to_numpy(np.int64)
 
 
+@njit(cache=True)
+def _inside_and_strength(a, b, w, lab, k):
+    """Total weight of the edges inside communities, and the strength of each of the ``k`` communities."""
+    inside = 0.0
+    s_c = np.zeros(k)
+    for i in range(len(a)):
+        la = lab[a[i]]
+        lb = lab[b[i]]
+        if la == lb:
+            inside += w[i]
+        if k:
+            s_c[la] += w[i]
+            s_c[lb] += w[i]
+    return inside, s_c
+
+
 def modularity(graph: ContactGraph, membership, weights=None, *, resolution: float = 1.0) -> float:
     r"""Weighted modularity (Newman & Girvan 2004, doi:10.1103/PhysRevE.69.026113).
 
@@ -51,11 +67,8 @@ def modularity(graph: ContactGraph, membership, weights=None, *, resolution: flo
         return 0.0
     lab = _relabel(m_arr)
     k = lab.max() + 1 if len(lab) else 0
-    la, lb = lab[a], lab[b]
-    inside = la == lb
-    w_c = np.bincount(la[inside], weights=w[inside], minlength=k)
-    s_c = np.bincount(la, weights=w, minlength=k) + np.bincount(lb, weights=w, minlength=k)
-    return float((w_c / m - resolution * (s_c / (2 * m)) ** 2).sum())
+    w_in, s_c = _inside_and_strength(a, b, np.ascontiguousarray(w), lab, k)
+    return float(w_in / m - resolution * ((s_c / (2 * m)) ** 2).sum())
 
 
 def cpm_quality(graph: ContactGraph, membership, weights=None, *, resolution: float = 0.05) -> float:
@@ -68,9 +81,9 @@ def cpm_quality(graph: ContactGraph, membership, weights=None, *, resolution: fl
     lab = _relabel(np.asarray(membership))
     w = graph.weights() if weights is None else np.asarray(weights, dtype=np.float64)
     a, b = _ends(graph)
-    inside = lab[a] == lab[b]
+    w_in, _ = _inside_and_strength(a, b, np.ascontiguousarray(w), lab, 0)
     n_c = np.bincount(lab).astype(np.float64)
-    return float(w[inside].sum() - resolution * (n_c * (n_c - 1) / 2).sum())
+    return float(w_in - resolution * (n_c * (n_c - 1) / 2).sum())
 
 
 @njit(cache=True)

@@ -28,7 +28,7 @@ __all__ = ["DEFAULT_LEIDEN", "LEIDEN_IMPLEMENTATIONS", "IgraphEngine"]
 
 LEIDEN_IMPLEMENTATIONS = ("numba", "igraph")
 #: Leiden implementation of the default engine
-DEFAULT_LEIDEN = "igraph"
+DEFAULT_LEIDEN = "numba"
 
 
 @contextmanager
