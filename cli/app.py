@@ -54,6 +54,7 @@ COMMAND_MODULES = (
     "segments",
     "targets",
     "report",
+    "serve",
     "neo4j",
     "query",
 )

@@ -47,6 +47,7 @@ class Settings:
     neo4j_user: str = "neo4j"
     neo4j_password: str | None = None
     neo4j_database: str = "neo4j"
+    api_token: str | None = None  # secret: `bellwether serve` requires it as a Bearer token when set
 
     def with_overrides(self, **values: Any) -> "Settings":
         """Return a copy with the given non-None values set (command-line options)."""
@@ -54,7 +55,7 @@ class Settings:
 
     def public(self) -> dict[str, Any]:
         """Settings safe to record in a manifest (secrets removed)."""
-        hidden = {"pseudonym_key", "neo4j_password"}
+        hidden = {"pseudonym_key", "neo4j_password", "api_token"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
 
 
