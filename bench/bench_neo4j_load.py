@@ -49,8 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def start_server(heap: str, pagecache: str) -> tuple[str, dict[str, str]]:
     """A fresh server in .cache/bench-neo4j (old data removed); returns its URI and the env to stop it."""
     instance = ROOT / ".cache" / "bench-neo4j"
-    shutil.rmtree(instance, ignore_errors=True)
     env = {**os.environ, "NEO4J_SERVER_DIR": str(instance)}
+    if instance.exists():  # a server left by an interrupted run would keep its heap: stop it first
+        subprocess.run([str(ROOT / "scripts" / "neo4j-server"), "stop"], env=env, capture_output=True)
+    shutil.rmtree(instance, ignore_errors=True)
     out = subprocess.run([str(ROOT / "scripts" / "neo4j-server"), "start", "--heap", heap, "--pagecache", pagecache],
                          env=env, check=True, capture_output=True, text=True)
     return out.stdout.strip().splitlines()[-1], env
