@@ -66,6 +66,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from algorithms.community.quality import _root  # union-find root with path halving
+
 # numba's OpenMP layer costs about 20 ms per parallel region on a busy machine,
 # its own work queue a fraction of a millisecond; the parallel regions here are
 # entered from one Python thread at a time, which is all the work queue needs.
@@ -628,14 +630,6 @@ def _iteration(indptr, indices, data, a, memb, gamma, theta, seed, it, n_threads
 
 
 @njit(cache=True)
-def _find(parent, x):
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
-
-
-@njit(cache=True)
 def _split_disconnected(indptr, indices, memb):
     """Connected components of each community (union-find on internal edges); compact labels."""
     n = len(memb)
@@ -644,8 +638,8 @@ def _split_disconnected(indptr, indices, memb):
         for j in range(indptr[v], indptr[v + 1]):
             u = indices[j]
             if u > v and memb[u] == memb[v]:
-                ru = _find(parent, u)
-                rv = _find(parent, v)
+                ru = _root(parent, u)
+                rv = _root(parent, v)
                 if ru != rv:
                     if ru < rv:
                         parent[rv] = ru
@@ -653,7 +647,7 @@ def _split_disconnected(indptr, indices, memb):
                         parent[ru] = rv
     out = np.empty(n, np.int32)
     for v in range(n):
-        out[v] = _find(parent, v)
+        out[v] = _root(parent, v)
     return _compact(out)
 
 

@@ -9,7 +9,10 @@ and plain NumPy arrays, and return plain NumPy arrays indexed by vertex number
 Engines
 -------
 ``igraph`` (default)
-    python-igraph / leidenalg C and C++ code: fast, used for production runs.
+    python-igraph's C code for PageRank, k-core and the graph object, and for
+    Leiden a numba implementation on CSR arrays
+    (:mod:`algorithms.community.fast_leiden`, igraph's own Leiden on request):
+    fast, used for production runs.
 ``networkx``
     Pure-Python reference, readable, for small graphs and cross-checks in tests.
 ``gds``
