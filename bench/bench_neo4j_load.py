@@ -7,7 +7,7 @@ server with ``scripts/neo4j-server`` (or uses ``--uri``), and measures:
 * ``push``      ``graph.neo4j_store.push_graph``: batches of ``UNWIND $rows`` in
                 managed transactions (retried), each committed with its
                 ``(:LoadBatch {key})`` node; CREATE for subscribers (fresh database)
-                and contacts;
+                and contacts; with 1 and with 2 concurrent writers (``--writers``);
 * ``plain``     the baseline: ``load.contacts_plain`` (same CREATE, no bookkeeping)
                 sent as large batches, one auto-commit transaction each, no retries;
 * ``bulk``      the offline path (only on the server this script starts):
@@ -79,14 +79,14 @@ def plain_load(store: Neo4jStore, g: ContactGraph, batch_size: int) -> float:
 
 
 def bulk_load(g: ContactGraph, env: dict[str, str], heap: str, pagecache: str,
-              batch_size: int) -> tuple[list[tuple[str, int, int, float]], str]:
+              batch_size: int, writers: int) -> tuple[list[tuple[str, int, int, float]], str]:
     """Stop the server, import ``g`` offline, start it again; return table rows and the new URI."""
     from graph.neo4j_store.bulk import write_import_files
 
     script = str(ROOT / "scripts" / "neo4j-server")
     subprocess.run([script, "stop"], env=env, check=True, capture_output=True)
     t0 = time.perf_counter()
-    files = write_import_files(g, ROOT / ".cache" / "bench-neo4j-import", batch_size=batch_size)
+    files = write_import_files(g, ROOT / ".cache" / "bench-neo4j-import", batch_size=batch_size, writers=writers)
     t_files = time.perf_counter() - t0
     t0 = time.perf_counter()
     subprocess.run([script, "import", str(files.args_file), "--heap", heap], env=env, check=True, capture_output=True)
@@ -106,6 +106,7 @@ def main() -> None:
     ap.add_argument("--subscribers", type=int, default=1_000_000)
     ap.add_argument("--contacts", type=int, default=3_600_000)
     ap.add_argument("--batch-sizes", default="20000", help="comma-separated batch sizes for the push")
+    ap.add_argument("--writers", default="1,2", help="comma-separated numbers of concurrent writers for the push")
     ap.add_argument("--plain-batch", type=int, default=100_000, help="rows per transaction of the baseline")
     ap.add_argument("--uri", help="use this server (its database is cleared!) instead of starting one")
     ap.add_argument("--heap", default="4g")
@@ -132,26 +133,29 @@ def main() -> None:
             store.connect()
             clear(store)
             ensure_schema(store)
-            for i, bs in enumerate(int(x) for x in args.batch_sizes.split(",")):
+            runs = [(int(b), int(w)) for b in args.batch_sizes.split(",") for w in args.writers.split(",")]
+            for i, (bs, writers) in enumerate(runs):
                 if i:
                     clear(store, contacts_only=True)
-                r = push_graph(store, g, batch_size=bs, progress=not args.no_progress)
+                r = push_graph(store, g, batch_size=bs, writers=writers, progress=not args.no_progress)
                 if i == 0:  # a fresh database: the push CREATEs the subscribers
-                    rows.append(("push subscribers (CREATE + LoadBatch)", bs, g.n_subscribers, r.seconds["subscribers"]))
-                rows.append(("push contacts (CREATE + LoadBatch)", bs, r.contacts_loaded, r.seconds["contacts"]))
+                    rows.append((f"push subscribers (CREATE + LoadBatch), {writers} writer(s)", bs, g.n_subscribers,
+                                 r.seconds["subscribers"]))
+                rows.append((f"push contacts (CREATE + LoadBatch), {writers} writer(s)", bs, r.contacts_loaded,
+                             r.seconds["contacts"]))
             t0 = time.perf_counter()
-            again = push_graph(store, g, batch_size=bs, progress=False)
+            again = push_graph(store, g, batch_size=bs, writers=writers, progress=False)
             rows.append(("re-push, all batches done", bs, again.contacts_skipped, time.perf_counter() - t0))
             clear(store, contacts_only=True)
             seconds = plain_load(store, g, args.plain_batch)
             n = int(store.scalar("load.count_contacts"))
             rows.append(("plain UNWIND baseline", args.plain_batch, n, seconds))
         if env is not None:
-            bulk_rows, uri = bulk_load(g, env, args.heap, args.pagecache, bs)
+            bulk_rows, uri = bulk_load(g, env, args.heap, args.pagecache, bs, writers)
             rows += bulk_rows
             with Neo4jStore(uri, password=None) as store:
                 t0 = time.perf_counter()
-                after = push_graph(store, g, batch_size=bs, progress=False)
+                after = push_graph(store, g, batch_size=bs, writers=writers, progress=False)
                 if after.contacts_loaded or after.counts["contacts"] != g.n_contacts:
                     raise SystemExit(f"the push after the import sent {after.contacts_loaded:,} contacts: import incomplete")
                 rows.append(("bulk: push after import (schema, nothing sent)", bs, after.contacts_skipped,

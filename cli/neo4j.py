@@ -19,6 +19,9 @@ UriOpt = Annotated[
 ]
 DatabaseOpt = Annotated[Optional[str], typer.Option("--database", help="Database name [default: setting `neo4j_database`, neo4j].")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per transaction (resume with the same size).")]
+WritersOpt = Annotated[int, typer.Option(
+    "--writers", min=1, max=32,
+    help="Concurrent write transactions, scheduled never to lock the same subscriber (resume with the same number).")]
 
 group = typer.Typer(
     name="neo4j",
@@ -85,6 +88,7 @@ def push(
     uri: UriOpt = None,
     database: DatabaseOpt = None,
     batch_size: BatchOpt = 20_000,
+    writers: WritersOpt = 2,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -100,7 +104,7 @@ def push(
     ws = workspace(workspace_path, cfg)
     ws.require_graph()
     with store:
-        result = push_workspace(store, ws, batch_size=batch_size, progress=not (quiet or json_out))
+        result = push_workspace(store, ws, batch_size=batch_size, writers=writers, progress=not (quiet or json_out))
     data = dataclasses.asdict(result)
     data["contacts_per_second"] = round(result.contacts_per_second, 1) if result.contacts_loaded else None
     if json_out:
@@ -123,6 +127,7 @@ def import_files(
     config: ConfigOpt = None,
     database: DatabaseOpt = None,
     batch_size: BatchOpt = 20_000,
+    writers: WritersOpt = 2,
     json_out: JsonOpt = False,
 ) -> None:
     """Write the workspace's contact graph as input for `neo4j-admin database import` (offline bulk load).
@@ -139,7 +144,8 @@ def import_files(
     cfg = settings(config, neo4j_database=database)
     ws = workspace(workspace_path, cfg)
     ws.require_graph()
-    files = write_import_files(ContactGraph.load(ws), out, batch_size=batch_size, database=cfg.neo4j_database)
+    files = write_import_files(ContactGraph.load(ws), out, batch_size=batch_size, database=cfg.neo4j_database,
+                               writers=writers)
     if json_out:
         _echo_json({"directory": files.directory, "args_file": files.args_file, "command": files.command(),
                     "counts": files.counts})
@@ -149,7 +155,8 @@ def import_files(
         f"with the server stopped, run on its machine (replaces database {files.database!r}):\n"
         f"  {files.command()}\n"
         f"  (or: neo4j-admin @{files.args_file}; for this project's server: scripts/neo4j-server import {files.args_file})\n"
-        f"then start the server and run `bellwether neo4j push --batch-size {batch_size}` to add the schema."
+        f"then start the server and run `bellwether neo4j push --batch-size {batch_size} --writers {writers}` "
+        f"to add the schema."
     )
 
 

@@ -67,8 +67,8 @@ def test_load_batches_are_those_a_push_would_commit(written):
     lib = default_library()
     want = []
     for kind, df, cols in (("subscribers", g.subscribers, SUBSCRIBER_COLUMNS), ("contacts", g.contacts, CONTACT_COLUMNS)):
-        load, _, bounds = load_batches(lib, kind, df, cols, 300)
-        want += [(batch_key(kind, load, i), str(stop - start)) for i, (start, stop) in enumerate(bounds)]
+        load, _, plan = load_batches(lib, kind, df, cols, 300, writers=2)
+        want += [(batch_key(kind, load, i), str(stop - start)) for i, (start, stop) in enumerate(plan.bounds)]
     got = read_all_strings(files.load_batches)
     assert list(zip(got.column("key:ID(LoadBatch)").to_pylist(), got.column("rows:long").to_pylist())) == want
     assert files.counts == {"subscribers": 500, "contacts": 2000, "load_batches": len(want)}

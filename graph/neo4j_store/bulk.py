@@ -38,6 +38,7 @@ from graph.cypher_library import CypherLibrary, default_library
 from graph.neo4j_store.push import (
     CONTACT_COLUMNS,
     DEFAULT_BATCH_SIZE,
+    DEFAULT_WRITERS,
     SUBSCRIBER_COLUMNS,
     batch_key,
     load_batches,
@@ -129,6 +130,7 @@ def write_import_files(
     batch_size: int = DEFAULT_BATCH_SIZE,
     database: str = "neo4j",
     library: CypherLibrary | None = None,
+    writers: int = DEFAULT_WRITERS,
 ) -> ImportFiles:
     """Write the ``neo4j-admin database import`` input for ``graph`` into ``directory``.
 
@@ -137,9 +139,9 @@ def write_import_files(
     graph : ContactGraph
     directory : path
         Created if missing; files of an earlier call are replaced.
-    batch_size : int
-        The batch size of the push whose ``LoadBatch`` nodes are written: a later
-        ``bellwether neo4j push`` with the same size finds the graph complete.
+    batch_size, writers : int
+        The batch size and writers of the push whose ``LoadBatch`` nodes are written: a
+        later ``bellwether neo4j push`` with the same values finds the graph complete.
     database : str
         The database the printed command imports into.
     library : CypherLibrary, optional
@@ -158,8 +160,8 @@ def write_import_files(
     batches = []
     for kind, df, cols in (("subscribers", graph.subscribers, SUBSCRIBER_COLUMNS),
                            ("contacts", graph.contacts, CONTACT_COLUMNS)):
-        load, _, bounds = load_batches(library, kind, df, cols, batch_size)
-        batches += [(batch_key(kind, load, i), load, kind, stop - start) for i, (start, stop) in enumerate(bounds)]
+        load, _, plan = load_batches(library, kind, df, cols, batch_size, writers=writers)
+        batches += [(batch_key(kind, load, i), load, kind, stop - start) for i, (start, stop) in enumerate(plan.bounds)]
     load_table = pa.table({
         "key": [b[0] for b in batches], "load": [b[1] for b in batches],
         "kind": [b[2] for b in batches], "rows": pa.array([b[3] for b in batches], pa.int64()),

@@ -7,6 +7,9 @@ and the batch size (:func:`graph.neo4j_store.rows.content_key`), so a push that
 was killed half-way and is run again skips exactly the batches that committed,
 and a uniqueness constraint on the key stops a batch from committing twice.
 
+Batches go out on ``writers`` concurrent lanes scheduled so that no two
+transactions in flight share a subscriber (:mod:`graph.neo4j_store.lanes`).
+
 Subscribers are merged on their pseudonymous id (properties replaced, absent
 values removed).  Contacts are created (``CREATE``, much faster than a
 relationship ``MERGE``): the push first checks that the CONTACT relationships
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -28,7 +32,8 @@ from graph.contact_graph import ContactGraph
 from graph.cypher_library import CypherLibrary
 from graph.neo4j_store.progress import row_progress
 from graph import schema
-from graph.neo4j_store.rows import batch_bounds, content_key, iter_batches, to_load_arrow
+from graph.neo4j_store.lanes import BatchPlan, plan_contacts, plan_rows
+from graph.neo4j_store.rows import content_key, flat_rows, to_load_arrow
 from graph.neo4j_store.schema import ensure_schema
 from graph.neo4j_store.store import Neo4jError, Neo4jStore
 
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
     from graph.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 20_000  # bench/bench_neo4j_load.py: 20k-50k rows beat 5k-10k
+DEFAULT_WRITERS = 2  # concurrent write transactions (graph/neo4j_store/lanes.py); 1.37x on 2 cores
 
 # Columns sent per table: the schema's columns the table has, without the vertex numbers
 # (they are positions in one workspace, not properties).  The load statements name each
@@ -73,6 +79,7 @@ def push_graph(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
     on_batch: Callable[[str, int], None] | None = None,
+    writers: int = DEFAULT_WRITERS,
 ) -> PushResult:
     """Load ``graph`` into the store's database (idempotent and resumable).
 
@@ -84,10 +91,13 @@ def push_graph(
         vertex numbers becomes a property (other columns are not sent).
     batch_size : int
         Rows per transaction.  Part of the batch keys: resume with the same size.
+    writers : int
+        Concurrent write transactions.  The contacts' batch keys depend on it: resume
+        with the same number.
     progress : bool
         Show a progress bar with rows per second (stderr).
     on_batch : callable, optional
-        Called as ``on_batch(kind, rows)`` after each committed batch.
+        Called as ``on_batch(kind, rows)`` after each committed batch (from the writer's thread).
 
     Returns
     -------
@@ -104,7 +114,7 @@ def push_graph(
     ensure_schema(store)
     with row_progress(progress) as bar:
         t0 = time.perf_counter()
-        plan = _plan(store, "subscribers", graph.subscribers, SUBSCRIBER_COLUMNS, batch_size)
+        plan = _plan(store, "subscribers", graph.subscribers, SUBSCRIBER_COLUMNS, batch_size, writers)
         if int(store.scalar("load.count_subscribers")) == plan.done_rows:
             # Every Subscriber node in the database came from committed batches of this load, so the
             # batches still to send hold new ids only: CREATE them (MERGE if one exists after all).
@@ -115,7 +125,8 @@ def push_graph(
         subscriber_load = plan.load
 
         t0 = time.perf_counter()
-        loaded, skipped, replaced, contact_load = _load_contacts(store, graph.contacts, batch_size, bar, on_batch)
+        loaded, skipped, replaced, contact_load = _load_contacts(store, graph.contacts, batch_size, writers, bar,
+                                                                 on_batch)
         result.contacts_loaded, result.contacts_skipped, result.contacts_replaced = loaded, skipped, replaced
         result.seconds["contacts"] = time.perf_counter() - t0
 
@@ -145,7 +156,7 @@ class _Plan:
     statement: str  # the statement whose text keys the load
     load: str
     columns: list[str]
-    bounds: list[tuple[int, int]]
+    batches: BatchPlan
     done: set[str]
     done_rows: int
     send: str = ""  # the statement that sends a batch (default: ``statement``)
@@ -156,54 +167,80 @@ class _Plan:
 
 
 def load_batches(library: CypherLibrary, kind: str, df: pd.DataFrame, columns: Iterable[str], batch_size: int,
-                 statement: str | None = None) -> tuple[str, list[str], list[tuple[int, int]]]:
-    """How a push splits one table: its load key, the columns it sends and the ``(start, stop)`` of each batch.
+                 statement: str | None = None, writers: int = 1) -> tuple[str, list[str], BatchPlan]:
+    """How a push splits one table: its load key, the columns it sends and its :class:`BatchPlan`.
 
-    The load key depends only on the table's content, the statement text and the batch
-    size, so it is the same for every push of the same graph (and for the ``LoadBatch``
+    The load key depends only on the table's content in sending order, the statement
+    text, the batch size and (for contacts) the number of writers, so it is the same
+    for every push of the same graph with the same settings (and for the ``LoadBatch``
     nodes that :mod:`graph.neo4j_store.bulk` writes for ``neo4j-admin database import``).
-    Batch ``i`` of the load has the key ``f"{kind}:{load}:{i:06d}"``.
+    Batch ``i`` of the plan has the key :func:`batch_key` ``(kind, load, i)``.
     """
     cols = [c for c in columns if c in df.columns]
     name = statement or f"load.{kind}"
-    load = content_key(df[cols], name, library.get(name).text, str(batch_size))
-    return load, cols, batch_bounds(len(df), batch_size)
+    if kind == "contacts":
+        plan = plan_contacts(df["a_vid"].to_numpy(), df["b_vid"].to_numpy(), batch_size, writers)
+    else:
+        plan = plan_rows(len(df), batch_size, writers)
+    sent = df[cols] if plan.order is None else df[cols].iloc[plan.order]
+    salt = [name, library.get(name).text, str(batch_size)] + ([f"writers={writers}"] if plan.order is not None else [])
+    return content_key(sent, *salt), cols, plan
 
 
-def _plan(store: Neo4jStore, kind: str, df: pd.DataFrame, columns: Iterable[str], batch_size: int,
+def _plan(store: Neo4jStore, kind: str, df: pd.DataFrame, columns: Iterable[str], batch_size: int, writers: int,
           statement: str | None = None) -> _Plan:
     name = statement or f"load.{kind}"
-    load, cols, bounds = load_batches(store.library, kind, df, columns, batch_size, name)
+    load, cols, batches = load_batches(store.library, kind, df, columns, batch_size, name, writers)
     committed = store.read("load.done_batches", kind=kind, load=load)
     done = set(committed["key"]) if len(committed) else set()
     done_rows = int(committed["rows"].sum()) if len(committed) else 0
-    return _Plan(kind, name, load, cols, bounds, done, done_rows)
+    return _Plan(kind, name, load, cols, batches, done, done_rows)
 
 
 def _load_table(store: Neo4jStore, plan: _Plan, df: pd.DataFrame, bar: Any,
-                on_batch: Callable[[str, int], None] | None) -> tuple[int, int]:
-    """Send the batches of one table that are not yet done; return (rows loaded, rows skipped)."""
-    todo = [(plan.batch_key(i), b) for i, b in enumerate(plan.bounds) if plan.batch_key(i) not in plan.done]
-    skipped = len(df) - sum(stop - start for _, (start, stop) in todo)
+                 on_batch: Callable[[str, int], None] | None) -> tuple[int, int]:
+    """Send the batches of one table that are not yet done, round by round; return (rows loaded, rows skipped)."""
+    bounds = plan.batches.bounds
+    skipped = sum(stop - start for i, (start, stop) in enumerate(bounds) if plan.batch_key(i) in plan.done)
     task = bar.add_task(plan.kind, total=len(df), completed=skipped) if bar is not None else None
+    table = to_load_arrow(df[plan.columns])
+    if plan.batches.order is not None:
+        table = table.take(plan.batches.order)
+
+    def send(lane: list[int]) -> tuple[int, int]:
+        loaded = already = 0
+        for i in lane:
+            key = plan.batch_key(i)
+            if key in plan.done:
+                continue
+            start, stop = bounds[i]
+            rows = flat_rows(table.slice(start, stop - start))
+            if _commit_batch(store, plan.send or plan.statement, key, plan.load, rows, plan.fallback):
+                loaded += len(rows)
+            else:
+                already += len(rows)
+            if bar is not None:
+                bar.update(task, advance=len(rows))
+            if on_batch:
+                on_batch(plan.kind, len(rows))
+        return loaded, already
+
     loaded = 0
-    batches = iter_batches(to_load_arrow(df[plan.columns]), [b for _, b in todo])
-    for (key, _), rows in zip(todo, batches):
-        if _commit_batch(store, plan.send or plan.statement, key, plan.load, rows, plan.fallback):
-            loaded += len(rows)
+    for lanes in plan.batches.rounds:
+        if len(lanes) == 1:
+            results = [send(lanes[0])]
         else:
-            skipped += len(rows)
-        if bar is not None:
-            bar.update(task, advance=len(rows))
-        if on_batch:
-            on_batch(plan.kind, len(rows))
+            with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="bellwether-push") as pool:
+                results = [f.result() for f in [pool.submit(send, lane) for lane in lanes]]
+        loaded += sum(r[0] for r in results)
+        skipped += sum(r[1] for r in results)
     return loaded, skipped
 
 
-def _load_contacts(store: Neo4jStore, contacts: pd.DataFrame, batch_size: int, bar: Any,
+def _load_contacts(store: Neo4jStore, contacts: pd.DataFrame, batch_size: int, writers: int, bar: Any,
                    on_batch: Callable[[str, int], None] | None) -> tuple[int, int, int, str]:
     """Load contacts with CREATE after making sure the database holds only this load's contacts."""
-    plan = _plan(store, "contacts", contacts, CONTACT_COLUMNS, batch_size)
+    plan = _plan(store, "contacts", contacts, CONTACT_COLUMNS, batch_size, writers)
     in_db = int(store.scalar("load.count_contacts"))
     replaced = 0
     if in_db != plan.done_rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timezone
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -88,12 +88,6 @@ def row_maps(table: pa.Table, keys: Sequence[str], props: Sequence[str]) -> list
         row["props"] = {n: c[i] for n, c in zip(names, prop_cols)}
         out.append(row)
     return out
-
-
-def iter_batches(table: pa.Table, bounds: Sequence[tuple[int, int]]) -> Iterator[list[dict[str, Any]]]:
-    """Flat row maps of each ``(start, stop)`` slice, built lazily so memory holds one batch at a time."""
-    for start, stop in bounds:
-        yield flat_rows(table.slice(start, stop - start))
 
 
 def from_neo4j_value(v: Any) -> Any:

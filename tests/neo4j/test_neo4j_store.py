@@ -207,6 +207,22 @@ def test_push_killed_half_way_resumes_exactly(neo4j_store, neo4j_server, make_co
     pd.testing.assert_frame_equal(back.contacts, want)
 
 
+def test_concurrent_writers_load_exactly_and_resume_with_the_same_plan(neo4j_store, make_contact_graph):
+    g = make_contact_graph(2_000, 9_000, seed=12)
+    first = push_graph(neo4j_store, g, batch_size=300, writers=3, progress=False)
+    assert first.contacts_loaded == 9_000 and first.counts["contacts"] == 9_000
+    assert duplicate_pairs(neo4j_store) == 0
+    again = push_graph(neo4j_store, g, batch_size=300, writers=3, progress=False)
+    assert again.contacts_loaded == 0 and again.contacts_skipped == 9_000
+    back = pull_graph(neo4j_store)
+    want = as_table(g.contacts.sort_values(["a_vid", "b_vid"]).reset_index(drop=True), schema.CONTACTS)
+    pd.testing.assert_frame_equal(back.contacts, want)
+    # another number of writers cuts other batches: the contacts are replaced, not doubled
+    other = push_graph(neo4j_store, g, batch_size=300, writers=1, progress=False)
+    assert other.contacts_replaced == 9_000 and other.counts["contacts"] == 9_000
+    assert duplicate_pairs(neo4j_store) == 0
+
+
 def test_push_workspace_reads_the_graph_tables(neo4j_store, make_contact_graph, tmp_path):
     g = make_contact_graph(80, 200, seed=9)
     ws = write_workspace(tmp_path / "ws", g)
