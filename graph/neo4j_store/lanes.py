@@ -1,15 +1,19 @@
 """Batches of a push and their schedule over concurrent writers that never lock the same subscriber.
 
 Creating a relationship locks both of its nodes until the transaction commits, so
-two writers whose batches share a subscriber wait for each other and can deadlock
-(Neo4j then aborts one, and the driver retries it).  The schedule here rules that
-out by construction: subscribers fall into ``k = 2 * writers`` groups (vertex
-number modulo ``k``); the contacts between groups ``g`` and ``h`` form bucket
-``{g, h}``; a *round* runs ``writers`` buckets at once whose group pairs are
-disjoint (the circle method of a round-robin tournament for ``g != h``, then the
-``g == h`` buckets ``writers`` at a time), each bucket's batches one after the
-other on its own *lane*.  Rounds follow each other, so no two transactions in
-flight ever touch the same subscriber.
+two writers whose batches share a subscriber wait for each other and often
+deadlock (Neo4j then aborts one, and the driver retries it).  The schedule here
+rules out shared subscribers by construction: subscribers fall into
+``k = 2 * writers`` groups (vertex number modulo ``k``); the contacts between
+groups ``g`` and ``h`` form bucket ``{g, h}``; a *round* runs ``writers`` buckets
+at once whose group pairs are disjoint (the circle method of a round-robin
+tournament for ``g != h``, then the ``g == h`` buckets ``writers`` at a time),
+each bucket's batches one after the other on its own *lane*.  Rounds follow each
+other, so no two transactions in flight touch the same subscriber.  They can
+still meet on a relationship committed earlier whose two ends each get a new
+contact (inserting into a node's relationship chain locks the chain's first
+record); Neo4j detects those rare deadlocks and the push's managed transactions
+retry them.
 
 Subscriber nodes take no relationship locks: their batches are dealt to the lanes
 of a single round.

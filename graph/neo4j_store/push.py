@@ -8,7 +8,8 @@ was killed half-way and is run again skips exactly the batches that committed,
 and a uniqueness constraint on the key stops a batch from committing twice.
 
 Batches go out on ``writers`` concurrent lanes scheduled so that no two
-transactions in flight share a subscriber (:mod:`graph.neo4j_store.lanes`).
+transactions in flight share a subscriber (:mod:`graph.neo4j_store.lanes`; the rare
+deadlock on an older relationship is retried).
 
 Subscribers are merged on their pseudonymous id (properties replaced, absent
 values removed).  Contacts are created (``CREATE``, much faster than a
