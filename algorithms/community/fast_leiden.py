@@ -67,6 +67,7 @@ import numpy as np
 from numba import njit, prange
 
 from algorithms.community.quality import _root  # union-find root with path halving
+from algorithms.splitmix import GOLDEN, MIX1, uniform
 
 # numba's OpenMP layer costs about 20 ms per parallel region on a busy machine,
 # its own work queue a fraction of a millisecond; the parallel regions here are
@@ -76,9 +77,6 @@ if "NUMBA_THREADING_LAYER" not in os.environ and numba.config.THREADING_LAYER ==
 
 __all__ = ["VERTEX_ORDER_MIN", "arc_weights", "csr_from_edges", "csr_structure", "leiden_csr", "quality_csr"]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 #: from this many nodes up, local moving first visits nodes in vertex order (see ``leiden_csr``)
 VERTEX_ORDER_MIN = 100_000
 #: above the first level, local moving that moves at most one node in this many counts as stable
@@ -86,21 +84,10 @@ _STABLE = 1000
 
 
 @njit(cache=True, inline="always")
-def _next(state):
-    """SplitMix64 (Steele, Lea & Flood 2014): next state and a uniform double in [0, 1)."""
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z = z ^ (z >> np.uint64(31))
-    return state, (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@njit(cache=True, inline="always")
 def _stream(seed, key):
     """Initial state of the random stream ``key`` under ``seed``."""
-    state = np.uint64(seed) * _MIX1 + np.uint64(key) * _GOLDEN
-    state, _ = _next(state)
+    state = np.uint64(seed) * MIX1 + np.uint64(key) * GOLDEN
+    state, _ = uniform(state)
     return state
 
 
@@ -108,7 +95,7 @@ def _stream(seed, key):
 def _shuffle(arr, state):
     """Fisher-Yates shuffle in place; return the new state."""
     for i in range(len(arr) - 1, 0, -1):
-        state, r = _next(state)
+        state, r = uniform(state)
         j = int(r * (i + 1))
         t = arr[i]
         arr[i] = arr[j]
@@ -485,7 +472,7 @@ def _refine(indptr, indices, data, a, memb, k, gamma, theta, seed, level):
                     g = gains[s0 + t]
                     if g >= 0.0:
                         norm += np.exp((g - best_gain) / theta)
-                state, rnd = _next(state)
+                state, rnd = uniform(state)
                 x = rnd * norm - stay
                 if x >= 0.0:
                     for t in range(nt):

@@ -26,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from algorithms.splitmix import uniform as _uniform  # SplitMix64
+
 _CHUNKS = 8  # pieces of work per call; fixed so results do not depend on the core count
 _MAX_WORKERS = 4
 
@@ -43,26 +45,6 @@ except ImportError:  # pragma: no cover - numba is a declared dependency
 def available() -> bool:
     """Whether the compiled path is usable (numba importable and not disabled)."""
     return HAVE_NUMBA and os.environ.get("BELLWETHER_NUMBA", "1") != "0"
-
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-@njit(cache=True, inline="always")
-def _uniform(state):
-    """SplitMix64 (Steele, Lea & Flood 2014): next state and a uniform double in [0, 1).
-
-    A short dependency chain keeps memory loads overlapping, which matters more here
-    than in a loop that only draws numbers; see the module docstring.
-    """
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z = z ^ (z >> np.uint64(31))
-    return state, (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True, nogil=True)
