@@ -13,24 +13,59 @@ from cli.common import AsOfOpt, ConfigOpt, JsonOpt, QuietOpt, WorkspaceOpt, sett
 from graph.errors import BellwetherError
 
 
-def _mapping(items: list[str]) -> dict[str, str]:
+def _mapping(items: list[str], option: str) -> dict[str, str]:
     out = {}
     for item in items:
         if "=" not in item:
-            raise typer.BadParameter(f"--map expects column=NAME, got {item!r}")
+            raise typer.BadParameter(f"{option} expects column=VALUE, got {item!r}")
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
+    return out
+
+
+def _layout_options(layout: Path | None, *, fmt, mapping, constants, names, delimiter, id_kind, failed_calls,
+                    time: dict) -> dict:
+    """LoadOptions fields from the layout file, with the options given on the command line winning."""
+    from dataclasses import asdict
+
+    from loaders.layout import read_layout
+    from loaders.times import TimeRules
+
+    out = read_layout(layout) if layout else {}
+    out.setdefault("mapping", {})
+    out["mapping"] = {**out["mapping"], **mapping}
+    out["constants"] = {**out.get("constants", {}), **constants}
+    for k, v in (("fmt", fmt), ("delimiter", delimiter), ("id_kind", id_kind), ("failed_calls", failed_calls)):
+        if v is not None:
+            out[k] = v
+    if names:
+        out["names"] = [n.strip() for n in names.split(",")]
+    declared = {k: v for k, v in time.items() if v is not None}
+    if declared:
+        out["time"] = TimeRules(**{**asdict(out.get("time", TimeRules())), **declared})
     return out
 
 
 def build(
     cdr: Annotated[list[Path], typer.Argument(help="CDR files or directories (searched for *.csv, *.csv.gz, *.parquet).")],
     subscribers: Annotated[Optional[Path], typer.Option("--subscribers", help="Subscriber extract (CRM) CSV/Parquet.")] = None,
-    do_not_contact: Annotated[Optional[Path], typer.Option("--do-not-contact", help="Do-not-contact file (column msisdn).")] = None,
+    do_not_contact: Annotated[Optional[Path], typer.Option("--do-not-contact", help="Do-not-contact file (column msisdn, or one column); merged into the stored list, refused whole if any entry is unusable.")] = None,
+    replace_do_not_contact: Annotated[bool, typer.Option("--replace-do-not-contact", help="The --do-not-contact file is the complete list: replace the stored list instead of merging into it.")] = False,
     workspace_dir: WorkspaceOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="Input layout: generic or bandicoot.")] = "generic",
+    layout: Annotated[Optional[Path], typer.Option("--layout", help="TOML file describing the export (columns, types, time, id kind, per-file settings); options given here win. See README, 'Input layouts'.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="Input layout: generic or bandicoot [default: generic].")] = None,
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="Map a column to the file's name, e.g. caller=A_NUMBER (repeatable).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="A column the files lack, one value for every row, e.g. type=sms (repeatable).")] = None,
+    columns: Annotated[Optional[str], typer.Option("--columns", help="The files have no header; their columns, comma-separated, e.g. time,caller,callee.")] = None,
     delimiter: Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter [default: sniffed].")] = None,
+    id_kind: Annotated[Optional[str], typer.Option("--id-kind", help="phone: E.164 numbers, short codes are service numbers; opaque: any token is an id (research exports, hashed ids) [default: phone].")] = None,
+    time_format: Annotated[Optional[str], typer.Option("--time-format", help="iso ('YYYY-MM-DD HH:MM:SS'), epoch, offset, or a strftime pattern such as '%d/%m/%Y %H:%M' [default: iso].")] = None,
+    time_unit: Annotated[Optional[str], typer.Option("--time-unit", help="s or ms, for epoch and offset times [default: s].")] = None,
+    time_origin: Annotated[Optional[str], typer.Option("--time-origin", help="Wall-clock time that offset times count from, YYYY-MM-DD[ HH:MM:SS].")] = None,
+    timezone: Annotated[Optional[str], typer.Option("--timezone", help="IANA zone of the operator's wall clock; epoch times are converted to it [default: UTC].")] = None,
+    valid_from: Annotated[Optional[str], typer.Option("--valid-from", help="Earliest plausible record day; earlier times are quarantined [default: 1990-01-01].")] = None,
+    valid_until: Annotated[Optional[str], typer.Option("--valid-until", help="Latest plausible record day; later times are quarantined [default: tomorrow].")] = None,
+    failed_calls: Annotated[Optional[str], typer.Option("--failed-calls", help="A call with duration -1 is an unanswered attempt: keep (0 seconds) or drop (counted) [default: keep].")] = None,
     country_code: Annotated[Optional[str], typer.Option("--country-code", help="Country code of national numbers [default: setting, 86].")] = None,
     key_file: Annotated[Optional[Path], typer.Option("--key-file", help="File holding the pseudonymisation key [default: $BELLWETHER_PSEUDONYM_KEY].")] = None,
     no_pseudonymize: Annotated[bool, typer.Option("--no-pseudonymize", help="Keep E.164 numbers as ids (recorded in the manifest).")] = False,
@@ -45,11 +80,20 @@ def build(
     """Validate, normalise and pseudonymise CDR files into the workspace, then build the contact graph.
 
     Bad rows go to the quarantine with file, line, column and reason; a file fails only
-    above --max-reject-ratio. Re-loading a file already loaded changes nothing.
+    above --max-reject-ratio; every line of a file is accounted for. Re-loading a file
+    already loaded changes nothing.
+
+    The generic layout has columns caller, callee, start_time (YYYY-MM-DD HH:MM:SS),
+    duration (seconds; -1 an unanswered call) and type (voice/call or sms/text). Other
+    exports are described with options (--map, --set, --columns, --id-kind, --time-*) or
+    once in a TOML layout file (--layout); see the README's "Input layouts".
 
     Example: bellwether build data/cdr --subscribers data/subscribers.csv --workspace ws
+
+    Example: bellwether build export/ --id-kind opaque --map caller=from --map callee=to
+    --map start_time=timestamp --time-format epoch --set type=sms --workspace ws
     """
-    from graph.build import build_graph
+    from graph.build import ensure_graph
     from loaders.load import LoadOptions, load
     from loaders.pseudonym import resolve_key
 
@@ -62,19 +106,26 @@ def build(
     key = None if no_pseudonymize else resolve_key(cfg)
     err = Console(stderr=True)
     progress = None if (quiet or as_json) else (lambda msg: err.print(msg, highlight=False, soft_wrap=True))
-    opts = LoadOptions(key=key, pseudonymize=not no_pseudonymize, fmt=fmt, mapping=_mapping(map_ or []),
-                       delimiter=delimiter, country_code=cfg.country_code, max_reject_ratio=cfg.max_reject_ratio,
-                       progress=progress)
-    summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts)
+    given = _layout_options(layout, fmt=fmt, mapping=_mapping(map_ or [], "--map"), constants=_mapping(set_ or [], "--set"),
+                            names=columns, delimiter=delimiter, id_kind=id_kind, failed_calls=failed_calls,
+                            time=dict(format=time_format, unit=time_unit, origin=time_origin, timezone=timezone,
+                                      valid_from=valid_from, valid_until=valid_until))
+    opts = LoadOptions(key=key, pseudonymize=not no_pseudonymize, country_code=cfg.country_code,
+                       max_reject_ratio=cfg.max_reject_ratio, progress=progress,
+                       replace_do_not_contact=replace_do_not_contact, **given)
     from loaders.manifest import loaded_inputs, read_manifest
 
-    have_records = bool(loaded_inputs(read_manifest(ws)))
-    wanted = any(r.status == "loaded" for r in summary.inputs) or not ws.has_graph() or as_of or window or keep_service_numbers
-    if have_records and wanted:
-        build_graph(ws, as_of=as_of, window_days=cfg.window_days, keep_service_numbers=keep_service_numbers,
-                    progress=progress is not None, load=False)
-    from graph.workspace import read_json
-    graph_info = read_json(ws.graph_info_path) if ws.graph_info_path.exists() else None
+    with ws.lock("bellwether build"):  # one writer at a time; a second build fails at once naming this one
+        summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts)
+        if loaded_inputs(read_manifest(ws)):  # rebuilt unless the graph is of these inputs and parameters already
+            ensure_graph(ws, as_of=as_of, window_days=cfg.window_days, keep_service_numbers=keep_service_numbers,
+                         progress=progress is not None)
+        graph_info = ws.graph_info()
+    crm_alone = (graph_info or {}).get("crm_without_contacts", 0)
+    if crm_alone * 2 > (graph_info or {}).get("crm_subscribers", 0) > 0:
+        err.print(f"warning: {crm_alone:,} of {graph_info['crm_subscribers']:,} CRM subscribers have no contact in the window; "
+                  f"their ids probably do not match the CDR numbers (another number format or id kind?)",
+                  highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps({"workspace": str(ws.root), "load": summary.to_dict(), "graph": graph_info}, indent=2, default=str))
     else:
@@ -87,6 +138,10 @@ def build(
             out.print(f"graph as_of {graph_info['as_of']} (window {graph_info['window_days']} days): "
                       f"{graph_info['subscribers']:,} subscribers ({graph_info['on_net']:,} on-net), "
                       f"{graph_info['contacts']:,} contacts, {graph_info['service_numbers']:,} service numbers", highlight=False)
+            before, after = graph_info.get("records_before_window", 0), graph_info.get("records_after_as_of", 0)
+            if before or after:
+                out.print(f"window {graph_info['window_start']} to {graph_info['as_of']} (exclusive) left out {before:,} "
+                          f"records before it and {after:,} on or after as_of", highlight=False, soft_wrap=True)
     if summary.failed:
         raise BellwetherError("; ".join(r.message for r in summary.failed))
 

@@ -7,7 +7,9 @@ toolbox for mobile phone metadata", JMLR 17(175)).  ``interaction`` is
 file's user as caller.  A call between two users of the data set appears in
 both users' files; after normalisation the two copies are the same record and
 the loader removes one as a duplicate, so the graph equals the one built from
-the generic layout.
+the generic layout.  The antenna table bandicoot keeps beside the user files
+(``antenna_id, latitude, longitude``) is not a user file and is passed over.
+User ids such as ``ego`` or ``A`` (bandicoot's samples) need ``--id-kind opaque``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def read_bandicoot(con: duckdb.DuckDBPyConnection, files: Sequence[Path], tag: s
                 continue
             idx = {h.strip().lower(): i for i, h in enumerate(header)}
             missing = [c for c in COLUMNS[:5] if c not in idx]
+            if missing and {"latitude", "longitude"} <= set(idx):  # the antenna table beside the user files
+                continue
             if missing:
                 structural.append({"file": str(path), "line": 1, "column": "", "value": mask_text(",".join(header))[:200],
                                    "reason": "bad_row", "note": f"header lacks {', '.join(missing)}"})

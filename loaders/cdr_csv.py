@@ -1,14 +1,18 @@
-"""Generic CDR files in CSV (any delimiter, optionally gzip-compressed).
+"""Generic CDR files in CSV (any delimiter, optionally gzip-compressed, with or without a header).
 
 The header is read and the delimiter sniffed in Python; DuckDB then reads every
 field as text (``all_varchar``), so a bad value never makes a neighbouring row
-disappear.  Structurally broken lines (wrong number of fields, bad quoting,
-invalid UTF-8) are collected with DuckDB's ``store_rejects`` and carry their
-physical line number.  Rows are numbered in file order (by their position in the
+disappear.  Lines that cannot be one record (an unbalanced quote, a stray carriage
+return) are found before parsing by :mod:`loaders.lines` and blanked in a copy the
+reader gets instead; lines DuckDB still cannot split into fields (wrong number of
+fields, bad quoting, invalid UTF-8) are collected with ``store_rejects`` and carry
+their physical line number.  Rows are numbered in file order (by their position in the
 loader's stage table, not by ``row_number()``, which would read on one thread); the
 physical line of a row with bad values is recovered by skipping the header, blank
-lines and rejected lines (:func:`physical_lines`).  Quoted fields that span several lines
-are read correctly but shift the reported line numbers after them.
+and broken lines and rejected lines (:func:`physical_lines`).
+
+A layout may declare columns the file lacks: a constant (``type = "sms"`` for a file
+of text messages) or nothing at all for ``duration`` (SMS need none).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import duckdb
 
 from loaders.duck import sql_ident, sql_str
 from loaders.errors import LoadError, mask_text
-from loaders.validate import CDR_COLUMNS
+from loaders.lines import STRAY_CR, LineScan, clean_copy, is_gzip
+from loaders.validate import CDR_COLUMNS, OPTIONAL_CDR_COLUMNS
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -47,29 +52,49 @@ class RawSource:
     line_mapper: Callable[[Sequence[int]], list[int]] | None = None
     finish: Callable[[], None] | None = None  # collects ``structural`` once the relation was read
     label: str | None = None  # the ``file`` of every row, when all come from one file
+    lines: int | None = None  # physical lines of a text input, for the line accounting
+    header_lines: int = 0
+    blank_lines: list[int] = field(default_factory=list)  # blank lines after the header (skipped, counted)
+
+    def attach_scan(self, scan: LineScan) -> None:
+        """Take the physical line count and blank lines from the input's :class:`loaders.lines.LineScan`."""
+        self.lines = scan.lines
+        self.blank_lines = [b for b in scan.blank if b > self.header_lines]
 
 
 def open_text(path: Path):
-    """Open a possibly gzip-compressed text file."""
-    if path.name.endswith(".gz"):
+    """Open a possibly gzip-compressed text file (compression told by content, not by name)."""
+    if is_gzip(path):
         return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
     return open(path, encoding="utf-8", errors="replace", newline="")
 
 
-def read_header(path: Path, delimiter: str | None = None) -> tuple[list[str], str]:
-    """Return the header fields and the delimiter of a CSV file.
+def read_header(path: Path, delimiter: str | None = None, names: Sequence[str] | None = None) -> tuple[list[str], str]:
+    """Return the column names and the delimiter of a CSV file.
 
+    The names are the first line's fields, or ``names`` for a file without a header.
     The delimiter, unless given, is the candidate among ``, ; TAB |`` that splits
-    the header into the most fields.
+    the first line into the most fields (for a header-less file: into ``len(names)``
+    fields); a one-column file needs none.
     """
     with open_text(path) as fh:
         first = fh.readline().lstrip("\ufeff").rstrip("\r\n")
     if not first.strip():
-        raise LoadError(f"{path}: empty file or empty header line; the first line must name the columns.")
+        raise LoadError(f"{path}: empty file or empty first line; the first line must name the columns "
+                        "(or declare them with --columns for a file without a header).")
     if delimiter is None:
-        delimiter = max(DELIMITERS, key=lambda d: first.count(d))
-        if first.count(delimiter) == 0:
-            raise LoadError(f"{path}: cannot tell the delimiter from the header {first[:80]!r}; pass --delimiter.")
+        if names:
+            fits = [d for d in DELIMITERS if len(first.split(d)) == len(names)]
+            if not fits:
+                raise LoadError(f"{path}: the first line does not split into the {len(names)} declared columns with any "
+                                f"of the delimiters , ; TAB |; pass --delimiter.")
+            delimiter = fits[0]
+        else:
+            delimiter = max(DELIMITERS, key=lambda d: first.count(d))
+            if first.count(delimiter) == 0:
+                delimiter = ","  # one column
+    if names:
+        return list(names), delimiter
     names = [h.strip().strip('"').strip() for h in first.split(delimiter)]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -79,7 +104,10 @@ def read_header(path: Path, delimiter: str | None = None) -> tuple[list[str], st
 
 def resolve_columns(path: Path, header: Sequence[str], mapping: Mapping[str, str], wanted: Sequence[str],
                     optional: Sequence[str] = ()) -> dict[str, str | None]:
-    """Map each wanted column to a header name (``--map column=NAME``, else same name, case-insensitive)."""
+    """Map each wanted column to a header name (``--map column=NAME``, else same name, case-insensitive).
+
+    An ``optional`` column the file lacks maps to None; a missing required one fails the file.
+    """
     lower = {h.lower(): h for h in header}
     out: dict[str, str | None] = {}
     missing = []
@@ -92,18 +120,34 @@ def resolve_columns(path: Path, header: Sequence[str], mapping: Mapping[str, str
     if missing:
         raise LoadError(
             f"{path}: missing column(s) {', '.join(missing)}; the header has {', '.join(header)}. "
-            f"Map operator column names with --map column=NAME, e.g. --map caller=A_NUMBER."
+            f"Map operator column names with --map column=NAME, e.g. --map caller=A_NUMBER, or give a constant "
+            f"with --set column=VALUE (e.g. --set type=sms)."
         )
     return out
 
 
-def csv_relation(path: Path, header: Sequence[str], delimiter: str, rejects: str) -> str:
+def select_columns(cols: Mapping[str, str | None], wanted: Sequence[str], constants: Mapping[str, str],
+                   cast: bool = False) -> str:
+    """SELECT list giving each wanted column: a constant, the file's column (as text), or NULL."""
+    out = []
+    for c in wanted:
+        if c in constants:
+            out.append(f"{sql_str(str(constants[c]))} AS {c}")
+        elif cols.get(c):
+            ref = sql_ident(cols[c])
+            out.append(f"CAST({ref} AS VARCHAR) AS {c}" if cast else f"{ref} AS {c}")
+        else:
+            out.append(f"NULL::VARCHAR AS {c}")
+    return ", ".join(out)
+
+
+def csv_relation(path: Path, header: Sequence[str], delimiter: str, rejects: str, has_header: bool = True) -> str:
     """``read_csv`` call reading every field of ``path`` as text, rejected lines stored under ``rejects``."""
     cols = "{" + ", ".join(f"{sql_str(h)}: 'VARCHAR'" for h in header) + "}"
-    comp = ", compression='gzip'" if path.name.endswith(".gz") else ""
-    return (f"read_csv({sql_str(str(path))}, columns={cols}, header=true, auto_detect=false, delim={sql_str(delimiter)}, "
-            f"quote='\"', escape='\"', strict_mode=true, null_padding=false, store_rejects=true, "
-            f"rejects_table={sql_str(rejects + '_errors')}, rejects_scan={sql_str(rejects + '_scans')}{comp})")
+    comp = "gzip" if is_gzip(path) else "none"
+    return (f"read_csv({sql_str(str(path))}, columns={cols}, header={str(has_header).lower()}, auto_detect=false, "
+            f"delim={sql_str(delimiter)}, quote='\"', escape='\"', strict_mode=true, null_padding=false, store_rejects=true, "
+            f"rejects_table={sql_str(rejects + '_errors')}, rejects_scan={sql_str(rejects + '_scans')}, compression='{comp}')")
 
 
 def structural_rejects(con: duckdb.DuckDBPyConnection, rejects: str, file_label: str, expected: int) -> list[dict]:
@@ -122,47 +166,6 @@ def structural_rejects(con: duckdb.DuckDBPyConnection, rejects: str, file_label:
             reason, note = "bad_row", (etype or "unreadable").lower()
         out.append({"file": file_label, "line": int(line), "column": "", "value": mask_text((csv_line or "").strip("\r\n"))[:200],
                     "reason": reason, "note": note})
-    return out
-
-
-def blank_lines(con: duckdb.DuckDBPyConnection, path: Path) -> list[int]:
-    """Physical numbers of empty lines (DuckDB skips them when reading rows).
-
-    Uncompressed files are scanned with numpy (:func:`_blank_lines_scan`); gzip files by DuckDB.
-    """
-    if not path.name.endswith(".gz"):
-        return _blank_lines_scan(path)
-    comp = ", compression='gzip'" if path.name.endswith(".gz") else ""
-    rel = (f"read_csv({sql_str(str(path))}, columns={{'l': 'VARCHAR'}}, delim='\\x1f', quote='', escape='', "
-           f"header=false, auto_detect=false{comp})")
-    return [r[0] for r in con.execute(
-        f"SELECT ln FROM (SELECT row_number() OVER () AS ln, l FROM {rel}) WHERE l IS NULL OR l = '' ORDER BY ln").fetchall()]
-
-
-def _blank_lines_scan(path: Path, chunk: int = 1 << 24) -> list[int]:
-    """Blank lines (``\\n\\n`` or ``\\n\\r\\n``) of an uncompressed file, found with numpy in ``chunk``-byte reads.
-
-    One vectorised pass over the bytes: the positions of the newlines, a blank line
-    being a newline one byte after the previous one (or two, with a ``\\r`` between).
-    The file is read into one reused buffer (faster than a memory map, whose page
-    faults cost more than the copy).  The first line (the header) is never reported.
-    """
-    import numpy as np
-
-    out: list[int] = []
-    buf = np.zeros(chunk + 1, np.uint8)  # buf[0]: the last byte of the previous read
-    prev, seen, at = -8, 0, 0  # position of the last newline so far, newlines so far, bytes so far
-    with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(memoryview(buf)[1:]):
-            data = buf[1:1 + n]
-            nl = np.flatnonzero(data == 10)
-            if nl.size:
-                gap = np.diff(nl + at, prepend=prev)
-                blank = (gap == 1) | ((gap == 2) & (buf[nl] == 13))  # buf[nl]: the byte before each newline
-                out.extend((np.flatnonzero(blank) + seen + 1).tolist())  # the line ended by the j-th newline is line j + 1
-                prev, seen = int(nl[-1]) + at, seen + int(nl.size)
-            buf[0] = data[-1]
-            at += n
     return out
 
 
@@ -185,20 +188,52 @@ def physical_lines(rows: Sequence[int], skipped: Sequence[int], header_lines: in
     return out
 
 
+def broken_rejects(broken: Mapping[int, str], text: Mapping[int, bytes], file_label: str) -> list[dict]:
+    """Quarantine rows for the lines :mod:`loaders.lines` found broken (masked text of each)."""
+    out = []
+    for line, reason in sorted(broken.items()):
+        raw = text.get(line, b"").decode("utf-8", "replace").strip("\r\n")
+        note = "" if reason == "unbalanced_quote" else STRAY_CR
+        out.append({"file": file_label, "line": int(line), "column": "", "value": mask_text(raw)[:200],
+                    "reason": reason, "note": note})
+    return out
+
+
 def read_cdr_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping[str, str], delimiter: str | None,
-                 tag: str, file_label: str | None = None) -> RawSource:
-    """Raw relation of a CSV CDR file (see :class:`RawSource`)."""
-    header, delim = read_header(path, delimiter)
-    cols = resolve_columns(path, header, mapping, CDR_COLUMNS)
+                 tag: str, file_label: str | None = None, *, names: Sequence[str] | None = None,
+                 constants: Mapping[str, str] | None = None, scan: LineScan | None = None,
+                 scratch: Path | None = None) -> RawSource:
+    """Raw relation of a CSV CDR file (see :class:`RawSource`).
+
+    ``names`` declares the columns of a file without a header; ``constants`` gives
+    columns the file lacks; ``scan`` (:func:`loaders.lines.scan_file`) lets broken lines
+    be quarantined and the rest read from a clean copy under ``scratch``.
+    """
+    constants = dict(constants or {})
+    header, delim = read_header(path, delimiter, names)
+    has_header = not names
+    optional = OPTIONAL_CDR_COLUMNS + tuple(constants)
+    cols = resolve_columns(path, header, mapping, [c for c in CDR_COLUMNS if c not in constants], optional)
     label = file_label or str(path)
-    rel = csv_relation(path, header, delim, tag)
-    select = ", ".join(f"{sql_ident(cols[c])} AS {c}" for c in CDR_COLUMNS)
+    header_lines = 1 if has_header else 0
+    broken = {n: r for n, r in (scan.broken.items() if scan else ()) if n > header_lines}
+    read_path, structural = path, []
+    if broken or (scan is not None and scan.mixed_endings):
+        if scratch is None:
+            raise LoadError(f"{path}: has broken lines but no scratch directory to read around them.")
+        copy = scratch / f"{tag}-clean.csv"
+        text = clean_copy(path, set(broken), copy)
+        structural = broken_rejects(broken, text, label)
+        read_path = copy
+    rel = csv_relation(read_path, header, delim, tag, has_header)
+    select = select_columns(cols, CDR_COLUMNS, constants)
     sql = f"SELECT {sql_str(label)} AS file, NULL::BIGINT AS line, {select} FROM {rel}"  # line: the stage's rowid + 1
-    src = RawSource(sql=sql, label=label)
+    src = RawSource(sql=sql, label=label, structural=structural, header_lines=header_lines)
+    if scan is not None:
+        src.attach_scan(scan)
 
     def mapper(rows: Sequence[int]) -> list[int]:
-        skipped = [s["line"] for s in src.structural] + blank_lines(con, path)
-        return physical_lines(rows, skipped)
+        return physical_lines(rows, [s["line"] for s in src.structural] + src.blank_lines, header_lines)
 
     src.line_mapper = mapper
     src.finish = lambda: src.structural.extend(structural_rejects(con, tag, label, len(header)))

@@ -16,6 +16,7 @@ def connect(scratch: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: in
     con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
                                  "temp_directory": str(scratch), "preserve_insertion_order": True})
     con.execute("SET enable_progress_bar = false")  # nothing on stdout: --json output stays clean
+    con.execute("SET TimeZone = 'UTC'")  # instants (epoch, %z) are converted to wall clocks explicitly
     return con
 
 

@@ -79,35 +79,34 @@ def _valid(bits, bit0, i):
 
 @njit(cache=True, inline="always")
 def _digits_value(data, lo, hi):
+    """Integer value of the ASCII digits ``data[lo:hi]``."""
     v = 0
     for j in range(lo, hi):
         v = v * 10 + (data[j] - 48)
     return v
 
 
-@njit(cache=True)
-def _code(offs, data, bits, bit0, i, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi):
-    """(code, status) of row ``i``: status 0 valid, 1 empty or missing, 2 malformed (see :func:`loaders.msisdn.normalize_msisdn`)."""
-    if not _valid(bits, bit0, i):
-        return 0, 1
-    s, e = offs[i], offs[i + 1]
-    while s < e and data[s] == 32:
-        s += 1
-    while e > s and data[e - 1] == 32:
-        e -= 1
+@njit(cache=True, inline="always")
+def _is_space(ch):
+    """ASCII whitespace trimmed around a number: space, tab, LF, VT, FF, CR."""
+    return ch == 32 or (ch >= 9 and ch <= 13)
+
+
+@njit(cache=True, inline="always")
+def _is_separator(ch):
+    """Visual separators dropped inside a number: space ``-`` ``(`` ``)`` (see :data:`loaders.msisdn.SEPARATORS`)."""
+    return ch == 32 or ch == 45 or ch == 40 or ch == 41
+
+
+@njit(cache=True, inline="always")
+def _digits_code(data, s, e, plus, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi):
+    """(code, status) of the digits ``data[s:e]``, written after a ``+`` when ``plus`` (rules 2-6 of :mod:`loaders.msisdn`)."""
     n = e - s
     if n == 0:
-        return 0, 1
-    plus = data[s] == 43
-    b = s + 1 if plus else s
-    if b >= e:
         return 0, 2
-    for j in range(b, e):
-        if data[j] < 48 or data[j] > 57:
-            return 0, 2
     ncc = cc.shape[0]
     if plus:
-        ds, prepend = b, False
+        ds, prepend = s, False
     elif n >= 2 and data[s] == 48 and data[s + 1] == 48:
         ds, prepend = s + 2, False
     elif short_lo <= n <= short_hi:
@@ -132,13 +131,58 @@ def _code(offs, data, bits, bit0, i, cc, cc_value, lo_digits, hi_digits, short_l
 
 
 @njit(cache=True)
+def _separated_code(data, s, e, plus, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi):
+    """(code, status) of ``data[s:e]`` holding digits and visual separators: the digits copied out, then read."""
+    buf = np.empty(hi_digits + 2, np.uint8)  # the most digits a valid number has ("00" + E.164)
+    k = 0
+    for j in range(s, e):
+        ch = data[j]
+        if ch >= 48 and ch <= 57:
+            if k == buf.shape[0]:
+                return 0, 2
+            buf[k] = ch
+            k += 1
+        elif not _is_separator(ch):
+            return 0, 2
+    return _digits_code(buf, 0, k, plus, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi)
+
+
+@njit(cache=True)
+def _code(offs, data, bits, bit0, i, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi):
+    """(code, status) of row ``i``: status 0 valid, 1 empty or missing, 2 malformed (see :func:`loaders.msisdn.normalize_msisdn`).
+
+    Plain digits are read in place; the first non-digit sends the row to the slower
+    :func:`_separated_code`.
+    """
+    if not _valid(bits, bit0, i):
+        return 0, 1
+    s, e = offs[i], offs[i + 1]
+    while s < e and _is_space(data[s]):
+        s += 1
+    while e > s and _is_space(data[e - 1]):
+        e -= 1
+    if e == s:
+        return 0, 1
+    plus = data[s] == 43
+    b = s + 1 if plus else s
+    j = b
+    while j < e and data[j] >= 48 and data[j] <= 57:
+        j += 1
+    if j < e:  # a non-digit: separators, or malformed
+        return _separated_code(data, b, e, plus, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi)
+    return _digits_code(data, b, e, plus, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi)
+
+
+@njit(cache=True)
 def _duration(offs, data, bits, bit0, i):
-    """(seconds, status): status 0 valid, 1 empty or missing, 2 not digits or over 2**31 - 1."""
+    """(seconds, status): status 0 valid, 1 empty or missing, 2 not digits or over 2**31 - 1, 3 the attempt marker ``-1``."""
     if not _valid(bits, bit0, i):
         return 0, 1
     s, e = offs[i], offs[i + 1]
     if s == e:
         return 0, 1
+    if e - s == 2 and data[s] == 45 and data[s + 1] == 49:  # "-1": a call attempt that was not answered
+        return 0, 3
     v = 0
     for j in range(s, e):
         ch = data[j]
@@ -152,10 +196,15 @@ def _duration(offs, data, bits, bit0, i):
 
 @njit(cache=True, nogil=True)
 def _row_problems(lo, hi, c_offs, c_data, c_bits, c_bit0, e_offs, e_data, e_bits, e_bit0, d_offs, d_data, d_bits, d_bit0,
-                  ts_null, ty, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi, out_c, out_e, out_d, out_flags):
+                  ts_null, ty, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi, opaque, oc, oc_ok, oe, oe_ok,
+                  out_c, out_e, out_d, out_flags, out_attempt):
     for i in range(lo, hi):
-        c, cs = _code(c_offs, c_data, c_bits, c_bit0, i, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi)
-        e, es = _code(e_offs, e_data, e_bits, e_bit0, i, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi)
+        if opaque:  # codes computed by the caller; an id is only ever missing, never malformed
+            c, cs = oc[i], 0 if oc_ok[i] else 1
+            e, es = oe[i], 0 if oe_ok[i] else 1
+        else:
+            c, cs = _code(c_offs, c_data, c_bits, c_bit0, i, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi)
+            e, es = _code(e_offs, e_data, e_bits, e_bit0, i, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi)
         d, dst = _duration(d_offs, d_data, d_bits, d_bit0, i)
         t = ty[i]
         f = 0
@@ -179,10 +228,12 @@ def _row_problems(lo, hi, c_offs, c_data, c_bits, c_bit0, e_offs, e_data, e_bits
         out_e[i] = e
         out_d[i] = 0 if t == 1 else d
         out_flags[i] = f
+        out_attempt[i] = dst == 3 and t == 0
 
 
 def row_problems(caller: pa.Array, callee: pa.Array, duration: pa.Array, ts_null: np.ndarray, ty: np.ndarray,
-                 country_code: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 country_code: str, opaque_codes: tuple[pa.Array, pa.Array] | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Codes of caller and callee, duration and problem bits of a batch of raw rows.
 
     Parameters
@@ -195,30 +246,42 @@ def row_problems(caller: pa.Array, callee: pa.Array, duration: pa.Array, ts_null
         Record type (0 voice, 1 sms), 255 where the ``type`` value is not accepted.
     country_code : str
         Country code of national numbers.
+    opaque_codes : (int64 array, int64 array) or None
+        For opaque ids, the codes of caller and callee (NULL where the id is empty);
+        the number rules are then not applied.
 
     Returns
     -------
     c, e : int64 arrays
         Number codes (:func:`loaders.msisdn.to_code`), meaningful where the matching bits are clear.
     d : int32 array
-        Seconds (0 for SMS).
+        Seconds (0 for SMS and for unanswered call attempts).
     flags : uint8 array
         Problem bits of :data:`loaders.validate.FLAGS` (0: a valid row).
+    attempt : bool array
+        Voice rows whose duration is the unanswered-attempt marker ``-1``.
     """
     cc = _check_cc(country_code)
     n = len(caller)
     out_c, out_e = np.empty(n, np.int64), np.empty(n, np.int64)
-    out_d, out_flags = np.empty(n, np.int32), np.empty(n, np.uint8)
+    out_d, out_flags, out_attempt = np.empty(n, np.int32), np.empty(n, np.uint8), np.empty(n, np.bool_)
+    if opaque_codes is None:
+        empty_i, empty_b = np.zeros(0, np.int64), np.zeros(0, np.bool_)
+        opaque = (False, empty_i, empty_b, empty_i, empty_b)
+    else:
+        oc, oe = (a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in opaque_codes)
+        opaque = (True, oc.fill_null(0).to_numpy(zero_copy_only=False), oc.is_valid().to_numpy(zero_copy_only=False),
+                  oe.fill_null(0).to_numpy(zero_copy_only=False), oe.is_valid().to_numpy(zero_copy_only=False))
     args = (*string_buffers(caller), *string_buffers(callee), *string_buffers(duration),
             np.ascontiguousarray(ts_null, np.bool_), np.ascontiguousarray(ty, np.uint8),
             np.frombuffer(cc.encode(), np.uint8), int(cc), MIN_E164_DIGITS, MAX_E164_DIGITS, *SHORT_CODE_DIGITS,
-            out_c, out_e, out_d, out_flags)
+            *opaque, out_c, out_e, out_d, out_flags, out_attempt)
     parts = _pieces(n, THREADS) if n >= 100_000 else [(0, n)]
     if len(parts) == 1:
         _row_problems(parts[0][0], parts[0][1], *args)
     else:
         list(_pool().map(lambda p: _row_problems(p[0], p[1], *args), parts))
-    return out_c, out_e, out_d, out_flags
+    return out_c, out_e, out_d, out_flags, out_attempt
 
 
 # --- HMAC-SHA256 -------------------------------------------------------------------------------

@@ -14,7 +14,10 @@ Layout::
                      "quarantine_file", "loaded_at", "message"}
       },
       "subscribers": {"<sha256>": {..., "seq": 1}},   # CRM extracts; the highest seq wins per id
-      "do_not_contact": {"path", "sha256", "ids", "rejects", "loaded_at"}
+      "do_not_contact": {"ids",          # ids on the stored list now
+                         "files": [{"path", "sha256", "ids", "added", "removed", "loaded_at",
+                                    "mode": "merged"|"replaced"}],   # every file loaded, in order
+                         "path", "sha256", "loaded_at", "rejects"}  # the latest file
     }
 
 Loading content whose hash is already ``loaded`` changes nothing (the idea of

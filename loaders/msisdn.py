@@ -1,10 +1,18 @@
 """Phone numbers: normalisation to E.164 and short-code (service number) detection.
 
-Rules (one function in Python, :func:`normalize_msisdn`, and the same rules as a
-DuckDB SQL expression, :func:`code_sql`, so bulk loads and single look-ups agree):
+Rules (one function in Python, :func:`normalize_msisdn`; the same rules as a DuckDB
+SQL expression, :func:`code_sql`, for the subscriber extract, and compiled,
+:func:`loaders.kernels.row_problems`, for CDR rows; property tests check that the
+three agree, so bulk loads and single look-ups give the same ids):
 
-1. Surrounding whitespace is removed; the rest must be digits with an optional
-   leading ``+``; anything else (letters, inner spaces, dashes) is malformed.
+1. Surrounding ASCII whitespace (space, tab, CR, LF, VT, FF) is removed; the rest
+   must be digits with an optional leading ``+``, where the visual separators
+   space, ``-``, ``(`` and ``)`` may appear anywhere after that ``+`` and
+   are dropped (``+86 138-1234-5678``, ``(010) 1234 5678``).  Anything else
+   (letters, a ``+`` elsewhere, tabs inside, other punctuation) is malformed;
+   a ``.`` too, so a spreadsheet's ``13812345678.0`` is refused rather than read
+   as another number.
+   Lengths below count digits only, after dropping the separators.
 2. ``+CC...`` and ``00CC...`` are international: the digits after the prefix are
    the E.164 number (the country code may not start with 0).
 3. Three to six digits without a prefix are a short code (e.g. 10086, 95588):
@@ -30,8 +38,13 @@ from __future__ import annotations
 MIN_E164_DIGITS = 8
 MAX_E164_DIGITS = 15
 SHORT_CODE_DIGITS = (3, 6)
+#: Characters trimmed around a number (ASCII whitespace) and dropped inside it (visual separators).
+WHITESPACE = " \t\r\n\v\f"
+SEPARATORS = " ()-"  # "-" last: also used inside a regex character class; no ".": "13812345678.0" (a spreadsheet float) must not become another number
 _DIGITS = frozenset("0123456789")
+_DROP_SEPARATORS = str.maketrans("", "", SEPARATORS)
 _POW10 = "[" + ", ".join(str(10**i) for i in range(19)) + "]"
+_WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
 
 
 def _check_cc(country_code: str) -> str:
@@ -60,17 +73,24 @@ def normalize_msisdn(s: str | None, country_code: str = "86") -> str | None:
     --------
     >>> [normalize_msisdn(x) for x in ("13812345678", "+8613812345678", "008613812345678", "8613812345678")]
     ['+8613812345678', '+8613812345678', '+8613812345678', '+8613812345678']
-    >>> normalize_msisdn("10086"), normalize_msisdn("138-1234"), normalize_msisdn("")
-    ('10086', None, None)
+    >>> normalize_msisdn("+86 138-1234-5678"), normalize_msisdn("(010) 1234 5678"), normalize_msisdn("\t13812345678")
+    ('+8613812345678', '+861012345678', '+8613812345678')
+    >>> normalize_msisdn("10086"), normalize_msisdn("100-86"), normalize_msisdn("138/1234-5678"), normalize_msisdn("")
+    ('10086', '10086', None, None)
     """
     cc = _check_cc(country_code)
     if s is None:
         return None
-    t = str(s).strip(" ")
+    t = str(s).strip(WHITESPACE)
     if not t:
         return None
     body = t[1:] if t[0] == "+" else t
-    if not body or not set(body) <= _DIGITS:
+    if not set(body) <= _DIGITS:  # slow path: visual separators
+        body = body.translate(_DROP_SEPARATORS)
+        if not set(body) <= _DIGITS:
+            return None
+        t = t[0] + body if t[0] == "+" else body
+    if not body:
         return None
     if t[0] == "+":
         digits = body
@@ -111,8 +131,29 @@ def code_sql(col: str, country_code: str = "86", value: str | None = None) -> st
     """DuckDB expression computing the BIGINT code of text column ``col`` (NULL when malformed).
 
     Implements exactly the rules of :func:`normalize_msisdn` (a property test checks
-    this); ``col`` should be a plain column reference holding already trimmed text
+    this); ``col`` should be a plain column reference holding trimmed text
     (:func:`trim_sql`); ``value`` may name a column holding ``TRY_CAST(col AS BIGINT)``.
+    Text that is no plain number is tried again without its visual separators
+    (:func:`_separated_sql`); a plain number never holds one, so the two agree.
+    """
+    plain = _code_sql(col, country_code, value or f"TRY_CAST({col} AS BIGINT)")
+    t = _separated_sql(col)
+    separated = _code_sql(t, country_code, f"TRY_CAST({t} AS BIGINT)")
+    return f"coalesce({plain}, CASE WHEN regexp_matches({col}, '[{SEPARATORS}]') THEN {separated} END)"
+
+
+def _separated_sql(col: str) -> str:
+    """DuckDB expression: ``col`` without its visual separators when the rest is digits after an optional ``+``.
+
+    Any other text is left as it is, so it stays malformed (and a value of separators
+    only does not become empty).
+    """
+    return (f"(CASE WHEN regexp_full_match({col}, '\\+?[0-9{SEPARATORS}]*[0-9][0-9{SEPARATORS}]*') "
+            f"THEN regexp_replace({col}, '[{SEPARATORS}]', '', 'g') ELSE {col} END)")
+
+
+def _code_sql(col: str, country_code: str, v: str) -> str:
+    """The code of ``col`` holding trimmed text without separators, ``v`` its ``TRY_CAST(col AS BIGINT)``.
 
     For speed the text is cast to an integer once and checked arithmetically: a
     string of digits with the expected prefix has exactly as many significant
@@ -121,7 +162,6 @@ def code_sql(col: str, country_code: str = "86", value: str | None = None) -> st
     """
     cc = _check_cc(country_code)
     n = len(cc)
-    v = value or f"TRY_CAST({col} AS BIGINT)"
     ln = f"length({col})"
 
     def pow10(k: str) -> str:  # 10**k from a constant list (much faster than pow())
@@ -145,8 +185,12 @@ END)"""
 
 
 def trim_sql(col: str) -> str:
-    """DuckDB expression trimming spaces as :func:`normalize_msisdn` does."""
-    return f"(CASE WHEN starts_with({col}, ' ') OR ends_with({col}, ' ') THEN trim({col}, ' ') ELSE {col} END)"
+    """DuckDB expression trimming ASCII whitespace as :func:`normalize_msisdn` does (separators stay: see :func:`code_sql`).
+
+    Text whose first and last characters are above the ASCII space is returned as it is (the fast path).
+    """
+    return (f"(CASE WHEN ascii({col}) > 32 AND ascii(right({col}, 1)) > 32 THEN {col} "
+            f"ELSE trim({col}, {_WHITESPACE_SQL}) END)")
 
 
 def code_text_sql(col: str) -> str:

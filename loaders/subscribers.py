@@ -26,10 +26,15 @@ FLAGS: tuple[tuple[int, str, str, str], ...] = (
 )
 
 
-def stage_sql(raw: str, country_code: str) -> str:
-    """Typed subscriber rows from a raw relation with VARCHAR columns ``file, line`` and :data:`COLUMNS`."""
+def stage_sql(raw: str, country_code: str, code: str | None = None) -> str:
+    """Typed subscriber rows from a raw relation with VARCHAR columns ``file, line`` and :data:`COLUMNS`.
+
+    ``c`` is the phone number's code (:func:`loaders.msisdn.code_sql`), or the SQL expression
+    ``code`` on the ``msisdn`` column for opaque ids; ``token`` is the trimmed ``msisdn`` text.
+    """
+    code = code or code_sql('msisdn', country_code, 'msisdn_v')
     return f"""
-SELECT line, c, plan, arpu, tenure_months, region, status, churn_date, flags,
+SELECT line, c, msisdn AS token, plan, arpu, tenure_months, region, status, churn_date, flags,
   CASE WHEN flags <> 0 THEN concat_ws(chr(31), line, file, coalesce(raw_msisdn, ''), coalesce(raw_arpu, ''),
     coalesce(raw_tenure_months, ''), coalesce(raw_churn_date, '')) END AS bad
 FROM (
@@ -38,7 +43,7 @@ FROM (
     + (CASE WHEN tenure_months IS NULL AND NOT tenure_empty THEN 8 ELSE 0 END)
     + (CASE WHEN churn_date IS NULL AND NOT churn_empty THEN 16 ELSE 0 END))::INTEGER AS flags
   FROM (
-    SELECT file, line, {code_sql('msisdn', country_code, 'msisdn_v')} AS c,
+    SELECT file, line, {code} AS c, msisdn,
       msisdn IS NULL OR trim(msisdn) = '' AS msisdn_empty,
       nullif(trim(plan), '') AS plan,
       TRY_CAST(nullif(trim(arpu), '') AS DOUBLE) AS arpu, arpu IS NULL OR trim(arpu) = '' AS arpu_empty,

@@ -2,9 +2,9 @@
 
 A reader yields a *raw relation* (SQL text) with VARCHAR columns
 ``file, line, caller, callee, start_time, duration, type``; :func:`stage_rows`
-streams it in file order, parses ``start_time`` and ``type`` in DuckDB
-(:func:`typed_sql`) and the numbers and the duration in one compiled pass
-(:mod:`loaders.kernels`), so every field of every row is checked (one quarantine
+streams it in file order, parses ``type`` (and a strftime ``start_time``) in DuckDB
+(:func:`typed_sql`), the numbers and the duration in one compiled pass
+(:mod:`loaders.kernels`) and the times in another (:mod:`loaders.times`), so every field of every row is checked (one quarantine
 row per problem bit, :data:`FLAGS`); valid rows go to a stage table, rows with
 problems come back with their raw fields.
 
@@ -17,7 +17,7 @@ file on every thread; ``preserve_insertion_order`` keeps the order).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Mapping
 
 import duckdb
@@ -26,11 +26,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.duck import sql_str
+from loaders.times import TimeRules, in_range, parse_times
 
 #: Default accepted values of the ``type`` column (compared lower-cased) and their record type.
 DEFAULT_TYPE_VALUES: Mapping[str, str] = {"voice": "voice", "call": "voice", "sms": "sms", "text": "sms"}
-DEFAULT_TIME_FORMATS: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 CDR_COLUMNS: tuple[str, ...] = ("caller", "callee", "start_time", "duration", "type")
+#: Columns a file may leave out when the layout says so: ``duration`` (SMS-only files), ``type`` (given per file).
+OPTIONAL_CDR_COLUMNS: tuple[str, ...] = ("duration", "type")
+ID_KINDS: tuple[str, ...] = ("phone", "opaque")
+FAILED_CALL_POLICIES: tuple[str, ...] = ("keep", "drop")
+#: Duration text marking a call attempt that was not answered (``-1`` in research and many operator exports).
+FAILED_CALL_DURATION = "-1"
 
 # problem bits of the stage ``flags`` column: (bit, reason slug, column)
 FLAGS: tuple[tuple[int, str, str], ...] = (
@@ -42,7 +48,10 @@ FLAGS: tuple[tuple[int, str, str], ...] = (
     (32, "bad_duration", "duration"),
     (64, "bad_type", "type"),
     (128, "self_contact", ""),
+    (256, "time_out_of_range", "start_time"),
 )
+N_FLAG_VALUES = 512
+_EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -53,39 +62,88 @@ class CdrRules:
     ----------
     country_code : str
         Country code for national numbers (``--country-code``).
-    time_formats : tuple of str
-        strptime formats tried in order for ``start_time``.
+    time : TimeRules
+        How ``start_time`` is read and which times are plausible (:mod:`loaders.times`).
     type_values : mapping
         Lower-cased ``type`` values accepted, each mapped to ``"voice"`` or ``"sms"``.
+    id_kind : str
+        ``"phone"``: caller and callee are phone numbers (E.164 rules, short codes are
+        service numbers); ``"opaque"``: any non-empty token is an id (research exports,
+        hashed ids), service numbers are found by behaviour only.
+    failed_calls : str
+        A voice record with duration ``-1`` is a call attempt that was not answered:
+        ``"keep"`` it as a call with 0 seconds, or ``"drop"`` it (counted, not quarantined).
     """
 
     country_code: str = "86"
-    time_formats: tuple[str, ...] = DEFAULT_TIME_FORMATS
+    time: TimeRules = field(default_factory=TimeRules)
     type_values: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TYPE_VALUES))
+    id_kind: str = "phone"
+    failed_calls: str = "keep"
+
+    def __post_init__(self) -> None:
+        from loaders.errors import LoadError
+
+        if self.id_kind not in ID_KINDS:
+            raise LoadError(f"id kind {self.id_kind!r} is not one of {', '.join(ID_KINDS)} (--id-kind).")
+        if self.failed_calls not in FAILED_CALL_POLICIES:
+            raise LoadError(f"failed-call policy {self.failed_calls!r} is not one of {', '.join(FAILED_CALL_POLICIES)} "
+                            "(--failed-calls).")
+        bad = sorted(v for v in self.type_values.values() if v not in ("voice", "sms"))
+        if bad:
+            raise LoadError(f"type values must map to voice or sms, got {', '.join(map(repr, bad))}.")
 
     def type_note(self) -> str:
         return ", ".join(sorted(self.type_values))
 
 
-def typed_sql(raw: str, rules: CdrRules, with_file: bool = True) -> str:
-    """SQL selecting from raw relation ``raw`` its text columns plus ``ts`` and ``ty``.
+#: Fixed key deriving the 64-bit codes of opaque ids when nothing is pseudonymised (the ids are then the tokens).
+OPAQUE_CODE_KEY = b"bellwether opaque id codes (not a secret)"
 
-    ``ts`` is ``start_time`` as a TIMESTAMP to the second (NULL when it does not
-    parse with ``rules.time_formats``), ``ty`` the record type (0 voice, 1 sms,
-    NULL for a value not in ``rules.type_values``).  ``file`` is left out with
-    ``with_file=False`` (a reader whose rows all come from one file).
+
+def _trimmed(col: str) -> str:
+    return f"nullif(trim({col}, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)), '')"
+
+
+def opaque_code_sql(col: str, key: bytes | None) -> str:
+    """DuckDB expression: the 64-bit code (BIGINT) of an opaque id, HMAC-SHA256 of the trimmed token; NULL when empty.
+
+    With a key the code is the pseudonym itself (:func:`loaders.pseudonym.hmac_id` read as a
+    64-bit number); without one it is keyed with :data:`OPAQUE_CODE_KEY` and the token is kept.
     """
-    if tuple(rules.time_formats) == DEFAULT_TIME_FORMATS:  # fast path: ISO 8601 to the second, ' ' or 'T'
-        ts = "CASE WHEN length(start_time) = 19 THEN TRY_CAST(start_time AS TIMESTAMP) END"
+    from loaders.pseudonym import hmac_key_sql
+
+    u = hmac_key_sql(_trimmed(col), key or OPAQUE_CODE_KEY)
+    return f"CAST(CAST({u} AS HUGEINT) - CASE WHEN {u} >= 9223372036854775808 THEN 18446744073709551616 ELSE 0 END AS BIGINT)"
+
+
+def typed_sql(raw: str, rules: CdrRules, with_file: bool = True, opaque_key: bytes | None = None) -> str:
+    """SQL selecting from raw relation ``raw`` its text columns plus ``ts``, ``ty`` and, for opaque ids, ``oc, oe``.
+
+    ``ts`` is ``start_time`` parsed with a strftime format (a TIMESTAMP to the second,
+    NULL when the value does not match); for the ``iso``, ``epoch`` and ``offset`` formats
+    it is NULL here and the compiled parser reads the text (:func:`loaders.times.parse_times`).
+    ``ty`` is the record type (0 voice, 1 sms, NULL for a value not in ``rules.type_values``).
+    ``oc, oe``: the codes of opaque caller and callee ids (:func:`opaque_code_sql`).
+    ``file`` is left out with ``with_file=False`` (a reader whose rows all come from one file).
+    """
+    t = rules.time
+    if t.strftime:
+        ts = f"try_strptime(start_time, {sql_str(t.format)})"
+        if "%z" in t.format or "%Z" in t.format:  # an instant: to the operator's wall clock
+            ts = f"timezone({sql_str(t.timezone)}, {ts})"
+        ts = f"date_trunc('second', CAST({ts} AS TIMESTAMP))"
     else:
-        parse = " , ".join(f"try_strptime(start_time, {sql_str(f)})" for f in rules.time_formats)
-        ts = f"date_trunc('second', coalesce({parse}))" if len(rules.time_formats) > 1 else f"date_trunc('second', {parse})"
+        ts = "NULL"
     types = " ".join(
         f"WHEN {sql_str(k.lower())} THEN {0 if v == 'voice' else 1}" for k, v in sorted(rules.type_values.items())
     )
     file = "file, " if with_file else ""
+    opaque = ""
+    if rules.id_kind == "opaque":
+        opaque = f", {opaque_code_sql('caller', opaque_key)} AS oc, {opaque_code_sql('callee', opaque_key)} AS oe"
     return (f"SELECT {file}line, caller, callee, start_time, duration, type, CAST({ts} AS TIMESTAMP) AS ts, "
-            f"(CASE type {types} ELSE CASE lower(trim(type)) {types} END END)::UTINYINT AS ty FROM ({raw})")
+            f"(CASE type {types} ELSE CASE lower(trim(type)) {types} END END)::UTINYINT AS ty{opaque} FROM ({raw})")
 
 
 STAGE_COLUMNS = "c BIGINT, e BIGINT, ts TIMESTAMP, d INTEGER, ty UTINYINT"
@@ -93,18 +151,21 @@ STAGE_COLUMNS = "c BIGINT, e BIGINT, ts TIMESTAMP, d INTEGER, ty UTINYINT"
 
 @dataclass
 class Staged:
-    """What :func:`stage_rows` found: row counts, the time range of valid rows and the rows with problems."""
+    """What :func:`stage_rows` found: row counts, the time range and days of valid rows and the rows with problems."""
 
     rows: int = 0
     valid: int = 0
     first: datetime | None = None
     last: datetime | None = None
-    histogram: np.ndarray = field(default_factory=lambda: np.zeros(256, np.int64))  # rows per value of ``flags``
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(N_FLAG_VALUES, np.int64))  # rows per value of ``flags``
     bad: list[pa.Table] = field(default_factory=list)
+    attempts: int = 0  # valid voice rows that were unanswered attempts (duration -1)
+    dropped: int = 0  # of those, dropped by the failed-call policy
+    days: dict[str, int] = field(default_factory=dict)  # valid rows per calendar day
 
     def rows_with(self, mask: int) -> int:
         """Rows with any of the problem bits of ``mask``."""
-        return int(self.histogram[(np.arange(256) & mask) != 0].sum())
+        return int(self.histogram[(np.arange(N_FLAG_VALUES) & mask) != 0].sum())
 
     def bad_table(self) -> pa.Table:
         """Rows with problems: ``flags``, ``line`` and the raw fields (:data:`BAD_FIELDS`)."""
@@ -113,44 +174,81 @@ class Staged:
         return pa.table({f: pa.array([], pa.int64() if f in ("flags", "line") else pa.string()) for f in ("flags",) + BAD_FIELDS})
 
 
+def _times(batch: pa.RecordBatch, rules: CdrRules) -> tuple[np.ndarray, np.ndarray]:
+    """Wall-clock seconds and 'did not parse' of each row's ``start_time``."""
+    if rules.time.strftime:
+        ts = batch.column("ts")
+        bad = ts.is_null().to_numpy(zero_copy_only=False)
+        secs = ts.cast(pa.timestamp("s")).cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        return secs, bad
+    secs, status = parse_times(batch.column("start_time"), rules.time)
+    return secs, status != 0
+
+
+def _record_days(secs: np.ndarray, out: dict[str, int]) -> None:
+    days, counts = np.unique(secs // 86400, return_counts=True)
+    for d, n in zip(days.tolist(), counts.tolist()):
+        key = str(np.datetime64(int(d), "D"))
+        out[key] = out.get(key, 0) + int(n)
+
+
 def stage_rows(con: duckdb.DuckDBPyConnection, raw: str, rules: CdrRules, stage: str, file_label: str | None = None,
-               batch_rows: int = 1 << 20) -> Staged:
+               batch_rows: int = 1 << 20, opaque_key: bytes | None = None, keep_tokens: str | None = None) -> Staged:
     """Validate every row of raw relation ``raw``; store the valid ones in table ``stage``.
 
     ``stage`` (columns :data:`STAGE_COLUMNS`: number codes ``c, e``, ``ts``, ``d``
-    seconds (0 for SMS), ``ty`` 0 voice / 1 sms) is a table of the connection's
+    seconds (0 for SMS and unanswered calls), ``ty`` 0 voice / 1 sms) is a table of the connection's
     database, filled from a second connection while the first streams ``raw`` in
     file order as Arrow batches; each batch is checked in one compiled pass
-    (:func:`loaders.kernels.row_problems`), so memory stays at one batch plus
+    (:func:`loaders.kernels.row_problems`, :func:`loaders.times.parse_times`), so memory stays at one batch plus
     what DuckDB keeps (it spills beyond its memory limit).  Rows with problems are
     returned with their problem bits (:data:`FLAGS`) and raw fields; a NULL
     ``line`` becomes the row's 1-based position in ``raw``.  ``file_label``, when
     given, is the ``file`` of every row (``raw`` then needs no ``file`` column).
+    Opaque ids (``rules.id_kind``) get their codes from :func:`opaque_code_sql` with ``opaque_key``;
+    ``keep_tokens`` names a table ``(code, token)`` that receives the trimmed ids of valid rows
+    (for loads that keep opaque ids in the clear).
     """
     from loaders.kernels import row_problems
 
     out = Staged()
     writer = con.cursor()
+    opaque = rules.id_kind == "opaque"
     try:
         writer.execute(f"CREATE OR REPLACE TABLE {stage} ({STAGE_COLUMNS})")
-        reader = con.sql(typed_sql(raw, rules, with_file=file_label is None)).to_arrow_reader(batch_rows)
+        sql = typed_sql(raw, rules, with_file=file_label is None, opaque_key=opaque_key)
+        reader = con.sql(sql).to_arrow_reader(batch_rows)
         for batch in reader:
             n = batch.num_rows
-            ts = batch.column("ts")
+            secs, ts_bad = _times(batch, rules)
             ty = batch.column("ty").fill_null(255).to_numpy(zero_copy_only=False)
-            c, e, d, flags = row_problems(batch.column("caller"), batch.column("callee"), batch.column("duration"),
-                                          ts.is_null().to_numpy(zero_copy_only=False), ty, rules.country_code)
-            out.histogram += np.bincount(flags, minlength=256)
+            codes = (batch.column("oc"), batch.column("oe")) if opaque else None
+            c, e, d, flags8, attempt = row_problems(batch.column("caller"), batch.column("callee"), batch.column("duration"),
+                                                    ts_bad, ty, rules.country_code, codes)
+            flags = flags8.astype(np.uint16)
+            flags[~ts_bad & ~in_range(secs, rules.time)] |= 256
+            out.histogram += np.bincount(flags, minlength=N_FLAG_VALUES)
             ok = flags == 0
-            good = pa.table({"c": c, "e": e, "ts": ts, "d": d, "ty": ty}).filter(pa.array(ok))
+            attempt &= ok
+            out.attempts += int(attempt.sum())
+            if rules.failed_calls == "drop":
+                out.dropped += int(attempt.sum())
+                keep = ok & ~attempt
+            else:
+                keep = ok
+            ts = pa.array(secs, pa.int64()).cast(pa.timestamp("s"))
+            good = pa.table({"c": c, "e": e, "ts": ts, "d": d, "ty": ty}).filter(pa.array(keep))
             if good.num_rows:
-                lo, hi = pc.min_max(good.column("ts")).values()
-                lo, hi = lo.as_py(), hi.as_py()
+                kept_secs = secs[keep]
+                lo, hi = _EPOCH + timedelta(seconds=int(kept_secs.min())), _EPOCH + timedelta(seconds=int(kept_secs.max()))
                 out.first = lo if out.first is None else min(out.first, lo)
                 out.last = hi if out.last is None else max(out.last, hi)
+                _record_days(kept_secs, out.days)
                 writer.register("stage_batch", good)
                 writer.execute(f"INSERT INTO {stage} SELECT * FROM stage_batch")
                 writer.unregister("stage_batch")
+                if keep_tokens:
+                    _keep_tokens(writer, keep_tokens, batch, pa.array(keep), c, e)
             if not ok.all():
                 idx = np.flatnonzero(~ok)
                 take = pa.array(idx)
@@ -166,6 +264,20 @@ def stage_rows(con: duckdb.DuckDBPyConnection, raw: str, rules: CdrRules, stage:
     finally:
         writer.close()
     return out
+
+
+_WHITESPACE = " \t\n\v\f\r"
+
+
+def _keep_tokens(con, table: str, batch: pa.RecordBatch, keep: pa.Array, c: np.ndarray, e: np.ndarray) -> None:
+    """Add the distinct (code, trimmed id) pairs of the kept rows to ``table``."""
+    parts = [pa.table({"code": pa.array(codes).filter(keep),
+                       "token": pc.utf8_trim(batch.column(col).filter(keep), _WHITESPACE)})
+             for col, codes in (("caller", c), ("callee", e))]
+    con.register("token_batch", pa.concat_tables(parts))
+    con.execute(f"INSERT INTO {table} SELECT DISTINCT code, token FROM token_batch t "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} k WHERE k.code = t.code AND k.token = t.token)")
+    con.unregister("token_batch")
 
 
 BAD_FIELDS: tuple[str, ...] = ("line", "bad_file", "raw_caller", "raw_callee", "raw_start_time", "raw_duration", "raw_type")

@@ -229,19 +229,6 @@ def test_quarantine_lines_exact_when_duckdb_reads_in_parallel(tmp_path):
     assert s.inputs[0].rejected_rows == len(want) and s.inputs[0].records == 1000
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=80).map(lambda b: bytes(b"\n\r,a"[x % 4] for x in b)), chunk=st.sampled_from([1, 2, 3, 7, 1 << 26]))
-def test_blank_lines_found_across_read_pieces(tmp_path, data, chunk):
-    """Blank lines (``\\n\\n``, ``\\n\\r\\n``) are found wherever the pieces of the vectorised scan split the file."""
-    from loaders.cdr_csv import _blank_lines_scan
-
-    path = tmp_path / "blank.csv"
-    path.write_bytes(data)
-    lines = data.split(b"\n")[:-1]  # lines ended by a newline
-    expected = [i + 1 for i, line in enumerate(lines) if i > 0 and line in (b"", b"\r")]
-    assert _blank_lines_scan(path, chunk) == expected
-
-
 def test_duration_rules(tmp_path):
     """Digits only, at most 2**31 - 1 seconds; empty only for SMS (stored as 0)."""
     a, b = number(1), number(2)
