@@ -13,13 +13,28 @@ direction, first and last contact, active days (distinct calendar days with an
 event), night share (events with a start hour in 22:00-06:00 / events),
 reciprocity ``1 - |n_ab - n_ba| / (n_ab + n_ba)`` over events of both kinds,
 and the tie-strength ``weight`` (:mod:`graph.tie_strength`).
+
+``graph.json`` also says what the window and the CRM did: stored records in the
+window, before it and on or after ``as_of``; CRM subscribers, and how many of
+them have no contact in the graph.  Its ``source_digest`` (:func:`source_digest`)
+names what the graph was built from, so :func:`graph_is_current` can tell a
+graph to keep from one to rebuild (after a crash, a new input or new parameters).
+
+The tables are published all or nothing (:meth:`graph.workspace.Workspace.writing_graph`)
+under the workspace lock; a build that finds no contact raises and keeps the
+previous graph.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import shutil
+import statistics
 import sys
 import time
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +43,7 @@ import pyarrow.parquet as pq
 
 from graph import schema
 from graph.contact_graph import ContactGraph
+from graph.faults import crash_point
 from graph.service_numbers import ServiceRules, service_sql
 from graph.tie_strength import DEFAULT as DEFAULT_TIE, TieStrength
 from graph.workspace import Workspace, WorkspaceError, write_json
@@ -37,12 +53,89 @@ from loaders.manifest import loaded_inputs, read_manifest
 from loaders.pseudonym import key_to_id_sql
 
 
+MIN_DAY_SHARE = 0.05  # a day counts for the default as_of with at least this share of the median daily records
+
+
 def default_as_of(ws: Workspace) -> date:
-    """The day after the last loaded record."""
-    ends = [e["last_record"] for e in loaded_inputs(read_manifest(ws)) if e.get("last_record") not in (None, "None")]
+    """The day after the last day with a real share of the loaded records.
+
+    Daily record counts are summed over the loaded CDR inputs (their ``days``
+    histograms in the manifest); the last day counted is the last one whose count
+    is at least 5% (:data:`MIN_DAY_SHARE`) of the median daily count over the days
+    with records, so a handful of stray records (a clock years ahead) cannot move
+    ``as_of``.  Inputs loaded without a histogram count by their ``last_record``.
+    """
+    days: Counter[str] = Counter()
+    ends = []
+    for e in loaded_inputs(read_manifest(ws)):
+        if e.get("days"):
+            days.update(e["days"])
+        elif e.get("last_record") not in (None, "None"):
+            ends.append(date.fromisoformat(e["last_record"][:10]))
+    if days:
+        ends.append(_last_busy_day(days))
     if not ends:
         raise WorkspaceError(f"No records in workspace {ws.root}. Run `bellwether build CDR_FILES --workspace {ws.root}`.")
-    return date.fromisoformat(max(ends)[:10]) + timedelta(days=1)
+    return max(ends) + timedelta(days=1)
+
+
+def _last_busy_day(days: Counter[str]) -> date:
+    """The last day whose count is at least :data:`MIN_DAY_SHARE` of the median count of the days with records."""
+    counts = {d: n for d, n in days.items() if n > 0}
+    floor = MIN_DAY_SHARE * statistics.median(counts.values())
+    return max(date.fromisoformat(d[:10]) for d, n in counts.items() if n >= floor)
+
+
+def source_digest(ws: Workspace, as_of: date, window_days: int, keep_service_numbers: bool,
+                  tie: TieStrength = DEFAULT_TIE, service_rules: ServiceRules = ServiceRules()) -> str:
+    """SHA-256 naming what a graph is built from: the loaded CDR inputs and CRM extracts, and the build parameters.
+
+    Inputs count by content hash (CRM extracts with their order, the later winning per id);
+    parameters are ``as_of`` (resolved), ``window_days``, ``keep_service_numbers``,
+    the tie-strength factors and the service-number rules.
+    """
+    m = read_manifest(ws)
+    source = {
+        "cdr": sorted(e["sha256"] for e in loaded_inputs(m)),
+        "subscribers": sorted((e.get("seq", 0), sha) for sha, e in m["subscribers"].items() if e.get("status") == "loaded"),
+        "as_of": as_of.isoformat(), "window_days": int(window_days), "keep_service_numbers": bool(keep_service_numbers),
+        "tie_strength": tie.__dict__, "service_rules": service_rules.__dict__,
+    }
+    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
+
+
+def graph_is_current(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
+                     keep_service_numbers: bool = False, tie: TieStrength = DEFAULT_TIE,
+                     service_rules: ServiceRules = ServiceRules()) -> bool:
+    """Whether the published graph was built from the workspace's current inputs with these parameters.
+
+    False when there is no graph, or its ``graph.json`` has no or another ``source_digest``
+    (a crashed build, a new input, other parameters, a graph from before the digest).
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    info = ws.graph_info() if ws.has_graph() else None
+    if not info or "source_digest" not in info:
+        return False
+    as_of_d = parse_day(as_of) or default_as_of(ws)
+    return info["source_digest"] == source_digest(ws, as_of_d, window_days, keep_service_numbers, tie, service_rules)
+
+
+def ensure_graph(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
+                 keep_service_numbers: bool = False, progress: bool = True, tie: TieStrength = DEFAULT_TIE,
+                 service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2) -> bool:
+    """Build the graph unless :func:`graph_is_current`; return whether it was built.
+
+    Under the workspace lock; leftovers of a killed build are removed either way.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    with ws.lock("graph build"):
+        ws.create()
+        ws.prune_graph_dirs()
+        if graph_is_current(ws, as_of, window_days, keep_service_numbers, tie, service_rules):
+            return False
+        build_graph(ws, as_of=as_of, window_days=window_days, keep_service_numbers=keep_service_numbers, progress=progress,
+                    tie=tie, service_rules=service_rules, memory_limit=memory_limit, threads=threads, load=False)
+        return True
 
 
 def _record_files(ws: Workspace, start: datetime, end: datetime) -> tuple[list[Path], bool]:
@@ -125,6 +218,36 @@ def _copy(con, sql: str, target: pa.Schema, path: Path) -> int:
     return int(n)
 
 
+def _window_counts(con, ws: Workspace, start: datetime, end: datetime) -> dict[str, int]:
+    """Stored records in the window ``[start, end)``, before it, and on or after ``end`` (as_of).
+
+    A record stored by two inputs counts twice.  Inputs wholly on one side count from
+    the manifest; the others are counted in their records files (one column read).
+    """
+    n = {"records_in_window": 0, "records_before_window": 0, "records_after_as_of": 0}
+    scan = []
+    for e in loaded_inputs(read_manifest(ws)):
+        f = ws.records_dir / e["records_file"]
+        if not f.exists() or e.get("first_record") in (None, "None"):
+            continue
+        if datetime.fromisoformat(e["last_record"]) < start:
+            n["records_before_window"] += int(e.get("records", 0))
+        elif datetime.fromisoformat(e["first_record"]) >= end:
+            n["records_after_as_of"] += int(e.get("records", 0))
+        else:
+            scan.append(f)
+    t0, t1 = (f"TIMESTAMP '{t.isoformat(sep=' ')}'" for t in (start, end))
+    for group in _by_id_type(scan).values():
+        flist = "[" + ", ".join(sql_str(str(f)) for f in group) + "]"
+        before, inside, after = con.execute(
+            f"SELECT count(*) FILTER (start_time < {t0}), count(*) FILTER (start_time >= {t0} AND start_time < {t1}), "
+            f"count(*) FILTER (start_time >= {t1}) FROM read_parquet({flist})").fetchall()[0]
+        n["records_before_window"] += int(before)
+        n["records_in_window"] += int(inside)
+        n["records_after_as_of"] += int(after)
+    return n
+
+
 def _by_id_type(files: list[Path]) -> dict[bool, list[Path]]:
     """Record files grouped by whether ``caller`` is text (True) or a UBIGINT pseudonym (False)."""
     out: dict[bool, list[Path]] = {}
@@ -149,7 +272,7 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
     end = datetime.combine(as_of_d, datetime.min.time())
     start = end - timedelta(days=window_days)
     files, overlap = _record_files(ws, start, end)
-    scratch = ws.root / ".tmp" / "build"
+    scratch = ws.root / ".tmp" / f"build-{os.getpid()}"
     con = connect(scratch, memory_limit, threads)
     con.execute("SET preserve_insertion_order = false")
     t = time.perf_counter()
@@ -206,8 +329,9 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
     con.execute(f"""CREATE TEMP VIEW contacts AS
         SELECT a_vid, b_vid, {text('ka')} AS a, {text('kb')} AS b, * EXCLUDE (a_vid, b_vid, ka, kb) FROM contacts_k""")
     con.execute("DROP TABLE pairs; DROP TABLE kept")
-    n_subs, on_net, service = con.execute(
-        "SELECT count(*), count(*) FILTER (on_net), count(*) FILTER (kind = 'service') FROM subs").fetchall()[0]
+    n_subs, on_net, service, crm_alone = con.execute(
+        "SELECT count(*), count(*) FILTER (on_net), count(*) FILTER (kind = 'service'), count(*) FILTER (on_net AND vid NOT IN "
+        "(SELECT a_vid FROM contacts_k UNION SELECT b_vid FROM contacts_k)) FROM subs").fetchall()[0]
     n_contacts = con.execute("SELECT count(*) FROM contacts_k").fetchall()[0][0]
     n_services = con.execute("SELECT count(*) FROM services").fetchall()[0][0]
     info = {
@@ -217,9 +341,24 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
         "off_net": int(n_subs - on_net), "service_in_graph": int(service), "service_numbers": int(n_services),
         "contacts": int(n_contacts), "tie_strength": tie.__dict__ | {"formula": tie.sql()},
         "service_rules": service_rules.__dict__, "built_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "crm_subscribers": int(on_net), "crm_without_contacts": int(crm_alone),
+        **_window_counts(con, ws, start, end),
+        "source_digest": source_digest(ws, as_of_d, window_days, keep_service_numbers, tie, service_rules),
         "seconds": round(time.perf_counter() - t, 3),
     }
     return con, info, scratch
+
+
+def _empty_message(info: dict) -> str:
+    """One line saying why a build found no contact."""
+    window = f"[{info['window_start']}, {info['as_of']})"
+    if info["records_in_window"]:
+        why = (f"all {info['records_in_window']:,} records in it involve service numbers "
+               f"(--keep-service-numbers keeps them)")
+    else:
+        why = (f"no record in it ({info['records_before_window']:,} before it, {info['records_after_as_of']:,} on or after "
+               f"as_of); choose --as-of and --window to cover the records")
+    return f"No contact in the window {window}: {why}. The previous graph was kept."
 
 
 def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
@@ -246,24 +385,38 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
                 keep_service_numbers: bool = False, progress: bool = True, tie: TieStrength = DEFAULT_TIE,
                 service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2,
                 load: bool = True) -> ContactGraph | None:
-    """Build the graph tables and write them to ``workspace/graph/`` (Parquet) with ``graph.json``.
+    """Build the graph tables and publish them as ``workspace/graph/`` (Parquet) with ``graph.json``.
 
     Writes ``subscribers.parquet``, ``contacts.parquet`` (sorted by ``a_vid, b_vid``),
     ``service_numbers.parquet`` (:mod:`graph.schema` schemas; Parquet keeps timestamps in
     milli- or microseconds, whole-second values) and ``graph.json``
-    (as_of, window, counts, parameters).  Returns the graph read back, or None with ``load=False``.
+    (as_of, window, counts, parameters, ``source_digest``) into a new directory, then
+    publishes it all or nothing, under the workspace lock.  Returns the graph read back,
+    or None with ``load=False``.
+
+    Raises
+    ------
+    WorkspaceError
+        No contact in the window (the previous graph is kept), or another process holds the workspace.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
-    ws.create()
-    con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads,
-                                   progress)
-    _say(progress, f"writing {info['subscribers']:,} subscribers and {info['contacts']:,} contacts")
-    try:
-        _write(con, "SELECT * EXCLUDE (k) FROM subs ORDER BY vid", schema.SUBSCRIBERS, ws.subscribers_path)
-        _copy(con, "SELECT * FROM contacts ORDER BY a_vid, b_vid", schema.CONTACTS, ws.contacts_path)
-        _write(con, "SELECT * EXCLUDE (k) FROM services ORDER BY id", schema.SERVICE_NUMBERS, ws.service_numbers_path)
-    finally:
-        con.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-    write_json(ws.graph_info_path, info)
+    with ws.lock("graph build"):
+        ws.create()
+        con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit,
+                                       threads, progress)
+        try:
+            if info["contacts"] == 0:
+                raise WorkspaceError(_empty_message(info))
+            _say(progress, f"writing {info['subscribers']:,} subscribers and {info['contacts']:,} contacts")
+            with ws.writing_graph("graph build") as new:
+                _write(con, "SELECT * EXCLUDE (k) FROM subs ORDER BY vid", schema.SUBSCRIBERS, new.subscribers_path)
+                crash_point("graph.subscribers_written")
+                _copy(con, "SELECT * FROM contacts ORDER BY a_vid, b_vid", schema.CONTACTS, new.contacts_path)
+                crash_point("graph.contacts_written")
+                _write(con, "SELECT * EXCLUDE (k) FROM services ORDER BY id", schema.SERVICE_NUMBERS, new.service_numbers_path)
+                crash_point("graph.service_numbers_written")
+                write_json(new.info_path, info)
+        finally:
+            con.close()
+            shutil.rmtree(scratch, ignore_errors=True)
     return ContactGraph.load(ws) if load else None

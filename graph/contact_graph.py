@@ -109,24 +109,29 @@ class ContactGraph:
         """Read the graph tables of a workspace (``contact_columns`` limits what is read)."""
         ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
         ws.require_graph()
-        subscribers = pq.read_table(ws.subscribers_path).to_pandas()
+        files = ws.graph_files()  # resolved once: all three from one published graph
+        subscribers = pq.read_table(files.subscribers_path).to_pandas()
         cols = None if contact_columns is None else list(dict.fromkeys(["a_vid", "b_vid", *contact_columns]))
-        contacts = pq.read_table(ws.contacts_path, columns=cols).to_pandas()
-        info = read_json(ws.graph_info_path) if ws.graph_info_path.exists() else {}
+        contacts = pq.read_table(files.contacts_path, columns=cols).to_pandas()
+        info = read_json(files.info_path) if files.info_path.exists() else {}
         return cls(subscribers, contacts, info)
 
     def save(self, workspace: Workspace | str | Path) -> Workspace:
-        """Write the graph tables (and ``graph.json``) into a workspace, replacing what is there."""
+        """Publish these tables (and ``graph.json``) as the workspace's graph, replacing it all or nothing.
+
+        No ``service_numbers.parquet`` is written: this graph does not say which numbers were left out.
+        """
         import pyarrow as pa
 
         from graph.workspace import write_json
 
         ws = (workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))).create()
-        pq.write_table(pa.Table.from_pandas(self.subscribers, schema=schema.SUBSCRIBERS, preserve_index=False),
-                       ws.subscribers_path)
-        pq.write_table(pa.Table.from_pandas(self.contacts, schema=schema.CONTACTS, preserve_index=False),
-                       ws.contacts_path)
-        write_json(ws.graph_info_path, self.info)
+        with ws.writing_graph("graph save") as new:
+            pq.write_table(pa.Table.from_pandas(self.subscribers, schema=schema.SUBSCRIBERS, preserve_index=False),
+                           new.subscribers_path)
+            pq.write_table(pa.Table.from_pandas(self.contacts, schema=schema.CONTACTS, preserve_index=False),
+                           new.contacts_path)
+            write_json(new.info_path, self.info)
         return ws
 
     # --- engines ---------------------------------------------------------
