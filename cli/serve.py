@@ -8,7 +8,10 @@ Endpoints (JSON unless the path ends in ``.csv`` or ``?format=csv``)::
     GET /runs/{run}/lists/{name}?limit=&offset=  rows of one list as exported (``latest`` = newest run)
     GET /runs/{run}/lists/{name}.csv             the same rows as CSV
 
-A list's ``ETag`` is its ``list_version``; ``If-None-Match`` answers 304.  With
+Every list is checked against the workspace's do-not-contact list at each request:
+anyone on it now is left out (a CSV is the exported file without their lines), and
+when that list cannot be read no list is served (503).  A list's ``ETag`` is its
+``list_version`` (with a suffix when rows were left out); ``If-None-Match`` answers 304.  With
 ``BELLWETHER_API_TOKEN`` (or ``api_token`` in bellwether.toml) set, every request
 but ``/health`` needs ``Authorization: Bearer <token>``.  Python's standard
 ``ThreadingHTTPServer``: put a TLS proxy in front for anything beyond a trusted network.
@@ -26,7 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import typer
 
 from cli.common import ConfigOpt, QuietOpt, WorkspaceOpt, settings, workspace
-from graph.list_service import ListNotFound, ListService
+from graph.list_service import ListNotFound, ListService, ListsUnavailable
 
 __all__ = ["make_server", "register"]
 
@@ -106,6 +109,8 @@ def make_handler(service: ListService, token: str | None, quiet: bool = False) -
                 return self._error(HTTPStatus.NOT_FOUND, f"no endpoint {url.path}; see /")
             except ListNotFound as exc:
                 return self._error(HTTPStatus.NOT_FOUND, str(exc))
+            except ListsUnavailable as exc:  # fail-closed: never an unchecked list
+                return self._error(HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
             except _BadRequest as exc:
                 return self._error(HTTPStatus.BAD_REQUEST, str(exc))
 
@@ -114,8 +119,9 @@ def make_handler(service: ListService, token: str | None, quiet: bool = False) -
             name = name.removesuffix(".csv").removesuffix(".json")
             offset = _int_param(query, "offset", 0)
             limit = _int_param(query, "limit", None)
-            df, manifest = service.read(run, name)
-            etag = f'"{manifest.get("list_version", "")}"'
+            served = service.served(run, name)
+            df, manifest = served.rows, served.manifest
+            etag = f'"{served.version}"'
             if self.headers.get("If-None-Match") == etag:
                 self.send_response(HTTPStatus.NOT_MODIFIED)
                 self.send_header("ETag", etag)
@@ -123,13 +129,16 @@ def make_handler(service: ListService, token: str | None, quiet: bool = False) -
                 return
             part = df.iloc[offset: None if limit is None else offset + limit]
             headers = {"ETag": etag, "X-Total-Count": str(len(df))}
+            if served.held_back:
+                headers["X-Held-Back"] = str(len(served.held_back))
             if as_csv:
-                return self._send(HTTPStatus.OK, part.to_csv(index=False).encode("utf-8"), "text/csv; charset=utf-8",
+                return self._send(HTTPStatus.OK, service.csv_bytes(served, offset, limit), "text/csv; charset=utf-8",
                                   {**headers, "Content-Disposition": f'attachment; filename="{name}.csv"'})
             items = json.loads(part.to_json(orient="records", force_ascii=False))
             self._json(HTTPStatus.OK, {
                 "run": manifest.get("run_id"), "list": name, "list_version": manifest.get("list_version"),
-                "as_of": manifest.get("as_of"), "total": len(df), "offset": offset, "limit": limit, "items": items,
+                "as_of": manifest.get("as_of"), "total": len(df), "held_back": len(served.held_back),
+                "offset": offset, "limit": limit, "items": items,
             }, headers)
 
     return ListHandler

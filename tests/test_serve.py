@@ -126,3 +126,71 @@ def test_command_serves_until_stopped(mrun, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def own_ws(mrun, tmp_path):
+    """A copy of the exported workspace that a test may change (the module's run stays as it is)."""
+    import shutil
+
+    from graph.workspace import Workspace
+
+    root = tmp_path / "ws"
+    shutil.copytree(mrun.workspace.root, root, symlinks=True)
+    return Workspace(root)
+
+
+def test_a_do_not_contact_entry_added_after_export_is_not_served(own_ws):
+    from loaders.do_not_contact import read_stored, write_do_not_contact
+
+    exported = (own_ws.run_dirs()[-1] / "lists" / "retention.csv").read_bytes()
+    lines = exported.decode().splitlines(keepends=True)
+    gone = lines[3].split(",")[2]  # the third person on the list: columns list, rank, id, ...
+    server, url = start(ListService(own_ws))
+    try:
+        _, before, _ = get(f"{url}/runs/latest/lists/retention")
+        write_do_not_contact(read_stored(own_ws.do_not_contact_path) | {gone}, own_ws.do_not_contact_path)
+        status, headers, body = get(f"{url}/runs/latest/lists/retention")
+        data = json.loads(body)
+        assert status == 200 and gone not in {r["id"] for r in data["items"]}
+        assert data["total"] == len(lines) - 2 and data["held_back"] == 1 and headers["X-Held-Back"] == "1"
+        assert headers["ETag"] != before["ETag"]  # the served content changed, so does its version
+        status, _, body = get(f"{url}/runs/latest/lists/retention.csv")
+        assert status == 200 and body.decode() == "".join(lines[:3] + lines[4:])  # the exported file minus that line
+        _, _, page = get(f"{url}/runs/latest/lists/retention.csv?offset=2&limit=2")
+        assert page.decode() == "".join(lines[:1] + lines[4:6])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing"])
+def test_no_list_is_served_when_the_do_not_contact_list_cannot_be_read(own_ws, damage):
+    from graph.workspace import write_json
+
+    if damage == "corrupt":
+        own_ws.do_not_contact_path.write_bytes(b"PAR1 this is no parquet file")
+    else:  # the manifest says a list was loaded, its file is gone
+        own_ws.do_not_contact_path.unlink()
+        write_json(own_ws.manifest_path, {"do_not_contact": {"ids": 3, "files": []}})
+    server, url = start(ListService(own_ws))
+    try:
+        for path in ("/runs/latest/lists/retention", "/runs/latest/lists/retention.csv", "/runs/latest/lists/viral?limit=2"):
+            status, headers, body = get(url + path)
+            assert status == 503 and headers["Content-Type"].startswith("application/json"), path
+            assert "do-not-contact" in json.loads(body)["error"] and b"items" not in body
+        assert get(f"{url}/runs")[0] == 200  # what runs and lists exist is still answered
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_no_do_not_contact_list_ever_loaded_serves_lists_as_exported(own_ws):
+    own_ws.do_not_contact_path.unlink()
+    server, url = start(ListService(own_ws))
+    try:
+        status, _, body = get(f"{url}/runs/latest/lists/retention.csv")
+        assert status == 200 and body == (own_ws.run_dirs()[-1] / "lists" / "retention.csv").read_bytes()
+    finally:
+        server.shutdown()
+        server.server_close()

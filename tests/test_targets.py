@@ -235,3 +235,25 @@ def test_churn_risk_falls_back_when_the_model_was_not_fitted():
     risk, source = pick_churn_risk(t.assign(churn_risk_baseline=np.nan))
     assert source == "contagion_score" and risk[1] > risk[0]
     assert pick_churn_risk(t.drop(columns=["churn_risk_baseline", "contagion_score"]))[1] == "none"
+
+
+def test_export_reads_the_do_not_contact_list_again(mrun, tmp_path):
+    """An entry added after the run's tables were read (and the lists scored) is still held back at export."""
+    import shutil
+
+    from graph.workspace import Workspace
+    from loaders.do_not_contact import DoNotContactUnavailable, read_stored, write_do_not_contact
+
+    ws = Workspace(tmp_path / "ws")
+    shutil.copytree(mrun.workspace.root, ws.root, symlinks=True)
+    run = load_run(ws)
+    built = build_lists(run, lists=["retention"], options=TargetOptions(top=5))
+    late = built["retention"].rows["id"].iloc[1]
+    write_do_not_contact(read_stored(ws.do_not_contact_path) | {late}, ws.do_not_contact_path)
+    e = write_lists(run, built, "csv", tmp_path / "out")["retention"]
+    assert late not in set(read_table(e.path)["id"]) and e.manifest["rows"] == 4
+    assert e.manifest["suppressed"]["do_not_contact_at_export"] == 1
+    ws.do_not_contact_path.write_bytes(b"not parquet")  # fail-closed: nothing is written without a readable list
+    with pytest.raises(DoNotContactUnavailable, match="cannot be read"):
+        write_lists(run, built, "csv", tmp_path / "again")
+    assert not (tmp_path / "again").exists()

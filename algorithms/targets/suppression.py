@@ -7,8 +7,10 @@ Three rules, applied in this order, each counted under its own reason:
     status is ``churned`` with a churn date before ``as_of`` (or none) are never targeted.
 ``do_not_contact``
     Pseudonyms in the workspace's ``do_not_contact.parquet``.  Applied before scoring
-    (:func:`eligibility`) and once more on the finished rows at export
-    (:func:`final_check`), so a list edited or built elsewhere cannot leak them.
+    (:func:`eligibility`), once more on the finished rows at export (:func:`final_check`,
+    with the list as it is then) and again whenever a list is served
+    (:mod:`graph.list_service`), so a list edited, built elsewhere or older than the
+    latest do-not-contact file cannot leak them.
 ``in_<list>_list``
     A subscriber gets at most one offer: lists are built in :data:`PRIORITY` order and a
     later list skips anyone already on an earlier one (retention > viral > community >
