@@ -57,6 +57,8 @@ def segments(
             "paths": {k: str(v) for k, v in paths.items()},
             "profiles": json.loads(result.profiles.to_json(orient="records")),
             "suppressed_profiles": result.suppressed_profiles,
+            "crm": tables.crm,
+            "note": tables.crm_note,
             "clusters": json.loads(result.clusters[["cluster", "size", "cluster_label"]].to_json(orient="records")),
         }
         typer.echo(json.dumps(out, indent=2))
@@ -64,7 +66,8 @@ def segments(
     if quiet:
         typer.echo(str(paths["segments"]))
         return
-    table = Table(title=f"segment profiles, run {tables.run_id} (on-net customers)")
+    who = "on-net customers" if tables.crm == "present" else "every person: no subscriber extract"
+    table = Table(title=f"segment profiles, run {tables.run_id} ({who})")
     for col in ("dimension", "segment", "size", "churn rate", "churn after as_of", "mean risk", "mean ARPU", "on-net share"):
         table.add_column(col, justify="left" if col in ("dimension", "segment") else "right")
 
@@ -76,6 +79,8 @@ def segments(
                       pct(r.mean_churn_risk), "–" if r.mean_arpu != r.mean_arpu else f"{r.mean_arpu:.2f}", pct(r.on_net_share))
     console = Console(width=max(Console().width, 130))  # wide enough for the table when piped
     console.print(table)
+    if tables.crm_note:
+        console.print(f"{tables.crm_note}; every person is treated as a possible customer.", highlight=False, soft_wrap=True)
     if result.suppressed_profiles:
         console.print(f"{result.suppressed_profiles} segments with fewer than 10 people are not reported.")
     console.print(f"wrote {paths['segments']}")

@@ -8,8 +8,17 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from algorithms.crm import CRM_ABSENT_NOTE
 from cli.common import ConfigOpt, JsonOpt, WorkspaceOpt, settings, workspace
-from graph.workspace import Workspace, read_json
+from graph.workspace import Workspace, WorkspaceError, read_json
+
+
+def require_workspace(ws: Workspace) -> None:
+    """Raise :class:`WorkspaceError` saying what to run when ``ws`` holds no load manifest and no graph."""
+    if ws.manifest_path.exists() or ws.has_graph():
+        return
+    what = "does not exist" if not ws.root.exists() else "holds no load manifest and no graph"
+    raise WorkspaceError(f"Workspace {ws.root} {what}: run `bellwether build CDR_FILES --workspace {ws.root}` first.")
 
 
 def workspace_status(ws: Workspace) -> dict[str, Any]:
@@ -49,20 +58,26 @@ def status(workspace_dir: WorkspaceOpt = None, as_json: JsonOpt = False, config:
     Example: bellwether status --workspace ws --json
     """
     ws = workspace(workspace_dir, settings(config))
+    require_workspace(ws)
     s = workspace_status(ws)
     if as_json:
         typer.echo(json.dumps(s, indent=2, default=str))
         return
     out = Console()
-    out.print(f"workspace {s['workspace']} (pseudonymized: {s['pseudonymized']})", highlight=False)
+    pseudo = {True: "yes", False: "no"}.get(s["pseudonymized"], "unknown")
+    out.print(f"workspace {s['workspace']} (pseudonymized: {pseudo})", highlight=False)
     out.print(f"records {s['records']:,}; rejected rows {s['rejected_rows']:,} "
               f"({', '.join(f'{k} {v}' for k, v in sorted(s['rejects'].items())) or 'none'}); duplicates {s['duplicates']:,}", highlight=False)
     for e in s["inputs"]:
         out.print(f"  {e['status']:7} {e['name']}: {e['rows']:,} rows, {e['records']:,} records", highlight=False)
+    crm = [e for e in s["subscriber_extracts"] if e.get("status") == "loaded"]
+    if not crm:
+        out.print(CRM_ABSENT_NOTE, highlight=False)
     g = s["graph"]
     if g:
+        who = (f"{g['on_net']:,} on-net, {g['off_net']:,} off-net" if crm else "on-net unknown")
         out.print(f"graph as_of {g['as_of']} window {g['window_days']} days: {g['subscribers']:,} subscribers "
-                  f"({g['on_net']:,} on-net, {g['off_net']:,} off-net, {g['service_in_graph']:,} service), "
+                  f"({who}, {g['service_in_graph']:,} service), "
                   f"{g['contacts']:,} contacts, {g['service_numbers']:,} service numbers", highlight=False)
     else:
         out.print("no graph yet: run `bellwether build`", highlight=False)

@@ -81,6 +81,9 @@ def targets(
         table.add_row(name, f"{m['rows']:,}", m["list_version"], f"{m['suppressed_total']:,}", why, str(e.path))
     console = Console(width=max(Console().width, 130))  # wide enough for the table when piped
     console.print(table)
+    for name, e in exports.items():  # a list that could not be made says why, in one line
+        if e.manifest.get("empty_because"):
+            console.print(f"{name} list is empty: {e.manifest['empty_because']}", highlight=False, soft_wrap=True)
     if "viral" in built:
         sp = built["viral"].info.get("expected_spread") or {}
         if sp.get("mean") is not None and "ci_low" in sp:

@@ -16,11 +16,16 @@ also sit in a ``[neo4j]`` table without their prefix::
 
 Each environment variable is the key upper-cased with a ``BELLWETHER_`` prefix,
 e.g. ``BELLWETHER_NEO4J_URI``, ``BELLWETHER_PSEUDONYM_KEY``.
+
+Values are checked whenever settings are made or overridden (:meth:`Settings.validate`):
+a bad one raises :class:`ConfigError` naming the setting, its command-line option and
+environment variable, the value and what is expected.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -49,6 +54,18 @@ class Settings:
     neo4j_database: str = "neo4j"
     api_token: str | None = None  # secret: `bellwether serve` requires it as a Bearer token when set
 
+    def __post_init__(self) -> None:
+        cc = str(self.country_code).strip().lstrip("+")  # "+86" and TOML's 86 mean "86"
+        object.__setattr__(self, "country_code", cc)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` for the first value out of its range (see :data:`_CHECKS`)."""
+        for name, (ok, expected) in _CHECKS.items():
+            value = getattr(self, name)
+            if not ok(value):
+                raise ConfigError(f"{_describe(name)} is {value!r}: expected {expected}.")
+
     def with_overrides(self, **values: Any) -> "Settings":
         """Return a copy with the given non-None values set (command-line options)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
@@ -59,6 +76,24 @@ class Settings:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
 
 
+# setting -> (check, what is expected); run on every Settings made or overridden
+_CHECKS: dict[str, tuple[Any, str]] = {
+    "country_code": (lambda v: re.fullmatch(r"[1-9][0-9]{0,2}", v) is not None,
+                     "a country calling code of 1 to 3 digits, not starting with 0 (e.g. 86, 1, 44)"),
+    "max_reject_ratio": (lambda v: 0.0 <= v <= 1.0, "a share of rows between 0 and 1 (e.g. 0.01 for 1%)"),
+    "window_days": (lambda v: v >= 1, "a whole number of days, at least 1"),
+    "seed": (lambda v: v >= 0, "a whole number, 0 or more"),
+}
+# the command-line option of a setting, where it differs from --name-with-dashes
+_OPTIONS = {"window_days": "--window"}
+
+
+def _describe(name: str) -> str:
+    """``"Setting country_code (--country-code, BELLWETHER_COUNTRY_CODE)"``."""
+    option = _OPTIONS.get(name, "--" + name.replace("_", "-"))
+    return f"Setting {name} ({option}, BELLWETHER_{name.upper()})"
+
+
 def _coerce(name: str, raw: Any, typ: Any) -> Any:
     if raw is None:
         return None
@@ -66,7 +101,7 @@ def _coerce(name: str, raw: Any, typ: Any) -> Any:
     try:
         return target(raw)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"Setting {name!r}: cannot read {raw!r} as {target.__name__}.") from exc
+        raise ConfigError(f"{_describe(name)}: cannot read {raw!r} as {target.__name__}.") from exc
 
 
 def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -82,16 +82,25 @@ def segment_run(run: RunTables, options: SegmentOptions | None = None) -> Segmen
     Off-net numbers get value tier ``off_net`` and cluster ``-1`` ("off-net number");
     clustering uses on-net persons only, so numbers of other operators (without ARPU or
     tenure) do not shape the customer clusters.
+
+    Without a subscriber (CRM) extract (``run.crm == "absent"``) every person is treated
+    as a customer (:attr:`RunTables.customers`): their value tier is ``unknown``, they are
+    clustered on usage and network features alone, and the profiles' churn rate and
+    on-net share are null (unknown), with the reason in ``info["note"]``.
     """
     o = options or SegmentOptions()
     seed = run.seed if o.seed is None else o.seed
     subs = run.subscribers
     n = len(subs)
     on_net = subs["on_net"].to_numpy(bool, na_value=False)
+    ours = run.customers
+    no_crm = run.crm == "absent"
     feats = usage_features(n, run.contacts, on_net, strong_quantile=o.strong_quantile)
+    if no_crm:  # nobody is known to be on-net: the share is unknown, not 0
+        feats["on_net_share"] = np.nan
     arpu = subs["arpu"].to_numpy(np.float64, na_value=np.nan) if "arpu" in subs else np.full(n, np.nan)
     tenure = subs["tenure_months"].to_numpy(np.float64, na_value=np.nan) if "tenure_months" in subs else np.full(n, np.nan)
-    tenure = np.where(on_net, tenure, np.nan)  # off-net numbers have no tenure with us: never "new"
+    tenure = np.where(ours, tenure, np.nan)  # off-net numbers have no tenure with us: never "new"
     churned = subs["churned"].to_numpy(bool, na_value=False)
 
     feats["arpu"] = arpu
@@ -99,11 +108,11 @@ def segment_run(run: RunTables, options: SegmentOptions | None = None) -> Segmen
     feats["pagerank"] = subs["pagerank"].to_numpy(np.float64, na_value=np.nan)
 
     kind = subs["kind"].astype(object).to_numpy() if "kind" in subs else np.full(n, "person", dtype=object)
-    clusterable = on_net & (kind != "service")
+    clusterable = ours & (kind != "service")
     cluster = np.full(n, OFF_NET_CLUSTER, dtype=np.int64)
     labels = np.full(n, OFF_NET_LABEL, dtype=object)
     if "kind" in subs:
-        labels[on_net & ~clusterable] = "service number"
+        labels[(kind == "service") & (on_net | no_crm)] = "service number"
     c, clusters = kmeans_clusters(feats.loc[clusterable].reset_index(drop=True), k=o.k, seed=seed, sample=o.sample)
     cluster[clusterable] = c
     if len(clusters):
@@ -114,7 +123,7 @@ def segment_run(run: RunTables, options: SegmentOptions | None = None) -> Segmen
         {
             "vid": subs["vid"].to_numpy(np.int64),
             "id": subs["id"].to_numpy(object),
-            "value_tier": value_tiers(arpu, on_net, quantiles=o.quantiles, labels=o.tier_labels),
+            "value_tier": value_tiers(arpu, ours, quantiles=o.quantiles, labels=o.tier_labels),
             "behaviour": behaviour(churned, tenure, feats["last_contact"].to_numpy(), run.as_of,
                                    silent_days=o.silent_days, new_months=o.new_months),
             "usage_mix": usage_mix(feats["voice_share"].to_numpy(), voice_min=o.voice_min, sms_min=o.sms_min),
@@ -126,16 +135,21 @@ def segment_run(run: RunTables, options: SegmentOptions | None = None) -> Segmen
         }
     )
     prof_input = table.assign(
-        on_net=on_net, churned=churned, arpu=arpu, on_net_share=feats["on_net_share"].to_numpy(),
+        on_net=ours, churned=churned, arpu=arpu, on_net_share=feats["on_net_share"].to_numpy(),
         churn_risk=subs["churn_risk"].to_numpy(np.float64, na_value=np.nan),
         churned_after=subs["churned_after"].to_numpy() if "churned_after" in subs else pd.NA,
     )
     profiles, n_small = segment_profiles(prof_input, dimensions=PROFILE_DIMENSIONS, min_group_size=o.min_group_size)
+    if no_crm:  # no churn dates: a churn rate of 0 would be a claim, not a measurement
+        profiles["churn_rate"] = np.nan
+    cut_points = tier_cut_points(arpu[ours], o.quantiles)
     info = {
         "run_id": run.run_id,
         "as_of": str(run.as_of.date()),
+        "crm": run.crm,
+        "note": run.crm_note,
         "options": {**asdict(o), "seed": seed},
-        "arpu_cut_points": [float(x) for x in tier_cut_points(arpu[on_net], o.quantiles)],
+        "arpu_cut_points": [float(x) for x in cut_points] if np.isfinite(cut_points).all() else None,
         "clusters": clusters.to_dict(orient="records"),
         "rows": n,
     }

@@ -27,6 +27,16 @@ __all__ = ["PROFILE_DIMENSIONS", "MIN_GROUP_SIZE", "segment_profiles"]
 
 PROFILE_DIMENSIONS = ("value_tier", "behaviour", "usage_mix", "cluster_label", "role", "at_risk_community")
 MIN_GROUP_SIZE = 10
+# yes/no dimensions are named in words in the profiles (people read them, not True/False)
+FLAG_WORDS = {"at_risk_community": {True: "community at risk", False: "community not at risk"}}
+
+
+def _segment_names(column: pd.Series, dim: str) -> np.ndarray:
+    """The segment name of every row: the label itself, or words for a yes/no dimension."""
+    words = FLAG_WORDS.get(dim)
+    if words is not None:
+        return np.where(column.fillna(False).to_numpy(bool), words[True], words[False]).astype(object)
+    return column.astype(str).to_numpy(object)
 
 
 def segment_profiles(
@@ -77,7 +87,7 @@ def segment_profiles(
     for order, dim in enumerate(dimensions):
         if dim not in t.columns:
             continue
-        keys = t[dim].astype(str).to_numpy(object)
+        keys = _segment_names(t[dim], dim)
         g = frame.groupby(keys, sort=False)
         agg = g.agg(
             size=("churned", "size"),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from algorithms.crm import CRM_ABSENT_NOTE, crm_of_run, customers
 from graph.contact_graph import ContactGraph
 from graph.workspace import Workspace, WorkspaceError, read_json
 
@@ -89,6 +90,21 @@ class RunTables:
     def recency_days(self) -> int:
         """Days before ``as_of`` in which a churner counts as recent (``churned_contacts``)."""
         return int(find_parameter(self.manifest.get("parameters", {}), "recency_days", "recent_days", "window_days", default=30))
+
+    @cached_property
+    def crm(self) -> str:
+        """``"present"`` when the run had a subscriber (CRM) extract, ``"absent"`` otherwise."""
+        return crm_of_run(self.manifest, self.subscribers)
+
+    @property
+    def crm_note(self) -> str | None:
+        """Why value and churn are unknown (no CRM extract), or None when they are known."""
+        return CRM_ABSENT_NOTE if self.crm == "absent" else None
+
+    @cached_property
+    def customers(self) -> np.ndarray:
+        """Boolean mask (``vid`` order) of the subscribers treated as ours: on-net, or every person without CRM."""
+        return customers(self.subscribers, self.crm)
 
     @property
     def has_labels(self) -> bool:

@@ -9,6 +9,13 @@ tier and behavioural cluster in words; ``reasons`` are plain-word reason codes
 (:mod:`algorithms.targets.reasons`).  Lists are written to ``runs/<id>/lists/`` by
 default, each with a sidecar manifest (:func:`graph.exports.export_table`) that holds
 the list version, the rows held back per reason, the priority and the parameters.
+
+A list that cannot be made from the run's data is empty and says why in its
+``info["empty_because"]`` (one line, also in the sidecar): retention and community
+offers need a churn signal (churn scores, recent churners); acquisition needs a
+subscriber (CRM) extract to tell other operators' numbers from ours.  Without an
+extract every person counts as ours (:attr:`RunTables.customers`), so the viral list
+still names the run's influence seeds.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from algorithms.crm import NO_CHURN_WITHOUT_CRM, NO_PROSPECTS_WITHOUT_CRM
 from algorithms.segments.build import read_segments, segment_run
 from algorithms.segments.run_tables import RunTables
 from algorithms.targets import reasons as R
@@ -31,10 +39,11 @@ from algorithms.targets.suppression import PRIORITY, churned_mask, eligibility, 
 from algorithms.targets.viral import list_spread, viral_list
 from graph.errors import BellwetherError
 from graph.exports import Export, export_table
+from loaders.do_not_contact import current_do_not_contact
 
 __all__ = [
     "LIST_NAMES", "LEADING_COLUMNS", "TargetOptions", "TargetList", "TargetError", "marketing_table",
-    "parse_segment_filter", "segment_mask", "limit_rows", "build_lists", "write_lists",
+    "parse_segment_filter", "segment_mask", "limit_rows", "churn_signal_gap", "build_lists", "write_lists",
 ]
 
 LIST_NAMES = PRIORITY
@@ -168,6 +177,31 @@ def _finish(name: str, ranked: pd.DataFrame, t: pd.DataFrame, extra_cols: Sequen
     return out
 
 
+def churn_signal_gap(run: RunTables, t: pd.DataFrame, name: str) -> str | None:
+    """Why list ``name`` has no churn signal to rank by, or None when it has one.
+
+    Without a subscriber extract there are no churn dates at all.  Retention needs a churn
+    risk or a positive contagion score (:func:`pick_churn_risk` finds one); community
+    offers need recent churners in some community.
+    """
+    if run.crm == "absent":
+        return NO_CHURN_WITHOUT_CRM
+    if name == "retention" and pick_churn_risk(t)[1] == "none":
+        return ("no churn signal: the run has no churn risk or contagion score "
+                "(no churners before as_of, or the churn step was skipped)")
+    if name == "community" and not run.communities["recent_churners"].fillna(0).sum():
+        return f"no churn signal: nobody churned in the {run.recency_days} days before as_of"
+    return None
+
+
+def _empty(name: str, t: pd.DataFrame, extra_cols: Sequence[str]) -> pd.DataFrame:
+    """An empty list with the columns it would have (list-only columns as numbers)."""
+    ranked = pd.DataFrame({"vid": pd.Series(dtype=np.int64), "rank": pd.Series(dtype=np.int64),
+                           "score": pd.Series(dtype=np.float64),
+                           **{c: pd.Series(dtype=np.float64) for c in extra_cols if c not in t.columns}})
+    return _finish(name, ranked, t, extra_cols, lambda m: [])
+
+
 def build_lists(
     run: RunTables,
     segments: pd.DataFrame | None = None,
@@ -206,7 +240,7 @@ def build_lists(
     in_segment = segment_mask(t, seg_filter)
     dnc = run.do_not_contact
     churned = t["churned"].to_numpy(bool)
-    on_person = t["on_net"].to_numpy(bool) & np.asarray(t["person"], dtype=bool)
+    on_person = run.customers & np.asarray(t["person"], dtype=bool)
     taken: dict[str, list[str]] = {}
     out: dict[str, TargetList] = {}
     params = asdict(o)
@@ -215,12 +249,21 @@ def build_lists(
 
     for name in [x for x in PRIORITY if x in lists]:
         info: dict[str, Any] = {**common_info, "list": name, "deduplicated_against": list(taken)}
-        if name == "retention":
+        retention_cols = ["churn_risk", "value", "follower_value", "value_tier", "role"]
+        community_cols = ["size", "members", "recent_churners", "churn_rate", "internal_weight_share", "mean_arpu"]
+        no_churn = churn_signal_gap(run, t, name) if name in ("retention", "community") else None
+        if no_churn:
+            rows, counts = _empty(name, t, retention_cols if name == "retention" else community_cols), {}
+            info["empty_because"] = no_churn
+        elif name == "acquisition" and run.crm == "absent":
+            rows, counts = _empty(name, t, ["bellwether_ties", "on_net_contacts"]), {}
+            info["empty_because"] = NO_PROSPECTS_WITHOUT_CRM
+        elif name == "retention":
             keep, counts = eligibility(t["id"], churned, dnc, taken, on_person & in_segment)
             ranked = limit_rows(retention_list(t, run.contacts, keep, beta=o.beta), top=o.top, budget=o.budget,
                                 cost_per_contact=o.cost_per_contact)
             source = pick_churn_risk(t)[1]
-            rows = _finish(name, ranked, t, ["churn_risk", "value", "follower_value", "value_tier", "role"],
+            rows = _finish(name, ranked, t, retention_cols,
                            lambda m: R.retention_reasons(m, run.recency_days, risk_source=source))
             info["score"] = "churn_risk × (value + beta × follower_value); value = ARPU / median ARPU"
             info["churn_risk_source"] = source
@@ -246,8 +289,7 @@ def build_lists(
             counts = merge_counts(counts, small)
             ranked = limit_rows(ranked, top=o.top, budget=o.budget, cost_per_contact=o.cost_per_contact,
                                 contacts_column="members")
-            rows = _finish(name, ranked, t, ["size", "members", "recent_churners", "churn_rate",
-                                             "internal_weight_share", "mean_arpu"],
+            rows = _finish(name, ranked, t, community_cols,
                            lambda m: R.community_reasons(m, run.recency_days))
             if len(rows):
                 rows["segment"] = "at-risk community"
@@ -270,13 +312,19 @@ def build_lists(
 
 
 def write_lists(run: RunTables, lists: Mapping[str, TargetList], fmt: str = "csv", out_dir: str | Path | None = None) -> dict[str, Export]:
-    """Apply the do-not-contact and churn check once more and write every list with its sidecar."""
+    """Apply the do-not-contact and churn check once more and write every list with its sidecar.
+
+    The do-not-contact list is read again from the workspace (it may have grown since the
+    run's tables were read) and fail-closed: when it cannot be read nothing is written
+    (:class:`loaders.do_not_contact.DoNotContactUnavailable`).
+    """
+    dnc = current_do_not_contact(run.workspace) | frozenset(run.do_not_contact)
     directory = Path(out_dir) if out_dir is not None else run.run_dir / "lists"
     subs = run.subscribers
     churned_ids = subs["id"].astype(object).to_numpy()[churned_mask(subs, run.as_of)]
     exports = {}
     for name, tl in lists.items():
-        rows, late = final_check(tl.rows, run.do_not_contact, churned_ids)
+        rows, late = final_check(tl.rows, dnc, churned_ids)
         exports[name] = export_table(rows, directory, name, fmt, suppressed=merge_counts(tl.suppressed, late),
                                      extra=tl.info)
     return exports
