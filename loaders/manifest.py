@@ -7,10 +7,15 @@ Layout::
       "pseudonymized": true,             # false only after an explicit --no-pseudonymize
       "key_fingerprint": "9c1e...",      # HMAC of a fixed text: detects a different key, reveals nothing
       "country_code": "86",
+      "id_kind": "phone",                # or "opaque"; one kind per workspace
       "inputs": {                        # CDR inputs by content hash (sha256 of the bytes)
         "<sha256>": {"path", "name", "format", "size", "sha256", "status": "loaded"|"failed",
                      "rows", "records", "rejected_rows", "reject_ratio", "rejects": {reason: rows},
-                     "duplicates", "blank_lines", "first_record", "last_record", "records_file",
+                     "duplicates", "first_record", "last_record", "records_file",
+                     "failed_attempts", "failed_calls", "dropped_attempts",   # unanswered calls (duration -1)
+                     "lines": {"lines", "header", "blank", "unreadable", "rows",   # physical lines of a text
+                               "records", "duplicates", "dropped", "quarantined"},  # input, or Parquet rows
+                     "days": {"YYYY-MM-DD": valid records},
                      "quarantine_file", "loaded_at", "message"}
       },
       "subscribers": {"<sha256>": {..., "seq": 1}},   # CRM extracts; the highest seq wins per id
