@@ -186,10 +186,13 @@ def _times(batch: pa.RecordBatch, rules: CdrRules) -> tuple[np.ndarray, np.ndarr
 
 
 def _record_days(secs: np.ndarray, out: dict[str, int]) -> None:
-    days, counts = np.unique(secs // 86400, return_counts=True)
-    for d, n in zip(days.tolist(), counts.tolist()):
-        key = str(np.datetime64(int(d), "D"))
-        out[key] = out.get(key, 0) + int(n)
+    """Add the rows per calendar day of wall-clock ``secs`` to ``out`` (times are in the plausible range: few days)."""
+    days = secs // 86400
+    first = int(days.min())
+    counts = np.bincount(days - first)
+    for d in np.flatnonzero(counts).tolist():
+        key = str(np.datetime64(first + d, "D"))
+        out[key] = out.get(key, 0) + int(counts[d])
 
 
 def stage_rows(con: duckdb.DuckDBPyConnection, raw: str, rules: CdrRules, stage: str, file_label: str | None = None,
