@@ -33,6 +33,11 @@ def render(result: dict[str, Any], console: Console) -> None:
     if comm:
         head.add_row("community NMI", f"{_f(comm['nmi'])} over {comm['compared']:,} persons "
                      f"({comm['run_communities']:,} found / {comm['planted_communities']:,} planted)")
+        if comm.get("ami") is not None:
+            head.add_row("community AMI / ARI", f"{_f(comm['ami'])} / {_f(comm['ari'])} (adjusted for chance)")
+        for name, rec in (comm.get("recovery_by_class") or {}).items():
+            head.add_row(f"recovery, {name}", f"{_f(rec['recovery'])} over {rec['groups']:,} planted groups "
+                         "(share of a group in its largest community)")
         if comm.get("nmi_with_contacts") is not None:
             head.add_row("community NMI, persons with contacts",
                          f"{_f(comm['nmi_with_contacts'])} over {comm['compared_with_contacts']:,} persons")

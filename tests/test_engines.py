@@ -11,7 +11,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
 from algorithms.centrality import coreness, degree_strength, pagerank
-from algorithms.community import leiden, louvain
+from algorithms.community import detect_communities, leiden, louvain
 from algorithms.engines import Engine, EngineError, available_engines, get_engine, register_engine
 from bench.planted import planted_graph
 from graph.contact_graph import ContactGraph
@@ -89,3 +89,20 @@ def test_partitions_agree_across_engines(objective):
 def test_louvain_agrees_across_engines():
     g = GRAPHS["planted"]
     assert nmi(louvain(g, engine="igraph")["community"], louvain(g, engine="networkx")["community"]) >= 0.9
+
+
+def test_default_objective_agrees_across_engines():
+    """The adaptive default: the numba cascade (igraph engine) and full runs per resolution (igraph's own
+    Leiden, networkx's Louvain) choose a resolution above 1 and return the 12 cliques of a ring."""
+    ring = []
+    for c in range(12):
+        ring += [(6 * c + a, 6 * c + b) for a, b in itertools.combinations(range(6), 2)]
+        ring.append((6 * c + 5, (6 * (c + 1)) % 72))
+    g = ContactGraph.from_edges(ring)
+    truth = np.repeat(np.arange(12), 6)
+    from algorithms.engines.igraph_engine import IgraphEngine
+
+    for eng in ("igraph", IgraphEngine(leiden="igraph"), "networkx"):
+        res = detect_communities(g, engine=eng)
+        assert res.metrics["resolution"] > 1.0 and res.metrics["objective"] == "auto"
+        assert nmi(truth, res.labels) == pytest.approx(1.0)

@@ -14,6 +14,9 @@ from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from algorithms.evaluation import (
+    SIZE_CLASSES,
+    ami,
+    ari,
     auc,
     community_agreement,
     evaluate_run,
@@ -22,7 +25,9 @@ from algorithms.evaluation import (
     nmi,
     ranking_table,
     read_truth,
+    recovery_by_class,
 )
+from algorithms.evaluation.partition import read_size_classes, size_class
 from cli.app import app
 from graph import schema
 from graph.workspace import Workspace, read_json, write_json
@@ -92,7 +97,45 @@ def test_community_agreement_on_persons_in_both():
         "community": [5, 5, 6, 6, -1, 8],
     })
     out = community_agreement(run, truth)
-    assert out == {"nmi": 1.0, "compared": 4, "run_communities": 2, "planted_communities": 2}
+    assert out == {"nmi": 1.0, "ami": 1.0, "ari": 1.0, "compared": 4, "run_communities": 2, "planted_communities": 2,
+                   "recovery_by_class": {"family": {"groups": 2, "members": 4, "recovery": 1.0},
+                                         "all": {"groups": 2, "members": 4, "recovery": 1.0}}}
+
+
+def test_ami_and_ari_are_zero_for_shuffled_labels_where_nmi_is_not():
+    """Many small groups: NMI of an unrelated (shuffled) partition is far from 0, AMI and ARI are not."""
+    rng = np.random.default_rng(0)
+    truth = np.repeat(np.arange(2000), 5)
+    found = truth.copy()
+    lost = rng.random(len(found)) < 0.1
+    found[lost] = 10_000 + np.arange(lost.sum())  # a tenth of the members left alone
+    shuffled = rng.permutation(found)
+    assert nmi(truth, shuffled) > 0.6  # chance agreement that NMI does not correct
+    assert abs(ami(truth, shuffled)) < 0.01 and abs(ari(truth, shuffled)) < 0.01
+    assert ami(truth, found) > 0.7 and ari(truth, found) > 0.7
+    assert ami([0, 0, 1, 1], [1, 1, 0, 0]) == 1.0 == ari([0, 0, 1, 1], [1, 1, 0, 0])
+
+
+def test_recovery_by_size_class():
+    # family f (4 members): 3 found together; friends g (12): 6 + 6; workplace h (40): 40 together
+    planted = np.array(["f"] * 4 + ["g"] * 12 + ["h"] * 40)
+    found = np.array([0, 0, 0, 1] + [2] * 6 + [3] * 6 + [4] * 40)
+    out = recovery_by_class(found, planted, {"f": 4, "g": 12, "h": 40})
+    assert out["family"] == {"groups": 1, "members": 4, "recovery": 0.75}
+    assert out["friends"]["recovery"] == 0.5 and out["workplace"]["recovery"] == 1.0
+    assert out["all"]["recovery"] == pytest.approx((0.75 + 0.5 + 1.0) / 3)
+    # the class follows the planted size, not the compared members: 2 of a 12-member group are friends
+    out = recovery_by_class([0, 0], ["g", "g"], {"g": 12})
+    assert list(out) == ["friends", "all"]
+    assert size_class(np.array([1, 3, 8, 9, 30, 31, 400, 900])).tolist() == [
+        "family", "family", "family", "friends", "friends", "workplace", "workplace", "workplace"]
+
+
+def test_size_classes_come_from_the_generator_record(tmp_path):
+    assert read_size_classes(None) == SIZE_CLASSES
+    (tmp_path / "operator.json").write_text(json.dumps({"planted": {"community_sizes": {"family": [2, 5], "club": [6, 50]}}}))
+    assert read_size_classes(tmp_path / "truth.csv") == {"family": (2, 5), "club": (6, 50)}
+    assert read_size_classes(tmp_path / "elsewhere" / "truth.csv") == SIZE_CLASSES
 
 
 def test_community_agreement_separates_persons_without_contacts():
@@ -246,6 +289,11 @@ def test_evaluate_generated_operator_end_to_end(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["communities"]["compared"] > 3000 and out["communities"]["nmi"] > 0.5
+    # chance-corrected scores beside NMI, and recovery per planted group type (from operator.json)
+    assert 0.2 < out["communities"]["ami"] < out["communities"]["nmi"] and 0 < out["communities"]["ari"] <= 1
+    rec = out["communities"]["recovery_by_class"]
+    assert {"family", "friends", "workplace", "all"} <= set(rec)
+    assert rec["family"]["recovery"] > 0.8 and rec["family"]["groups"] > rec["workplace"]["groups"]
     churn = out["churn"]
     assert churn["population"] > 2500 and churn["churners"] > 20
     assert churn["methods"]["network_model"]["auc"] > 0.55  # the planted baseline hazard is learnt

@@ -13,7 +13,15 @@ import pytest
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
 from algorithms.community import count_disconnected, cpm_quality, detect_communities, modularity
-from algorithms.community.fast_leiden import csr_from_edges, csr_structure, leiden_csr, quality_csr
+from algorithms.community.fast_leiden import (
+    adaptive_leiden_csr,
+    choose_resolution,
+    csr_from_edges,
+    csr_structure,
+    leiden_csr,
+    quality_csr,
+    resolution_scale,
+)
 from algorithms.engines import EngineError
 from algorithms.engines.igraph_engine import IgraphEngine
 from bench.planted import planted_graph
@@ -167,8 +175,8 @@ def test_isolated_vertices_self_loops_and_empty_graph():
 
 def test_engine_runs_both_implementations():
     g, truth = planted_graph(3000, 12.0, 0.2, seed=9)
-    fast = detect_communities(g, seed=1, engine=IgraphEngine(leiden="numba"))
-    classic = detect_communities(g, seed=1, engine=IgraphEngine(leiden="igraph"))
+    fast = detect_communities(g, objective="cpm", seed=1, engine=IgraphEngine(leiden="numba"))
+    classic = detect_communities(g, objective="cpm", seed=1, engine=IgraphEngine(leiden="igraph"))
     assert fast.metrics["disconnected_split"] == 0 and classic.metrics["disconnected_split"] == 0
     assert fast.metrics["quality"] >= classic.metrics["quality"] * (1 - 1e-3)
     # this small sparse graph is recovered up to NMI 0.89 by both implementations
@@ -185,10 +193,48 @@ def test_engine_runs_both_implementations():
 def test_quality_matches_igraph_at_200k_subscribers():
     g, truth = planted_graph(200_000, 24.0, 0.2, seed=4)
     w = g.weights() / g.weights().mean()
-    fast = detect_communities(g, seed=42, engine=IgraphEngine(leiden="numba"))
-    classic = detect_communities(g, seed=42, engine=IgraphEngine(leiden="igraph"))
+    fast = detect_communities(g, objective="cpm", seed=42, engine=IgraphEngine(leiden="numba"))
+    classic = detect_communities(g, objective="cpm", seed=42, engine=IgraphEngine(leiden="igraph"))
     assert fast.metrics["quality"] >= classic.metrics["quality"] * (1 - 1e-4)
     assert nmi(truth, fast.labels) >= 0.9
     assert fast.metrics["disconnected_split"] == 0
     assert count_disconnected(g, fast.labels) == 0
     assert cpm_quality(g, fast.labels, w) == pytest.approx(fast.metrics["quality"])
+
+
+def test_choose_resolution_takes_the_finest_on_the_plateau():
+    scan = [(64.0, None, 0.30), (32.0, None, 0.70), (16.0, None, 0.76), (8.0, None, 0.79), (1.0, None, 0.80)]
+    assert scan[choose_resolution(scan, 0.08)][0] == 16.0  # 0.76 >= 0.92 * 0.80; 0.70 is not
+    assert scan[choose_resolution(scan, 0.0)][0] == 1.0
+    assert scan[choose_resolution(scan, 0.7)][0] == 64.0
+
+
+def test_resolution_scale_of_disjoint_cliques():
+    # k disjoint cliques of s: every neighbourhood holds one clique, so the scale is k
+    edges = []
+    for c in range(8):
+        edges += clique_edges(6, 6 * c)
+    indptr, indices, data = csr_from_edges(48, np.array(edges), np.ones(len(edges)))
+    assert resolution_scale(indptr, indices, data) == pytest.approx(8.0)
+
+
+def test_adaptive_leiden_is_reproducible_and_resolves_small_groups():
+    """On a planted graph with families of 3-6 and groups up to 150, the scan goes past modularity's
+    resolution limit (more, smaller communities than modularity at 1) and stays connected."""
+    g, truth = planted_graph(20_000, 12.0, 0.2, seed=12)
+    indptr, indices, arc_edge, vertex = csr_structure(g.n_subscribers, g.edge_array())
+    from algorithms.community.fast_leiden import arc_weights
+
+    data = arc_weights(g.weights(), arc_edge)
+    a, info = adaptive_leiden_csr(indptr, indices, data, seed=5)
+    b, _ = adaptive_leiden_csr(indptr, indices, data, seed=5)
+    assert np.array_equal(a, b)
+    assert info["resolution"] > 1.0 and info["scan"][-1]["resolution"] == 1.0
+    assert [s["resolution"] for s in info["scan"]] == sorted((s["resolution"] for s in info["scan"]), reverse=True)
+    labels = np.empty(g.n_subscribers, np.int64)
+    labels[vertex] = a
+    mod1 = leiden_csr(indptr, indices, data, objective="modularity", resolution=1.0, seed=5)
+    assert a.max() > mod1.max()
+    assert modularity(g, labels) >= (1 - info["tolerance"]) * info["modularity_best"] - 0.02
+    assert nmi(truth, labels) >= nmi(truth, mod1[np.argsort(vertex)]) + 0.03
+    assert count_disconnected(g, labels) == 0

@@ -1,8 +1,11 @@
-"""Communities: Leiden (default) and Louvain through the engine dispatch, quality checks,
+"""Communities: Leiden (default: modularity at a resolution chosen from the graph) and Louvain through the engine dispatch, quality checks,
 stable ids across runs, and the community table."""
 
 from algorithms.community.detect import (
+    AUTO,
     DEFAULT_OBJECTIVE,
+    DEFAULT_TOLERANCE,
+    WeakStructureWarning,
     DEFAULT_RESOLUTION,
     CommunityResult,
     canonical_labels,
@@ -11,12 +14,15 @@ from algorithms.community.detect import (
 )
 from algorithms.community.leiden import leiden
 from algorithms.community.louvain import louvain
-from algorithms.community.quality import count_disconnected, cpm_quality, modularity, split_disconnected
+from algorithms.community.quality import count_disconnected, cpm_quality, merge_singletons, modularity, split_disconnected
 from algorithms.community.stable_ids import match_community_ids
 from algorithms.community.table import community_table
 
 __all__ = [
+    "AUTO",
     "DEFAULT_OBJECTIVE",
+    "DEFAULT_TOLERANCE",
+    "WeakStructureWarning",
     "DEFAULT_RESOLUTION",
     "CommunityResult",
     "canonical_labels",
@@ -28,6 +34,7 @@ __all__ = [
     "leiden",
     "louvain",
     "match_community_ids",
+    "merge_singletons",
     "modularity",
     "split_disconnected",
 ]

@@ -12,7 +12,7 @@ from numba import njit
 
 from graph.contact_graph import ContactGraph
 
-__all__ = ["modularity", "cpm_quality", "split_disconnected", "count_disconnected"]
+__all__ = ["modularity", "cpm_quality", "split_disconnected", "count_disconnected", "merge_singletons"]
 
 
 def _relabel(membership: np.ndarray) -> np.ndarray:
@@ -158,3 +158,70 @@ def count_disconnected(graph: ContactGraph, membership) -> int:
         return 0
     comp = split_disconnected(graph, lab)
     return _count_split(comp, np.ascontiguousarray(lab))
+
+
+@njit(cache=True)
+def _merge_singletons(lab, sizes, single, ptr, nbr, wt):
+    """Move each vertex of ``single`` (in order) that is still alone to the neighbouring community
+    with the most tie weight to it (ties: the community of its strongest contact, then the smaller
+    label); return the number moved."""
+    acc = np.zeros(len(sizes))
+    moved = 0
+    for i in range(len(single)):
+        v = single[i]
+        if sizes[lab[v]] != 1:
+            continue  # another singleton joined it already
+        best = -1
+        best_w = 0.0
+        best_edge = 0.0
+        for j in range(ptr[i], ptr[i + 1]):
+            acc[lab[nbr[j]]] += wt[j]
+        for j in range(ptr[i], ptr[i + 1]):
+            c = lab[nbr[j]]
+            if c == lab[v]:
+                continue
+            x = acc[c]
+            if x > best_w or (x == best_w and (wt[j] > best_edge or (wt[j] == best_edge and c < best))):
+                best, best_w, best_edge = c, x, wt[j]
+        for j in range(ptr[i], ptr[i + 1]):
+            acc[lab[nbr[j]]] = 0.0
+        if best >= 0 and best_w > 0.0:
+            sizes[lab[v]] -= 1
+            lab[v] = best
+            sizes[best] += 1
+            moved += 1
+    return moved
+
+
+def merge_singletons(graph: ContactGraph, membership, weights=None, *, min_contacts: int = 2) -> tuple[np.ndarray, int]:
+    """Put every subscriber alone in its community with at least ``min_contacts`` contacts into the
+    neighbouring community holding most of its tie weight.
+
+    A subscriber with one contact (or none) may stay alone: nothing says which group it belongs
+    to beyond that contact.  Singletons are taken in ``vid`` order; one that joins another
+    singleton makes a pair.  The result stays connected (a subscriber joins a community it has a
+    contact in).  Returns the new membership (labels not compacted) and the number moved.
+    """
+    lab = np.array(_relabel(np.asarray(membership)), dtype=np.int64, copy=True)
+    n = graph.n_subscribers
+    if n == 0 or graph.n_contacts == 0:
+        return lab, 0
+    a, b = _ends(graph)
+    w = graph.weights() if weights is None else np.asarray(weights, dtype=np.float64)
+    loop = a == b
+    deg = np.bincount(a[~loop], minlength=n) + np.bincount(b[~loop], minlength=n)
+    sizes = np.bincount(lab, minlength=int(lab.max()) + 1).astype(np.int64)
+    alone = (sizes[lab] == 1) & (deg >= min_contacts)
+    if not alone.any():
+        return lab, 0
+    keep = ~loop & (alone[a] | alone[b])
+    a, b, w = a[keep], b[keep], w[keep]
+    src = np.concatenate([a[alone[a]], b[alone[b]]])
+    dst = np.concatenate([b[alone[a]], a[alone[b]]])
+    wt = np.concatenate([w[alone[a]], w[alone[b]]])
+    order = np.argsort(src, kind="stable")
+    src, dst, wt = src[order], dst[order], wt[order]
+    single = np.flatnonzero(alone)
+    ptr = np.searchsorted(src, np.append(single, n)).astype(np.int64)
+    moved = _merge_singletons(lab, sizes, single.astype(np.int64), ptr, dst.astype(np.int64), wt.astype(np.float64))
+    return lab, int(moved)

@@ -116,6 +116,29 @@ class IgraphEngine:
         membership[vertex] = rows
         return membership
 
+    def communities_auto(self, graph, weights, *, seed, max_iterations, tolerance, stats=None):
+        """The adaptive default (``objective="auto"``) in numba: membership per vid and the scan's
+        record (:func:`algorithms.community.fast_leiden.adaptive_leiden_csr`); None when this engine
+        runs igraph's own Leiden, which leaves the scan to the caller."""
+        if self.leiden != "numba":
+            return None
+        from algorithms.community.fast_leiden import adaptive_leiden_csr, arc_weights
+
+        w = np.asarray(weights, dtype=np.float64)
+        n = graph.n_subscribers
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), {"resolution": 1.0, "modularity_best": 0.0, "scan": []}
+        indptr, indices, arc_edge, vertex = self.csr(graph)
+        e = graph.edge_array()  # self-loops count twice in the strength, as in igraph
+        strength = np.bincount(e[:, 0], weights=w, minlength=n) + np.bincount(e[:, 1], weights=w, minlength=n)
+        rows, info = adaptive_leiden_csr(
+            indptr, indices, arc_weights(w, arc_edge), node_weights=strength[vertex], seed=seed,
+            n_iterations=max_iterations, tolerance=tolerance, stats=stats,
+        )
+        membership = np.empty(n, dtype=np.int64)
+        membership[vertex] = rows
+        return membership, info
+
     def pagerank(self, graph, weights, *, damping):
         g = self.native(graph)
         if g.vcount() == 0:

@@ -1,12 +1,12 @@
-"""Evaluation of analysis runs against known truth: NMI of communities, AUC and lift of churn scores."""
+"""Evaluation of analysis runs against known truth: NMI, AMI, ARI and recovery by size class of communities, AUC and lift of churn scores."""
 
-from algorithms.evaluation.partition import community_agreement, nmi
+from algorithms.evaluation.partition import SIZE_CLASSES, ami, ari, community_agreement, nmi, recovery_by_class
 from algorithms.evaluation.ranking import FRACTIONS, auc, lift_at, ranking_table
 from algorithms.evaluation.report import CHURN_SCORES, TARGETS, churn_evaluation, evaluate_run, evaluate_run_dir
 from algorithms.evaluation.truth import TruthError, read_truth
 
 __all__ = [
-    "nmi", "community_agreement", "auc", "lift_at", "ranking_table", "FRACTIONS",
+    "nmi", "ami", "ari", "recovery_by_class", "SIZE_CLASSES", "community_agreement", "auc", "lift_at", "ranking_table", "FRACTIONS",
     "CHURN_SCORES", "TARGETS", "churn_evaluation", "evaluate_run", "evaluate_run_dir",
     "read_truth", "TruthError",
 ]

@@ -3,8 +3,9 @@
 For a run (``runs/<id>/subscribers.parquet`` and ``manifest.json``) and a truth
 table (:func:`algorithms.evaluation.truth.read_truth`):
 
-* **communities**: NMI of the run's communities against the planted ones on
-  the persons present in both (:mod:`~algorithms.evaluation.partition`);
+* **communities**: NMI, AMI and ARI of the run's communities against the planted
+  ones on the persons present in both, and the recovery of planted groups by size
+  class (family, friends, workplace) (:mod:`~algorithms.evaluation.partition`);
 * **churn**: AUC and lift at 1 / 5 / 10 % of each churn score (network model,
   non-network baseline, plain spreading activation, contagion PageRank) against
   churn in ``(as_of, as_of + horizon]`` from the truth, over the subscribers the
@@ -32,7 +33,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from algorithms.churn import timeline
-from algorithms.evaluation.partition import community_agreement
+from algorithms.evaluation.partition import community_agreement, read_size_classes
 from algorithms.evaluation.ranking import FRACTIONS, ranking_table
 from graph.workspace import read_json, write_json
 
@@ -111,6 +112,8 @@ def influence_summary(influence: dict[str, Any] | None) -> dict[str, Any] | None
         "ratio_vs_pagerank": _num(influence.get("spread_ratio_vs_pagerank")) or _ratio(seeds, pagerank),
         # the largest ratio any k seeds could show (upper bound on the optimum's spread / PageRank's)
         "ceiling_vs_pagerank": _num(influence.get("ceiling_ratio_vs_pagerank")),
+        # the seeds' reach as a share of the most any k seeds could reach (data-dependent bound, Leskovec et al. 2007)
+        "share_of_upper_bound": _num(influence.get("share_of_upper_bound")),
     }
     if "degree_spread" in influence:
         out["degree_seeds_expected_spread"] = _num(influence.get("degree_spread"))
@@ -124,6 +127,7 @@ def evaluate_run(
     as_of: Any,
     horizon_days: int = 30,
     influence: dict[str, Any] | None = None,
+    size_classes: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run's subscribers table against the truth (plain types, JSON-ready).
 
@@ -139,6 +143,9 @@ def evaluate_run(
         Churn label window ``(as_of, as_of + horizon_days]``.
     influence : dict, optional
         The run's influence metrics (``expected_spread``, ``pagerank_spread``...).
+    size_classes : dict, optional
+        Planted size range per group type for the recovery by class
+        (:func:`~algorithms.evaluation.partition.read_size_classes`).
 
     Returns
     -------
@@ -146,9 +153,9 @@ def evaluate_run(
         ``as_of``, ``communities`` (:func:`~algorithms.evaluation.partition.community_agreement`),
         ``churn`` (:func:`churn_evaluation`) and ``influence`` (:func:`influence_summary`, or None).
     """
-    comm = community_agreement(run, truth) if "community" in run.columns else None
+    comm = community_agreement(run, truth, size_classes=size_classes) if "community" in run.columns else None
     if comm is not None:
-        for key in ("nmi", "nmi_with_contacts"):
+        for key in ("nmi", "ami", "ari", "nmi_with_contacts"):
             if key in comm:
                 comm[key] = _num(comm[key])
     return {
@@ -183,7 +190,7 @@ def evaluate_run_dir(
                            or (metrics.get("churn") or {}).get("horizon_days") or 30)
     run = pq.read_table(run_dir / "subscribers.parquet").to_pandas()
     result = evaluate_run(run, truth, as_of=manifest["as_of"], horizon_days=horizon_days,
-                          influence=metrics.get("influence"))
+                          influence=metrics.get("influence"), size_classes=read_size_classes(truth_path))
     result["run_id"] = manifest.get("run_id", run_dir.name)
     result["evaluated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if truth_path is not None:
