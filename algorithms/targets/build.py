@@ -4,18 +4,25 @@ Every list row has the same leading columns::
 
     list, rank, id, score, segment, community, reasons, ...list-specific columns
 
-``id`` is the pseudonym (never a phone number); ``segment`` is the subscriber's value
-tier and behavioural cluster in words; ``reasons`` are plain-word reason codes
-(:mod:`algorithms.targets.reasons`).  Lists are written to ``runs/<id>/lists/`` by
-default, each with a sidecar manifest (:func:`graph.exports.export_table`) that holds
-the list version, the rows held back per reason, the priority and the parameters.
+Every row is one person to contact.  ``id`` is the pseudonym (never a phone number:
+:mod:`algorithms.targets.reveal` is the audited way back); ``segment`` is the
+subscriber's value tier and behavioural cluster in words; ``reasons`` are plain-word
+reason codes, what drove the rank first (:mod:`algorithms.targets.reasons`).  Numbers
+are rounded for people: scores, probabilities and shares to 4 significant digits,
+money to 2 decimals (:data:`ROUNDING`); every column is described in
+:data:`COLUMN_NOTES`, also written into the sidecar.  Lists are written to
+``runs/<id>/lists/`` by default, each with a sidecar manifest
+(:func:`graph.exports.export_table`) that holds the list version, the rows held back per
+reason, the priority, the parameters and the assumptions of the ranking.
 
 A list that cannot be made from the run's data is empty and says why in its
 ``info["empty_because"]`` (one line, also in the sidecar): retention and community
-offers need a churn signal (churn scores, recent churners); acquisition needs a
-subscriber (CRM) extract to tell other operators' numbers from ours.  Without an
-extract every person counts as ours (:attr:`RunTables.customers`), so the viral list
-still names the run's influence seeds.
+offers need churn (a subscriber extract with churn dates; community offers recent
+churners); acquisition needs a subscriber (CRM) extract to tell other operators'
+numbers from ours.  A list made in a weaker way says so in ``info["notice"]`` (the
+retention list without a churn model score ranks by exposure to churned contacts).
+Without an extract every person counts as ours (:attr:`RunTables.customers`), so the
+viral list still names the run's influence seeds.
 """
 
 from __future__ import annotations
@@ -30,13 +37,13 @@ import pandas as pd
 
 from algorithms.crm import NO_CHURN_WITHOUT_CRM, NO_PROSPECTS_WITHOUT_CRM
 from algorithms.segments.build import read_segments, segment_run
-from algorithms.segments.run_tables import RunTables
+from algorithms.segments.run_tables import RunTables, find_parameter
 from algorithms.targets import reasons as R
 from algorithms.targets.acquisition import acquisition_list
-from algorithms.targets.community_offers import community_offers
-from algorithms.targets.retention import pick_churn_risk, retention_list
+from algorithms.targets.community_offers import community_offers, fit_offers, offer_members
+from algorithms.targets.retention import churn_exposure, pick_churn_risk, retention_list
 from algorithms.targets.suppression import PRIORITY, churned_mask, eligibility, final_check, merge_counts
-from algorithms.targets.viral import list_spread, viral_list
+from algorithms.targets.viral import DEFAULT_RR_SETS, list_spread, viral_list
 from graph.errors import BellwetherError
 from graph.exports import Export, export_table
 from loaders.do_not_contact import current_do_not_contact
@@ -44,12 +51,83 @@ from loaders.do_not_contact import current_do_not_contact
 __all__ = [
     "LIST_NAMES", "LEADING_COLUMNS", "TargetOptions", "TargetList", "TargetError", "marketing_table",
     "parse_segment_filter", "segment_mask", "limit_rows", "churn_signal_gap", "build_lists", "write_lists",
+    "LIST_COLUMNS", "COLUMN_NOTES", "ROUNDING", "round_columns",
 ]
 
 LIST_NAMES = PRIORITY
 LEADING_COLUMNS = ("list", "rank", "id", "score", "segment", "community", "reasons")
 SEGMENT_FILTER_COLUMNS = ("value_tier", "behaviour", "usage_mix", "cluster", "cluster_label", "role", "community",
                           "at_risk_community")
+
+
+#: The list-specific columns after :data:`LEADING_COLUMNS`.
+LIST_COLUMNS = {
+    "retention": ("expected_value_saved", "churn_risk", "arpu", "monthly_value", "exposure", "churned_contacts",
+                  "value_tier", "role"),
+    "viral": ("marginal_gain", "cumulative_spread", "role"),
+    "community": ("offer", "role", "size", "members", "recent_churners", "churn_rate", "internal_weight_share",
+                  "mean_arpu"),
+    "acquisition": ("bellwether_ties", "on_net_contacts"),
+}
+
+#: What every column means (written into each sidecar as ``column_notes``).
+COLUMN_NOTES = {
+    "list": "the list's name",
+    "rank": "1 = contact first",
+    "id": "pseudonym of the subscriber (HMAC of the number; `bellwether targets --reveal` maps it back, audited)",
+    "score": "what the list is ranked by (see the sidecar's `score`)",
+    "segment": "value tier and behavioural cluster in words",
+    "community": "community id (for acquisition: the community of the most strongly tied bellwether)",
+    "reasons": "why the row is on the list, what drove the rank first",
+    "expected_value_saved": "churn_risk × monthly_value × value_months × response_rate: money the offer is "
+                            "expected to save (empty when the list is ranked by exposure)",
+    "churn_risk": "probability of churn within the churn horizon (the run's churn model; empty without one)",
+    "arpu": "average revenue per user a month, from the subscriber extract (empty when unknown)",
+    "monthly_value": "ARPU, or the median ARPU of active customers when unknown",
+    "exposure": "tie strength shared with contacts who churned before as_of",
+    "churned_contacts": "contacts who churned in the recency window before as_of",
+    "value_tier": "low / mid / high ARPU band",
+    "role": "role in the community: bellwether, follower, bridge, member or isolate",
+    "marginal_gain": "extra subscribers the seed is expected to reach beyond the rows above it",
+    "cumulative_spread": "expected reach of the seeds up to this row (the sum of marginal_gain)",
+    "offer": "which group offer the member belongs to (1 = the most urgent community)",
+    "size": "people in the community",
+    "members": "members of the community who receive the offer",
+    "recent_churners": "members who churned in the recency window before as_of",
+    "churn_rate": "share of the community's members who churned before as_of",
+    "internal_weight_share": "share of the members' tie strength that stays inside the community",
+    "mean_arpu": "mean ARPU of the community's members",
+    "bellwether_ties": "strong ties to our active bellwethers",
+    "on_net_contacts": "our customers the number talks with",
+}
+
+#: How each numeric column is rounded: ``("sig", 4)`` significant digits or ``("dec", 2)`` decimals.
+ROUNDING = {
+    "expected_value_saved": ("dec", 2), "arpu": ("dec", 2), "monthly_value": ("dec", 2), "mean_arpu": ("dec", 2),
+    "churn_risk": ("sig", 4), "exposure": ("sig", 4), "marginal_gain": ("sig", 4), "cumulative_spread": ("sig", 4),
+    "churn_rate": ("sig", 4), "internal_weight_share": ("sig", 4),
+}
+
+
+def _round_value(x: float, how: tuple[str, int]) -> float:
+    if not math.isfinite(x) or x == 0:
+        return x
+    kind, digits = how
+    if kind == "dec":
+        return round(x, digits)
+    return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
+
+
+def round_columns(rows: pd.DataFrame, score: tuple[str, int] = ("sig", 4)) -> pd.DataFrame:
+    """Round the float columns of ``rows`` per :data:`ROUNDING` (``score`` for the ``score`` column)."""
+    out = rows.copy()
+    for col in out.columns:
+        how = score if col == "score" else ROUNDING.get(col)
+        if how is None or not pd.api.types.is_float_dtype(out[col].dtype):
+            continue
+        out[col] = [_round_value(float(v), how) for v in out[col].to_numpy(np.float64, na_value=np.nan)]
+        out[col] = out[col].astype(np.float64)
+    return out
 
 
 class TargetError(BellwetherError):
@@ -60,15 +138,20 @@ class TargetError(BellwetherError):
 class TargetOptions:
     """Knobs of the target lists (recorded in every sidecar).
 
-    ``top`` and ``budget / cost_per_contact`` both cap a list; the smaller cap wins.  A
-    community offer costs ``members × cost_per_contact``.  ``top=None`` and no budget
-    keep every eligible row.
+    ``top`` (people) and ``budget / cost_per_contact`` (money) both cap a list; the
+    smaller cap wins.  Every row is one person, so each costs ``cost_per_contact``; a
+    community offer is kept or left out whole.  ``top=None`` and no budget keep every
+    eligible row.  ``response_rate`` (the share of would-be churners an offer keeps) and
+    ``value_months`` (months of revenue a kept customer is worth) turn churn risk and
+    ARPU into the retention list's expected value saved; both are assumptions, recorded
+    in every sidecar.
     """
 
     top: int | None = 1000
     budget: float | None = None
     cost_per_contact: float | None = None
-    beta: float = 0.5
+    response_rate: float = 0.2
+    value_months: float = 12.0
     strong_quantile: float = 0.75
     min_group_size: int = 10
     min_internal_share: float = 0.5
@@ -140,6 +223,19 @@ def marketing_table(run: RunTables, segments: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
+def check_caps(top: int | None, budget: float | None, cost_per_contact: float | None) -> None:
+    """Raise :class:`TargetError` for caps that cannot work (negative, or a budget without a cost)."""
+    if top is not None and top < 0:
+        raise TargetError(f"--top must be >= 0, got {top}.")
+    if budget is None and cost_per_contact is not None and cost_per_contact <= 0:
+        raise TargetError("--cost-per-contact must be > 0.")
+    if budget is not None:
+        if cost_per_contact is None:
+            raise TargetError("--budget and --cost-per-contact go together: give both or neither.")
+        if cost_per_contact <= 0 or budget < 0:
+            raise TargetError("--budget must be >= 0 and --cost-per-contact > 0.")
+
+
 def limit_rows(rows: pd.DataFrame, *, top: int | None = None, budget: float | None = None,
                cost_per_contact: float | None = None, contacts_column: str | None = None) -> pd.DataFrame:
     """Keep the first rows within ``top`` and within ``budget`` at ``cost_per_contact`` each.
@@ -148,22 +244,18 @@ def limit_rows(rows: pd.DataFrame, *, top: int | None = None, budget: float | No
     community offer goes to every member); rows are kept in rank order while the running
     cost stays within the budget.
     """
-    if top is not None and top < 0:
-        raise TargetError(f"--top must be >= 0, got {top}.")
-    if (budget is None) != (cost_per_contact is None):
-        raise TargetError("--budget and --cost-per-contact go together: give both or neither.")
+    check_caps(top, budget, cost_per_contact)
     out = rows if top is None else rows.head(int(top))
     if budget is not None:
-        if cost_per_contact <= 0 or budget < 0:
-            raise TargetError("--budget must be >= 0 and --cost-per-contact > 0.")
         per_row = out[contacts_column].to_numpy(np.float64) if contacts_column else np.ones(len(out))
         within = np.cumsum(per_row * cost_per_contact) <= budget + 1e-9
         out = out.loc[within]
     return out.reset_index(drop=True)
 
 
-def _finish(name: str, ranked: pd.DataFrame, t: pd.DataFrame, extra_cols: Sequence[str], reason_fn) -> pd.DataFrame:
-    """Attach ids, segments and reasons to ranked rows (``vid`` + list columns) and order the columns."""
+def _finish(name: str, ranked: pd.DataFrame, t: pd.DataFrame, extra_cols: Sequence[str], reason_fn,
+            score_rounding: tuple[str, int] = ("sig", 4)) -> pd.DataFrame:
+    """Attach ids, segments and reasons to ranked rows (``vid`` + list columns), order and round the columns."""
     base = t.iloc[ranked["vid"].to_numpy(np.int64)].reset_index(drop=True)
     ranked = ranked.reset_index(drop=True)
     merged = base.drop(columns=[c for c in ranked.columns if c in base.columns and c != "vid"]).join(
@@ -174,21 +266,30 @@ def _finish(name: str, ranked: pd.DataFrame, t: pd.DataFrame, extra_cols: Sequen
     out["community"] = out["community"].astype("Int64")
     out["id"] = out["id"].astype(str)
     out["reasons"] = out["reasons"].astype(str)
-    return out
+    return round_columns(out, score_rounding)
+
+
+def _count(n: int, one: str) -> str:
+    return f"{n:,} {one if n == 1 else one + 's'}"
 
 
 def churn_signal_gap(run: RunTables, t: pd.DataFrame, name: str) -> str | None:
     """Why list ``name`` has no churn signal to rank by, or None when it has one.
 
     Without a subscriber extract there are no churn dates at all.  Retention needs a churn
-    risk or a positive contagion score (:func:`pick_churn_risk` finds one); community
-    offers need recent churners in some community.
+    model score (:func:`pick_churn_risk`) or, failing that, customers tied to someone who
+    churned before as_of; community offers need recent churners in some community.
     """
     if run.crm == "absent":
         return NO_CHURN_WITHOUT_CRM
     if name == "retention" and pick_churn_risk(t)[1] == "none":
-        return ("no churn signal: the run has no churn risk or contagion score "
-                "(no churners before as_of, or the churn step was skipped)")
+        churned = t["churned"].to_numpy(bool)
+        if not churned.any():
+            return ("no churn signal: nobody churned before as_of and the run has no churn model score, "
+                    "so there is no one to rank by churn risk")
+        if not (churn_exposure(t, run.contacts)[0][run.customers & ~churned] > 0).any():
+            return ("no churn signal: the run has no churn model score and no customer is in contact "
+                    "with anyone who churned before as_of")
     if name == "community" and not run.communities["recent_churners"].fillna(0).sum():
         return f"no churn signal: nobody churned in the {run.recency_days} days before as_of"
     return None
@@ -228,6 +329,11 @@ def build_lists(
     dict name -> TargetList, in priority order.
     """
     o = options or TargetOptions()
+    check_caps(o.top, o.budget, o.cost_per_contact)
+    if not 0 < o.response_rate <= 1:
+        raise TargetError(f"--response-rate must be in (0, 1] (the share of would-be churners an offer keeps), got {o.response_rate}.")
+    if not o.value_months > 0:
+        raise TargetError(f"--value-months must be > 0, got {o.value_months}.")
     unknown = [x for x in lists if x not in LIST_NAMES]
     if unknown:
         raise TargetError(f"Unknown list {unknown[0]!r}; choose from {', '.join(LIST_NAMES)} or all.")
@@ -249,51 +355,78 @@ def build_lists(
 
     for name in [x for x in PRIORITY if x in lists]:
         info: dict[str, Any] = {**common_info, "list": name, "deduplicated_against": list(taken)}
-        retention_cols = ["churn_risk", "value", "follower_value", "value_tier", "role"]
-        community_cols = ["size", "members", "recent_churners", "churn_rate", "internal_weight_share", "mean_arpu"]
         no_churn = churn_signal_gap(run, t, name) if name in ("retention", "community") else None
         if no_churn:
-            rows, counts = _empty(name, t, retention_cols if name == "retention" else community_cols), {}
+            rows, counts = _empty(name, t, LIST_COLUMNS[name]), {}
             info["empty_because"] = no_churn
         elif name == "acquisition" and run.crm == "absent":
-            rows, counts = _empty(name, t, ["bellwether_ties", "on_net_contacts"]), {}
+            rows, counts = _empty(name, t, LIST_COLUMNS[name]), {}
             info["empty_because"] = NO_PROSPECTS_WITHOUT_CRM
         elif name == "retention":
             keep, counts = eligibility(t["id"], churned, dnc, taken, on_person & in_segment)
-            ranked = limit_rows(retention_list(t, run.contacts, keep, beta=o.beta), top=o.top, budget=o.budget,
-                                cost_per_contact=o.cost_per_contact)
-            source = pick_churn_risk(t)[1]
-            rows = _finish(name, ranked, t, retention_cols,
-                           lambda m: R.retention_reasons(m, run.recency_days, risk_source=source))
-            info["score"] = "churn_risk × (value + beta × follower_value); value = ARPU / median ARPU"
-            info["churn_risk_source"] = source
+            ranked, how = retention_list(t, run.contacts, keep, response_rate=o.response_rate,
+                                         value_months=o.value_months, cost_per_contact=o.cost_per_contact)
+            counts = merge_counts(counts, how["held_back"])
+            ranked = limit_rows(ranked, top=o.top, budget=o.budget, cost_per_contact=o.cost_per_contact)
+            horizon = find_parameter(run.manifest.get("parameters", {}), "horizon_days")
+            rows = _finish(name, ranked, t, LIST_COLUMNS[name],
+                           lambda m: R.retention_reasons(m, run.recency_days, ranking=how["ranking"],
+                                                         horizon_days=horizon, as_of=str(run.as_of.date())),
+                           score_rounding=("dec", 2) if how["ranking"] == "expected_value_saved" else ("sig", 4))
+            info["ranking"] = how["ranking"]
+            info["churn_risk_source"] = how["risk_source"]
+            info["value_unit"] = how["value_unit"]
+            info["assumptions"] = {"response_rate": o.response_rate, "value_months": o.value_months,
+                                   "churn_horizon_days": horizon, "cost_per_contact": o.cost_per_contact}
+            if how["ranking"] == "expected_value_saved":
+                unit = "" if how["value_unit"] == "money" else " (no ARPU known: in customers kept, ARPU counted as 1)"
+                info["score"] = (f"expected value saved = churn_risk × monthly_value × {o.value_months:g} months "
+                                 f"× response rate {o.response_rate:g}{unit}")
+                info["expected_value_saved_total"] = round(float(np.nansum(ranked["expected_value_saved"])), 2)
+            else:
+                info["score"] = "exposure: tie strength shared with contacts who churned before as_of"
+                info["notice"] = ("no churn model score in this run (too few churners to fit one, or the churn step "
+                                  "was skipped): ranked by network exposure to contacts who churned before as_of; "
+                                  f"{how.get('not_exposed', 0):,} eligible customers without such a contact are not listed")
         elif name == "viral":
             keep, counts = eligibility(t["id"], churned, dnc, taken, on_person & in_segment)
             k = o.top if o.top is not None else max(len(run.seeds), 1)
             if o.budget is not None and o.cost_per_contact:
                 k = min(k, int(math.floor(o.budget / o.cost_per_contact)))
             reselect = bool(seg_filter)
-            ranked, method = viral_list(t, run.seeds, keep, k=k, reselect=reselect,
-                                        graph=run.graph() if reselect else None, seed=run.seed)
-            rows = _finish(name, ranked, t, ["marginal_gain", "cumulative_spread", "role"],
-                           lambda m: R.viral_reasons(m, len(ranked)))
+            infl = run.manifest.get("metrics", {}).get("influence", {}) or {}
+            probability = find_parameter(run.manifest.get("parameters", {}), "probability",
+                                         default=infl.get("probability", "tie_strength"))
+            n_rr = int(infl.get("n_rr_sets") or DEFAULT_RR_SETS)
+            seed_vids = run.seeds["vid"].to_numpy(np.int64)
+            graph = run.graph() if reselect or bool(keep[seed_vids].any()) else None
+            ranked, method = viral_list(t, run.seeds, keep, k=k, reselect=reselect, graph=graph, seed=run.seed,
+                                        n_rr_sets=n_rr, probability=probability)
+            rows = _finish(name, ranked, t, LIST_COLUMNS[name], lambda m: R.viral_reasons(m, len(ranked)))
             info["method"] = method
-            info["score"] = "estimated extra subscribers reached by adding this seed (marginal gain)"
-            info["expected_spread"] = list_spread(run.graph(), ranked["vid"].to_numpy(), n_simulations=o.n_simulations,
+            info["score"] = ("estimated extra subscribers reached by adding this seed to the rows above it (marginal "
+                             "gain), accounted on the listed seeds only")
+            info["rr_spread"] = round(float(ranked["cumulative_spread"].iloc[-1]), 1) if len(ranked) else 0.0
+            info["expected_spread"] = list_spread(graph, ranked["vid"].to_numpy(), n_simulations=o.n_simulations,
                                                   seed=run.seed) if len(ranked) else {"mean": 0.0}
         elif name == "community":
             keep, counts = eligibility(t["id"], churned, dnc, taken, on_person & in_segment)
-            ranked, small = community_offers(t, run.communities, keep, min_members=o.min_group_size,
+            offers, small = community_offers(t, run.communities, keep, min_members=o.min_group_size,
                                              min_internal_share=o.min_internal_share,
                                              min_recent_churners=o.min_recent_churners, min_lift=o.min_lift)
             counts = merge_counts(counts, small)
-            ranked = limit_rows(ranked, top=o.top, budget=o.budget, cost_per_contact=o.cost_per_contact,
-                                contacts_column="members")
-            rows = _finish(name, ranked, t, community_cols,
-                           lambda m: R.community_reasons(m, run.recency_days))
-            if len(rows):
-                rows["segment"] = "at-risk community"
-            info["score"] = "members × recent_churners / size × internal_weight_share"
+            check_caps(o.top, o.budget, o.cost_per_contact)
+            kept, passed = fit_offers(offers, top=o.top, budget=o.budget, cost_per_contact=o.cost_per_contact)
+            kept["rank"] = np.arange(1, len(kept) + 1, dtype=np.int64)
+            ranked = offer_members(t, kept, keep)
+            rows = _finish(name, ranked, t, LIST_COLUMNS[name], lambda m: R.community_reasons(m, run.recency_days))
+            info["score"] = ("the group offer's score: members × recent_churners / size × internal_weight_share "
+                             "(members expected to be drawn away)")
+            info["offers"] = int(len(kept))
+            if passed:
+                info["offers_over_budget"] = passed
+                info["notice"] = (f"{_count(passed, 'group offer')} left out: the members do not fit in what is left "
+                                  "of --top / --budget (offers are kept whole)")
         else:  # acquisition
             off_person = ~t["on_net"].to_numpy(bool) & np.asarray(t["person"], dtype=bool)
             prospects, counts = eligibility(t["id"], churned, dnc, taken, off_person)
@@ -302,10 +435,11 @@ def build_lists(
                                 top=o.top, budget=o.budget, cost_per_contact=o.cost_per_contact)
             sizes = run.communities.set_index("community")["size"]
             ranked["community_size"] = ranked["community"].map(sizes).astype("Int64")  # the anchor's community
-            rows = _finish(name, ranked, t, ["bellwether_ties", "on_net_contacts"], R.acquisition_reasons)
+            rows = _finish(name, ranked, t, LIST_COLUMNS[name], R.acquisition_reasons)
             if len(rows):
                 rows["segment"] = "off-net number"
             info["score"] = "sum of strong-tie weights to our active bellwethers"
+        info["column_notes"] = {c: COLUMN_NOTES[c] for c in rows.columns if c in COLUMN_NOTES}
         taken[name] = rows["id"].tolist()
         out[name] = TargetList(name, rows, counts, info)
     return out
@@ -325,6 +459,12 @@ def write_lists(run: RunTables, lists: Mapping[str, TargetList], fmt: str = "csv
     exports = {}
     for name, tl in lists.items():
         rows, late = final_check(tl.rows, dnc, churned_ids)
+        info = dict(tl.info)
+        if "expected_value_saved_total" in info:  # what is exported is what is expected to be saved
+            info["expected_value_saved_total"] = round(float(np.nansum(rows["expected_value_saved"])), 2)
+        if late and name == "viral":
+            info["notice"] = (f"{sum(late.values()):,} seeds were held back at export, after the spread was accounted: "
+                              "cumulative_spread overstates the reach; run `bellwether targets` again")
         exports[name] = export_table(rows, directory, name, fmt, suppressed=merge_counts(tl.suppressed, late),
-                                     extra=tl.info)
+                                     extra=info)
     return exports

@@ -1,4 +1,4 @@
-"""Community offers: tight communities where churn contagion is under way, one row per community.
+"""Community offers: tight communities where churn contagion is under way, one row per member.
 
 A community qualifies when
 
@@ -14,10 +14,13 @@ Score (expected members drawn away, the quantity a group offer protects):
 .. math:: \\text{score}_c = m_c \\cdot \\frac{r_c}{n_c} \\cdot \\text{internal\\_weight\\_share}_c
 
 with :math:`m_c` eligible members, :math:`r_c` recent churners and :math:`n_c` members.
-The row's ``id`` is the person to approach: the community's bellwether if they may be
-contacted, otherwise the eligible member with the highest bellwether score (Richter,
-Yom-Tov & Slonim 2010, doi:10.1137/1.9781611972801.64: group leaders carry churn in
-social groups).
+
+An offer goes to people, so the list has one row per member who may receive it
+(:func:`offer_members`): the offers in score order, and within an offer the members by
+their role in the community — the bellwether first (group leaders carry churn in social
+groups: Richter, Yom-Tov & Slonim 2010, doi:10.1137/1.9781611972801.64), then their
+followers, bridges, the other members — and by bellwether score.  A budget in people or
+money takes whole offers (:func:`fit_offers`): half a group offer is no group offer.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ import pandas as pd
 
 from algorithms.segments.network import at_risk_communities
 
-__all__ = ["community_offers"]
+__all__ = ["ROLE_ORDER", "community_offers", "fit_offers", "offer_members"]
+
+#: Order of the members of one offer (roles of :mod:`algorithms.roles`; anything else last).
+ROLE_ORDER = {"bellwether": 0, "follower": 1, "bridge": 2, "member": 3, "isolate": 4}
 
 
 def community_offers(
@@ -100,3 +106,45 @@ def community_offers(
     cols = ["vid", "rank", "score", "community", "size", "members", "recent_churners", "churn_rate",
             "internal_weight_share", "mean_arpu"]
     return rows[cols], ({"group_smaller_than_min_size": len(small)} if small else {})
+
+
+def fit_offers(offers: pd.DataFrame, *, top: int | None = None, budget: float | None = None,
+               cost_per_contact: float | None = None) -> tuple[pd.DataFrame, int]:
+    """Keep whole offers, in rank order, while their members fit in ``top`` people and ``budget``.
+
+    An offer that does not fit is passed over and the next, smaller ones are tried
+    (greedy by rank).  Returns the kept offers and how many were passed over.
+    """
+    left_people = np.inf if top is None else int(top)
+    left_money = np.inf if budget is None else float(budget)
+    cost = float(cost_per_contact or 0.0)
+    keep = np.zeros(len(offers), bool)
+    for i, m in enumerate(offers["members"].to_numpy(np.int64)):
+        if m <= left_people and m * cost <= left_money + 1e-9:
+            keep[i] = True
+            left_people -= m
+            left_money -= m * cost
+    return offers.loc[keep].reset_index(drop=True), int((~keep).sum())
+
+
+def offer_members(table: pd.DataFrame, offers: pd.DataFrame, eligible: np.ndarray) -> pd.DataFrame:
+    """One row per eligible member of each offer: ``vid``, ``rank`` (1..n), ``offer`` (the offer's rank),
+    ``score`` (the offer's) and the offer's columns, ordered by offer, role (:data:`ROLE_ORDER`),
+    bellwether score and ``vid``."""
+    cols = ["vid", "rank", "offer", "score", "community", "size", "members", "recent_churners", "churn_rate",
+            "internal_weight_share", "mean_arpu"]
+    com = table["community"].to_numpy(np.float64, na_value=np.nan)
+    el = np.asarray(eligible, bool)
+    pick = el & pd.Series(com).isin(offers["community"].to_numpy(np.float64)).to_numpy()
+    role = table["role"].astype(object).to_numpy()[pick] if "role" in table else np.full(pick.sum(), None, dtype=object)
+    m = pd.DataFrame({
+        "vid": table["vid"].to_numpy(np.int64)[pick],
+        "community": com[pick].astype(np.int64),
+        "role_order": [ROLE_ORDER.get(r, len(ROLE_ORDER)) for r in role],
+        "bw": table["bellwether_score"].to_numpy(np.float64, na_value=-np.inf)[pick],
+    })
+    o = offers.rename(columns={"rank": "offer"}).drop(columns=["vid"], errors="ignore")
+    m = m.merge(o, on="community", how="inner")
+    m = m.sort_values(["offer", "role_order", "bw", "vid"], ascending=[True, True, False, True]).reset_index(drop=True)
+    m.insert(1, "rank", np.arange(1, len(m) + 1, dtype=np.int64))
+    return m[cols]

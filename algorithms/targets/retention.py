@@ -1,27 +1,38 @@
-"""Retention list: customers to keep, ranked by churn risk × value × influence.
+"""Retention list: customers to keep, ranked by the money an offer is expected to save.
 
-The score of subscriber :math:`i` is the expected value at stake if :math:`i` leaves,
+With a churn model score (the run's ``churn_risk``, or failing that its
+``churn_risk_baseline``; :func:`pick_churn_risk`) the score of customer :math:`i` is
 
 .. math::
 
-    \\text{score}_i = p_i \\left( v_i + \\beta \\sum_{j \\in N(i)} \\frac{w_{ij}}{s_j} v_j \\right)
-                  = p_i \\cdot v_i \\cdot \\Big(1 + \\beta \\frac{F_i}{v_i}\\Big)
+    \\text{expected\\_value\\_saved}_i = p_i \\cdot a_i \\cdot H \\cdot r
 
-- :math:`p_i` — churn risk from the run (``churn_risk``, probability within the horizon).
-  When the run could not fit its network model (too few churners; ``churn_risk`` all
-  missing) the baseline model's ``churn_risk_baseline`` is used, and failing that the
-  percentile rank of ``contagion_score`` (a relative risk, not a probability); the
-  source used is recorded in the list's sidecar (:func:`pick_churn_risk`);
-- :math:`v_i` — value: ARPU divided by the median ARPU of active customers (1 when unknown),
-  so a score is in "typical customers' monthly revenue";
-- :math:`F_i = \\sum_j (w_{ij}/s_j) v_j` — the *follower value*: each active on-net
-  contact :math:`j` would see a share :math:`w_{ij}/s_j` of its tie strength leave with
-  :math:`i` (:math:`s_j` its total tie strength), weighted by its own value.  A churning
-  bellwether pulls followers with them: churn spreads along strong ties (Dasgupta et al.
-  2008, doi:10.1145/1353343.1353424; Nitzan & Libai 2011, doi:10.1509/jmkr.48.6.1056
-  "Social effects on customer retention");
-- :math:`\\beta` (default 0.5) — how much of that exposure turns into churn; 0 ranks by
-  :math:`p_i v_i` alone, larger values favour well-connected subscribers.
+- :math:`p_i` — churn risk: the model's probability that :math:`i` leaves within the
+  run's churn horizon (``horizon_days``, recorded in the list's sidecar);
+- :math:`a_i` — monthly value: the CRM ARPU; a customer without an ARPU is valued at
+  the median ARPU of active customers (their reason line says so); when nobody has an
+  ARPU the unit is "customers kept" and :math:`a_i = 1`;
+- :math:`H` — value horizon in months (``value_months``, default 12): how many months
+  of revenue a kept customer is worth;
+- :math:`r` — response rate (``response_rate``, default 0.2): the share of would-be
+  churners an offer keeps.  An assumption to replace with the rate measured on the
+  operator's own retention campaigns.
+
+Summed over a list the column is the expected revenue the campaign saves, so value
+is weighed against risk: a likely churner paying little can rank below a less likely
+one paying much.  With a cost per contact, rows expected to save less than the cost
+are not listed (counted as ``below_cost``).
+
+Without a churn model score (too few churners to fit it, or the churn step skipped)
+the list says so (``info["notice"]``) and ranks by **network exposure**: the tie
+strength a customer shares with contacts who churned before ``as_of``,
+
+.. math:: \\text{exposure}_i = \\sum_{j \\in N(i),\\ j \\text{ churned before as\\_of}} w_{ij},
+
+taken from the contact graph (records before ``as_of`` only).  Churn spreads along
+strong ties (Dasgupta et al. 2008, doi:10.1145/1353343.1353424; Nitzan & Libai 2011,
+doi:10.1509/jmkr.48.6.1056); exposure is a relative risk, not a probability, so no
+money figure is given and customers without exposure are not listed.
 """
 
 from __future__ import annotations
@@ -29,78 +40,133 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["pick_churn_risk", "retention_scores", "retention_list"]
+__all__ = ["RISK_SOURCES", "pick_churn_risk", "churn_exposure", "retention_scores", "retention_list"]
+
+#: Churn model columns, in order of preference.
+RISK_SOURCES = ("churn_risk", "churn_risk_baseline")
 
 
 def pick_churn_risk(table: pd.DataFrame) -> tuple[np.ndarray, str]:
-    """Return the churn risk per row and its source: ``churn_risk``, ``churn_risk_baseline``,
-    ``contagion_score`` (percentile rank) or ``none`` (zeros), the first column with a value."""
-    for col in ("churn_risk", "churn_risk_baseline"):
+    """Return the churn risk per row and its source, the first of :data:`RISK_SOURCES` with a value, or
+    zeros and ``"none"`` when the run has no churn model score."""
+    for col in RISK_SOURCES:
         if col in table.columns:
             x = table[col].to_numpy(np.float64, na_value=np.nan)
             if np.isfinite(x).any():
                 return np.nan_to_num(x, nan=0.0), col
-    if "contagion_score" in table.columns:
-        x = table["contagion_score"].to_numpy(np.float64, na_value=np.nan)
-        if np.isfinite(x).any() and np.nanmax(x) > 0:
-            return pd.Series(x).rank(pct=True).fillna(0.0).to_numpy(), "contagion_score"
     return np.zeros(len(table)), "none"
 
 
-def retention_scores(table: pd.DataFrame, contacts: pd.DataFrame, *, beta: float = 0.5) -> pd.DataFrame:
+def churn_exposure(table: pd.DataFrame, contacts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Tie strength to, and number of, contacts who churned before ``as_of``, per vertex.
+
+    ``table`` has ``churned`` in ``vid`` order; ``contacts`` has ``a_vid``, ``b_vid``, ``weight``.
+    """
+    n = len(table)
+    churned = table["churned"].to_numpy(bool, na_value=False)
+    a = contacts["a_vid"].to_numpy(np.int64)
+    b = contacts["b_vid"].to_numpy(np.int64)
+    w = contacts["weight"].to_numpy(np.float64)
+    exposure = np.bincount(a, weights=w * churned[b], minlength=n) + np.bincount(b, weights=w * churned[a], minlength=n)
+    count = np.bincount(a, weights=churned[b], minlength=n) + np.bincount(b, weights=churned[a], minlength=n)
+    return exposure, count.astype(np.int64)
+
+
+def retention_scores(table: pd.DataFrame, contacts: pd.DataFrame, *, response_rate: float = 0.2,
+                     value_months: float = 12.0) -> pd.DataFrame:
     """Score every subscriber; see the module docstring for the formula.
 
     Parameters
     ----------
     table : pandas.DataFrame
         One row per vertex in ``vid`` order with ``on_net``, ``churned``, ``arpu`` and
-        ``churn_risk`` (or a fallback column, see :func:`pick_churn_risk`).
+        ``churn_risk`` / ``churn_risk_baseline`` (see :func:`pick_churn_risk`).
     contacts : pandas.DataFrame
         ``a_vid``, ``b_vid``, ``weight``.
-    beta : float, default 0.5
-        Weight of the follower value (≥ 0).
+    response_rate : float, default 0.2
+        Share of would-be churners an offer keeps, in (0, 1].
+    value_months : float, default 12
+        Months of revenue a kept customer is worth (> 0).
 
     Returns
     -------
     pandas.DataFrame
-        ``score``, ``churn_risk``, ``value``, ``follower_value`` per vertex (same order).
+        Per vertex (same order): ``churn_risk`` (0 without a model), ``arpu`` (as in the
+        CRM, NaN when unknown), ``monthly_value`` (ARPU, or the median when unknown; NaN
+        when no ARPU is known at all), ``expected_value_saved`` (NaN without a model),
+        ``exposure`` and ``churned_ties`` (:func:`churn_exposure`).
     """
-    if beta < 0:
-        raise ValueError(f"beta must be >= 0, got {beta}")
-    n = len(table)
+    if not 0 < response_rate <= 1:
+        raise ValueError(f"response_rate must be in (0, 1], got {response_rate}")
+    if not value_months > 0:
+        raise ValueError(f"value_months must be > 0, got {value_months}")
     on = table["on_net"].to_numpy(bool, na_value=False)
     alive = on & ~table["churned"].to_numpy(bool, na_value=False)
-    arpu = table["arpu"].to_numpy(np.float64, na_value=np.nan)
+    arpu = table["arpu"].to_numpy(np.float64, na_value=np.nan) if "arpu" in table else np.full(len(table), np.nan)
+    arpu = np.where(np.isfinite(arpu), np.clip(arpu, 0, None), np.nan)
     known = alive & np.isfinite(arpu)
-    ref = float(np.median(arpu[known])) if known.any() else 1.0
-    ref = ref if ref > 0 else 1.0
-    v = np.where(np.isfinite(arpu), np.clip(arpu, 0, None) / ref, 1.0)
-    a = contacts["a_vid"].to_numpy(np.int64)
-    b = contacts["b_vid"].to_numpy(np.int64)
-    w = contacts["weight"].to_numpy(np.float64)
-    s = np.bincount(a, weights=w, minlength=n) + np.bincount(b, weights=w, minlength=n)
-    s_safe = np.where(s > 0, s, 1.0)
-    gain_a = w / s_safe[b] * v[b] * alive[b]  # what a's leaving puts at stake at b
-    gain_b = w / s_safe[a] * v[a] * alive[a]
-    follower = np.bincount(a, weights=gain_a, minlength=n) + np.bincount(b, weights=gain_b, minlength=n)
-    p, _ = pick_churn_risk(table)
-    return pd.DataFrame({"score": p * (v + beta * follower), "churn_risk": p, "value": v, "follower_value": follower})
+    if known.any():
+        monthly = np.where(np.isfinite(arpu), arpu, float(np.median(arpu[known])))
+        unit_value = monthly
+    else:
+        monthly = np.full(len(table), np.nan)
+        unit_value = np.ones(len(table))  # "customers kept"
+    p, source = pick_churn_risk(table)
+    saved = p * unit_value * value_months * response_rate if source != "none" else np.full(len(table), np.nan)
+    exposure, ties = churn_exposure(table, contacts)
+    return pd.DataFrame({"churn_risk": p if source != "none" else np.full(len(table), np.nan), "arpu": arpu,
+                         "monthly_value": monthly, "expected_value_saved": saved, "exposure": exposure,
+                         "churned_ties": ties})
 
 
-def retention_list(table: pd.DataFrame, contacts: pd.DataFrame, eligible: np.ndarray, *, beta: float = 0.5) -> pd.DataFrame:
-    """Return the eligible subscribers ranked by retention score (highest first, ties by ``vid``).
+def _percentile(x: np.ndarray) -> np.ndarray:
+    """Share of the values strictly below each value (0 for the lowest)."""
+    s = np.sort(x)
+    return np.searchsorted(s, x, side="left") / max(len(x), 1)
 
-    Columns: ``vid``, ``rank`` and those of :func:`retention_scores`, plus a
-    ``risk_percentile`` (share of eligible customers with a lower churn risk).
+
+def retention_list(table: pd.DataFrame, contacts: pd.DataFrame, eligible: np.ndarray, *, response_rate: float = 0.2,
+                   value_months: float = 12.0, cost_per_contact: float | None = None) -> tuple[pd.DataFrame, dict]:
+    """Return the eligible customers ranked for retention (highest first, ties by ``vid``) and how.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        ``vid``, ``rank``, ``score`` and the columns of :func:`retention_scores`, plus
+        ``risk_percentile``, ``value_percentile`` and ``exposure_percentile`` (share of the
+        ranked customers below, used by the reasons).
+    how : dict
+        ``ranking`` (``"expected_value_saved"`` or ``"exposure"``), ``risk_source``,
+        ``value_unit`` (``"money"`` or ``"customers"``), ``not_exposed`` (exposure ranking:
+        eligible customers without any churned contact, not listed) and ``held_back``
+        (``{"below_cost": n}`` when a cost per contact is given).
     """
-    scores = retention_scores(table, contacts, beta=beta)
+    scores = retention_scores(table, contacts, response_rate=response_rate, value_months=value_months)
+    _, source = pick_churn_risk(table)
     idx = np.flatnonzero(np.asarray(eligible, bool))
     s = scores.iloc[idx].reset_index(drop=True)
     s.insert(0, "vid", table["vid"].to_numpy(np.int64)[idx])
-    risk = s["churn_risk"].to_numpy()
-    sorted_risk = np.sort(risk)
-    s["risk_percentile"] = np.searchsorted(sorted_risk, risk, side="left") / max(len(risk), 1)
-    order = np.lexsort((s["vid"].to_numpy(), -s["score"].to_numpy()))
+    how: dict = {"risk_source": source, "value_unit": "money" if np.isfinite(scores["monthly_value"]).any() else "customers",
+                 "held_back": {}}
+    if source != "none":
+        how["ranking"] = "expected_value_saved"
+        s["score"] = s["expected_value_saved"]
+        if cost_per_contact is not None and how["value_unit"] == "money":
+            below = s["score"].to_numpy() < cost_per_contact
+            if below.any():
+                how["held_back"] = {"below_cost": int(below.sum())}
+            s = s.loc[~below].reset_index(drop=True)
+    else:
+        how["ranking"] = "exposure"
+        exposed = s["exposure"].to_numpy() > 0
+        how["not_exposed"] = int((~exposed).sum())
+        s = s.loc[exposed].reset_index(drop=True)
+        s["score"] = s["exposure"]
+    s["risk_percentile"] = _percentile(s["churn_risk"].fillna(0).to_numpy())
+    s["value_percentile"] = _percentile(s["monthly_value"].fillna(0).to_numpy())
+    s["exposure_percentile"] = _percentile(s["exposure"].to_numpy())
+    second = s["monthly_value"].fillna(0).to_numpy()  # equal exposure: the more valuable first
+    order = np.lexsort((s["vid"].to_numpy(), -second, -s["score"].to_numpy()))
     s = s.iloc[order].reset_index(drop=True)
     s.insert(1, "rank", np.arange(1, len(s) + 1, dtype=np.int64))
-    return s
+    return s, how

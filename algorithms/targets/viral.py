@@ -8,6 +8,18 @@ re-selected among the segment's eligible members with
 ``algorithms.influence.select_seeds(graph, k, candidates=...)`` (IMM; Tang, Shi &
 Xiao 2015, doi:10.1145/2723372.2723734).  The expected spread of the final list comes from
 ``algorithms.influence.estimate_spread`` (Monte-Carlo, with a 95 % interval).
+
+The run's ``marginal_gain`` and ``cumulative_spread`` describe the run's seed list; once
+seeds are held back (do-not-contact, churned, already on the retention list) they no
+longer add up.  So the list's spread accounting is done again on the seeds actually
+kept (:func:`seed_accounting`): reverse-reachable sets are drawn afresh
+(:func:`algorithms.influence.sample_rr_sets`, as many as the run used), the greedy
+maximum coverage (:func:`algorithms.influence.node_selection`) orders the kept seeds,
+and a second, independent draw of RR sets gives each its marginal gain (counting on the
+sets that chose the order would overstate the reach by the greedy's own selection
+bias).  ``cumulative_spread`` is the running sum of the gains, so row ``k`` is the
+estimated reach of the first ``k`` rows; the last row agrees with the Monte-Carlo
+``expected_spread`` of the sidecar within the sampling error.
 """
 
 from __future__ import annotations
@@ -17,7 +29,51 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["viral_list", "list_spread"]
+__all__ = ["viral_list", "list_spread", "seed_accounting"]
+
+#: RR sets drawn for the accounting when the run does not say how many it used.
+DEFAULT_RR_SETS = 100_000
+MAX_RR_SETS = 2_000_000
+
+
+def seed_accounting(graph, candidates: np.ndarray, k: int, *, seed: int = 42, n_rr_sets: int = DEFAULT_RR_SETS,
+                    probability: str | float = "tie_strength") -> pd.DataFrame:
+    """Order up to ``k`` of ``candidates`` by greedy coverage of fresh RR sets and account their spread.
+
+    Returns ``vid``, ``marginal_gain`` (estimated extra subscribers reached by adding the
+    seed to the rows above it) and ``cumulative_spread`` (their running sum: the
+    estimated spread of the first rows), in pick order.
+    """
+    from algorithms.influence import arcs, edge_probabilities, node_selection, sample_rr_sets
+    from algorithms.influence.rr_sets import reverse_index
+
+    cand = np.unique(np.asarray(candidates, dtype=np.int64))
+    if len(cand) == 0 or k <= 0:
+        return pd.DataFrame({"vid": np.zeros(0, np.int64), "marginal_gain": np.zeros(0), "cumulative_spread": np.zeros(0)})
+    n = graph.n_subscribers
+    source, target = arcs(graph)
+    probs = edge_probabilities(graph, probability)
+    count = int(min(max(int(n_rr_sets), 1000), MAX_RR_SETS))
+    index = reverse_index(source, target, probs, n)
+    rr = sample_rr_sets(index, count, np.random.default_rng([seed, 11]))
+    order = node_selection(rr, min(int(k), len(cand)), candidates=cand, tiebreak=np.bincount(source, minlength=n)).seeds
+    gain = n * _new_coverage(sample_rr_sets(index, count, np.random.default_rng([seed, 12])), order) / count
+    return pd.DataFrame({"vid": order.astype(np.int64), "marginal_gain": gain, "cumulative_spread": np.cumsum(gain)})
+
+
+def _new_coverage(rr, order: np.ndarray) -> np.ndarray:
+    """RR sets of ``rr`` each vertex of ``order`` covers that the vertices before it did not."""
+    import scipy.sparse as sp
+
+    inc = sp.csr_array((np.ones(len(rr.nodes), dtype=np.int8), rr.nodes, rr.ptr), shape=(rr.count, rr.n)).tocsc()
+    covered = np.zeros(rr.count, dtype=bool)
+    out = np.zeros(len(order), dtype=np.float64)
+    for i, v in enumerate(order):
+        sets = inc.indices[inc.indptr[v]: inc.indptr[v + 1]]
+        new = sets[~covered[sets]]
+        covered[new] = True
+        out[i] = len(new)
+    return out
 
 
 def list_spread(graph, vids: np.ndarray, *, n_simulations: int = 1000, seed: int = 42) -> dict[str, Any]:
@@ -39,6 +95,8 @@ def viral_list(
     reselect: bool = False,
     graph=None,
     seed: int = 42,
+    n_rr_sets: int = DEFAULT_RR_SETS,
+    probability: str | float = "tie_strength",
 ) -> tuple[pd.DataFrame, str]:
     """Return the ranked seed list and the selection method.
 
@@ -55,27 +113,30 @@ def viral_list(
     reselect : bool, default False
         Select new seeds among ``eligible`` (for a segment) instead of filtering the run's seeds.
     graph : ContactGraph, optional
-        Needed by ``select_seeds`` when ``reselect``.
+        The contact graph (for the spread accounting and the re-selection).
     seed : int, default 42
-        Random seed of the re-selection.
+        Random seed of the re-selection and the accounting.
+    n_rr_sets : int
+        RR sets drawn by :func:`seed_accounting` (the run's own count gives the run's precision).
+    probability : str or float, default "tie_strength"
+        Arc probability model of the run's influence step.
 
     Returns
     -------
     rows : pandas.DataFrame
-        ``vid``, ``rank``, ``score`` (marginal gain), ``marginal_gain``, ``cumulative_spread``.
+        ``vid``, ``rank``, ``score`` (marginal gain), ``marginal_gain``, ``cumulative_spread``
+        (accounted on the listed seeds only).
     method : str
-        ``"run_seeds"`` or ``"select_seeds"``.
+        ``"run_seeds"`` (the run's seeds that may be contacted, re-accounted) or ``"select_seeds"``.
     """
     eligible = np.asarray(eligible, bool)
     k = int(k if k is not None else max(len(seeds), 1))
     if not reselect:
-        s = seeds.sort_values("rank")
-        s = s.loc[eligible[s["vid"].to_numpy(np.int64)]].head(k)
-        rows = pd.DataFrame({
-            "vid": s["vid"].to_numpy(np.int64),
-            "marginal_gain": s["marginal_gain"].to_numpy(np.float64),
-            "cumulative_spread": s["cumulative_spread"].to_numpy(np.float64),
-        })
+        vids = seeds["vid"].to_numpy(np.int64)
+        kept = vids[eligible[vids]]
+        if graph is None and len(kept):
+            raise ValueError("viral_list needs the contact graph to account the spread of the kept seeds")
+        rows = seed_accounting(graph, kept, k, seed=seed, n_rr_sets=n_rr_sets, probability=probability)
         method = "run_seeds"
     else:
         from algorithms.influence import select_seeds
@@ -84,7 +145,8 @@ def viral_list(
         if len(cand) == 0:
             rows = pd.DataFrame({"vid": np.zeros(0, np.int64), "marginal_gain": np.zeros(0), "cumulative_spread": np.zeros(0)})
         else:
-            picked = select_seeds(graph, k, candidates=cand, seed=seed, n_simulations=0).seeds.sort_values("rank")
+            picked = select_seeds(graph, k, candidates=cand, seed=seed, n_simulations=0,
+                                  probability=probability).seeds.sort_values("rank")
             rows = pd.DataFrame({
                 "vid": picked["vid"].to_numpy(np.int64),
                 "marginal_gain": picked["marginal_gain"].to_numpy(np.float64),
