@@ -10,8 +10,9 @@ Each active customer ``u`` leaves on day ``t`` with probability
   low ARPU (``z_u`` is the standardised log ARPU), short tenure and prepaid
   plans churn more, as in operators' churn models; ``c`` is solved so the
   baseline monthly churn is ``monthly_churn``;
-- ``m`` (default 1.8) is the hazard multiplier of one just-churned strong tie,
-  decaying with time constant ``tau`` (default 30 days);
+- ``m`` (default 1.8; ``bellwether generate --contagion M``, 1 plants none) is
+  the hazard multiplier of one just-churned strong tie, decaying with time
+  constant ``tau`` (default 30 days);
 - ``s_uv = min(1, r_uv / strong_rate)`` where ``r_uv`` is how much ``u``
   calls ``v`` (records per 30 days): influence travels along the subscriber's
   own outgoing calls, in proportion to them (Dasgupta et al. 2008,
@@ -32,7 +33,10 @@ import scipy.sparse as sp
 from .population import PLAN_PREPAID, Population
 from .ties import Ties
 
-__all__ = ["ChurnModel", "baseline_hazard", "contagion_matrix", "simulate_churn", "strong_ties_from_records", "measure_contagion"]
+__all__ = ["MAX_CONTAGION", "ChurnModel", "baseline_hazard", "contagion_matrix", "simulate_churn", "strong_ties_from_records", "measure_contagion"]
+
+
+MAX_CONTAGION = 20.0  # largest planted hazard multiplier accepted (`bellwether generate --contagion`)
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,11 @@ class ChurnModel:
     prepaid_hr: float = 1.4
     contagion: float = 1.8  # hazard multiplier per just-churned strong tie
     decay_days: float = 30.0
-    strong_rate: float = 1.0  # outgoing records per 30 days that make a tie count fully
+    strong_rate: float = 2.0  # outgoing records per 30 days that make a tie count fully
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.contagion <= MAX_CONTAGION:
+            raise ValueError(f"contagion must be between 1 (none) and {MAX_CONTAGION:g}, got {self.contagion!r}")
 
     def as_dict(self) -> dict:
         return asdict(self)

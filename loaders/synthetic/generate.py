@@ -6,7 +6,8 @@ the seed, so changing one step's draws never shifts another's):
 1. :func:`population.build_population` - communities, roles, attributes;
 2. :func:`ties.build_ties` - who contacts whom, how much, in which direction;
 3. :func:`churn.simulate_churn` - day-by-day churn with planted contagion;
-4. :func:`traffic.person_records` / :func:`traffic.service_records` - timed records;
+4. :func:`traffic.person_records` / :func:`traffic.service_records` - timed records,
+   one month at a time (memory holds one month's records);
 5. :mod:`writer` - duplicates, bad rows, number formats, files.
 
 Files written to ``outdir`` (the contract the loaders and evaluations rely on)::
@@ -32,15 +33,16 @@ import pyarrow.compute as pc
 from graph.errors import BellwetherError
 
 from . import numbers as nb
-from .churn import ChurnModel, baseline_hazard, contagion_matrix, measure_contagion, simulate_churn, strong_ties_from_records
+from .churn import ChurnModel, baseline_hazard, contagion_matrix, measure_contagion, simulate_churn
 from .population import COMMUNITY_TYPES, PLANS, REGIONS, ROLES, build_population
-from .ties import BASE_RATE, CONTEXTS, OUTSIDE_STARTS, build_ties
+from .ties import BASE_RATE, CONTEXTS, OUTSIDE_STARTS, RATE_SIGMA, build_ties
 from .traffic import Calendar, Records, person_records, service_records
 from .writer import BAD_ROW_KINDS, date_strings, write_month, write_table_csv
 
 __all__ = ["generate_operator", "check_parameters", "GeneratorError"]
 
 DO_NOT_CONTACT_SHARE = 0.02
+STRONG_TIE_RECORDS = 3  # records a month that make a measured tie strong in operator.json's contagion figure
 Progress = Callable[[str, float], None]
 
 
@@ -74,27 +76,94 @@ def check_parameters(subscribers: int, months: int, start: str | date, bad_row_r
     return d
 
 
-def _dedupe_accidental(rec: Records) -> None:
+def _dedupe_accidental(rec: Records, lowest_ts: int = 0) -> None:
     """Shift by a second any record identical (same parties, second, duration, type) to an earlier one.
 
     Keeps the planted duplicate count exact even for a loader that compares
-    records after normalising numbers.
+    records after normalising numbers.  A record is never moved before ``lowest_ts``
+    (the start of its month).
     """
     for _ in range(10):
-        h = (
-            rec.caller.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-            ^ rec.callee.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-            ^ rec.ts.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
-            ^ rec.duration.astype(np.uint64) * np.uint64(0x27D4EB2F165667C5)
-            ^ rec.sms.astype(np.uint64)
-        )
-        _, first = np.unique(h, return_index=True)
-        clash = np.ones(h.size, dtype=bool)
-        clash[first] = False
-        if not clash.any():
+        h = rec.caller.astype(np.uint64)
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        for col, mult in ((rec.callee, 0xC2B2AE3D27D4EB4F), (rec.ts, 0x165667B19E3779F9), (rec.duration, 0x27D4EB2F165667C5)):
+            t = col.astype(np.uint64)
+            t *= np.uint64(mult)
+            h ^= t
+            del t
+        h ^= rec.sms.astype(np.uint64)
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        del h
+        later = np.zeros(rec.size, dtype=bool)
+        later[1:] = hs[1:] == hs[:-1]  # every copy after the first of a hash
+        del hs
+        if not later.any():
             return
-        idx = np.flatnonzero(clash)
-        rec.ts[idx] = np.where(rec.ts[idx] > 0, rec.ts[idx] - 1, rec.ts[idx] + 1)
+        idx = np.sort(order[later])
+        rec.ts[idx] = np.where(rec.ts[idx] > lowest_ts, rec.ts[idx] - 1, rec.ts[idx] + 1)
+
+
+class _Tally:
+    """What the summary needs from the records, accumulated month by month."""
+
+    def __init__(self, n_nodes: int, n_persons: int, pop, node_on_net: np.ndarray) -> None:
+        self.n_persons, self.pop, self.node_on_net = n_persons, pop, node_on_net
+        self.seen = np.zeros(n_nodes, dtype=bool)
+        self.records = self.sms = self.night = self.evening = 0
+        self.voice_seconds = np.zeros(10801, dtype=np.int64)  # histogram of voice durations (1..10800 s)
+        self.mixed = self.in_comm = self.to_leader = self.from_leader = 0
+        self.pair_keys: list[np.ndarray] = []  # person pairs seen, per month
+        self.on_pairs: list[tuple[np.ndarray, np.ndarray]] = []  # on-net pairs and their record counts, per month
+        self.duplicates = 0
+        self.bad_kinds: list[np.ndarray] = []
+
+    def add(self, rec: Records) -> None:
+        n, pop = self.n_persons, self.pop
+        self.seen[rec.caller] = True
+        self.seen[rec.callee] = True
+        self.records += rec.size
+        self.sms += int(rec.sms.sum())
+        hour = (rec.ts % 86400) // 3600
+        self.night += int(((hour >= 2) & (hour < 6)).sum())
+        self.evening += int(((hour >= 19) & (hour < 22)).sum())
+        self.voice_seconds += np.bincount(rec.duration[~rec.sms], minlength=10801)[:10801]
+        pp = (rec.caller < n) & (rec.callee < n)
+        ca, ce = rec.caller[pp].astype(np.int64), rec.callee[pp].astype(np.int64)
+        comm_a, comm_b = pop.community[ca], pop.community[ce]
+        inside = (comm_a >= 0) & (comm_b >= 0)
+        self.in_comm += int(inside.sum())
+        self.mixed += int((comm_a[inside] != comm_b[inside]).sum())
+        self.to_leader += int((pop.leader[ca] == ce).sum())
+        self.from_leader += int((pop.leader[ce] == ca).sum())
+        key = np.minimum(ca, ce) * n + np.maximum(ca, ce)
+        self.pair_keys.append(np.unique(key))
+        on = self.node_on_net[ca] & self.node_on_net[ce]
+        self.on_pairs.append(np.unique(key[on], return_counts=True))
+
+    def add_rows(self, duplicates: int, bad_kinds: np.ndarray) -> None:
+        self.duplicates += int(duplicates)
+        self.bad_kinds.append(bad_kinds)
+
+    def pairs(self) -> np.ndarray:
+        return np.unique(np.concatenate(self.pair_keys)) if self.pair_keys else np.empty(0, np.int64)
+
+    def on_net_pair_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.on_pairs:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        keys = np.concatenate([k for k, _ in self.on_pairs])
+        counts = np.concatenate([c for _, c in self.on_pairs])
+        uniq, inv = np.unique(keys, return_inverse=True)
+        return uniq, np.bincount(inv, weights=counts, minlength=uniq.size).astype(np.int64)
+
+    def median_voice_seconds(self) -> float:
+        total = int(self.voice_seconds.sum())
+        if not total:
+            return 0.0
+        cum = np.cumsum(self.voice_seconds)
+        lo = int(np.searchsorted(cum, (total - 1) // 2 + 1))
+        hi = int(np.searchsorted(cum, total // 2 + 1))
+        return (lo + hi) / 2.0
 
 
 def generate_operator(
@@ -115,9 +184,9 @@ def generate_operator(
     outdir : path
         Directory to write into (created; earlier ``cdr/cdr_*.csv`` files there are removed).
     subscribers : int, default 20000
-        On-net customers.  About 0.3 off-net persons per customer and a few
-        hundred service numbers come on top; about 20 records per customer per
-        three months.
+        On-net customers.  About 0.4 off-net persons per customer and a few
+        hundred service numbers come on top; about 65 records per customer per
+        month (the volume per person of real call + SMS data, ``bench/realism.py``).
     months : int, default 3
         Calendar months simulated from ``start``; one CDR file each.
     seed : int, default 42
@@ -147,8 +216,9 @@ def generate_operator(
     end_excl = _add_months(start_d, months)
     days = (end_excl - start_d).days
     cal = Calendar(days=days, first_weekday=start_d.weekday())
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
-    rng_pop, rng_ties, rng_churn, rng_traffic, rng_num, rng_write, rng_misc = streams
+    seqs = np.random.SeedSequence(seed).spawn(7)
+    streams = [np.random.default_rng(s) for s in seqs]
+    rng_pop, rng_ties, rng_churn, _, rng_num, _, rng_misc = streams  # traffic and writing: one stream per month
 
     # 1. people and communities
     say("planting communities", 0.02)
@@ -186,63 +256,46 @@ def generate_operator(
     n_nodes = number.size
     node_on_net = np.concatenate([pop.on_net, np.zeros(n_nodes - n_persons, dtype=bool)])
 
-    # 4. traffic
-    say("placing calls and SMS", 0.27)
-    prec = person_records(rng_traffic, pop, ties, end_day, cal)
-    say("service numbers", 0.40)
-    srec = service_records(rng_traffic, pop, end_day, cal, sc_ids, sc_weights, cc_ids, tm_ids)
-    rec = Records.concat([prec, srec])
-    del prec, srec
-    _dedupe_accidental(rec)
-    n_records = rec.size
-
-    # formats, duplicates
-    say("formatting numbers", 0.45)
-    caller_fmt = nb.choose_formats(rng_write, number[rec.caller], node_on_net[rec.caller])
-    callee_fmt = nb.choose_formats(rng_write, number[rec.callee], node_on_net[rec.callee])
-    n_dup = int(round(duplicate_rate * n_records))
-    dup_src = np.sort(rng_write.choice(n_records, size=n_dup, replace=False)) if n_dup else np.empty(0, np.int64)
-    all_idx = np.concatenate([np.arange(n_records), dup_src])
-    # order within a file: by end of call (how mediation emits), duplicates up to 6 h after their original
-    delay = np.concatenate([np.zeros(n_records, np.int64), rng_write.integers(1, 6 * 3600, size=n_dup)])
-    order_key = rec.ts[all_idx] + rec.duration[all_idx] + delay
-
+    # 4.-5. traffic and files, one month at a time (memory holds one month of records)
     month_starts = [_add_months(start_d, k) for k in range(months + 1)]
     bounds = np.array([(m - start_d).days * 86400 for m in month_starts], dtype=np.int64)
-    rec_month = np.searchsorted(bounds, rec.ts, side="right") - 1
-    good_per_month = np.bincount(rec_month, minlength=months)
-    n_bad = int(round(bad_row_rate * n_records))
-    bad_month = rng_write.choice(months, size=n_bad, p=good_per_month / good_per_month.sum()) if n_bad else np.empty(0, np.int64)
-    bad_kind = rng_write.integers(0, len(BAD_ROW_KINDS), size=n_bad)
-    row_month = rec_month[all_idx]
     period_start = datetime(start_d.year, start_d.month, start_d.day)
+    traffic_rngs = [np.random.default_rng(s) for s in seqs[3].spawn(months)]
+    write_rngs = [np.random.default_rng(s) for s in seqs[5].spawn(months)]
+    acc = _Tally(n_nodes, n_persons, pop, node_on_net)
     files = []
     for k in range(months):
-        say(f"writing cdr_{month_starts[k]:%Y-%m}.csv", 0.50 + 0.40 * k / months)
-        sel = np.flatnonzero(row_month == k)
-        ri = all_idx[sel]
-        part = rec.take(ri)
-        path = outdir / "cdr" / f"cdr_{month_starts[k]:%Y-%m}.csv"
-        write_month(
-            path,
-            rng_write,
-            part,
-            caller_fmt[ri],
-            callee_fmt[ri],
-            number,
-            period_start,
-            order_key[sel],
-            bad_kind[bad_month == k] if good_per_month[k] else np.empty(0, np.int64),
-        )
-        files.append(
-            {
-                "file": f"cdr/{path.name}",
-                "records": int(good_per_month[k]),
-                "duplicates": int((sel >= n_records).sum()),
-                "bad_rows": int((bad_month == k).sum()) if good_per_month[k] else 0,
-            }
-        )
-        del part
+        d0, d1 = int(bounds[k] // 86400), int(bounds[k + 1] // 86400)
+        frac = 0.27 + 0.66 * k / months
+        label = f"{month_starts[k]:%Y-%m}"
+        say(f"placing calls and SMS, {label}", frac)
+        rng_t, rng_w = traffic_rngs[k], write_rngs[k]
+        prec = person_records(rng_t, pop, ties, end_day, cal, d0, d1)
+        srec = service_records(rng_t, pop, end_day, cal, sc_ids, sc_weights, cc_ids, tm_ids, d0, d1)
+        rec = Records.concat([prec, srec])
+        del prec, srec
+        _dedupe_accidental(rec, int(bounds[k]))
+        n_rec = rec.size
+        acc.add(rec)
+
+        # formats, duplicates (up to 6 h after their original), bad rows
+        say(f"writing cdr_{label}.csv", frac + 0.33 / months)
+        caller_fmt = nb.choose_formats(rng_w, number[rec.caller], node_on_net[rec.caller])
+        callee_fmt = nb.choose_formats(rng_w, number[rec.callee], node_on_net[rec.callee])
+        n_dup = int(round(duplicate_rate * n_rec))
+        dup_src = np.sort(rng_w.choice(n_rec, size=n_dup, replace=False)) if n_dup else np.empty(0, np.int64)
+        all_idx = np.concatenate([np.arange(n_rec), dup_src])
+        # order within a file: by end of call (how mediation emits)
+        delay = np.concatenate([np.zeros(n_rec, np.int64), rng_w.integers(1, 6 * 3600, size=n_dup)])
+        order_key = rec.ts[all_idx].astype(np.int64) + rec.duration[all_idx] + delay
+        del delay
+        n_bad = int(round(bad_row_rate * n_rec)) if n_rec else 0
+        bad_kind = rng_w.integers(0, len(BAD_ROW_KINDS), size=n_bad)
+        path = outdir / "cdr" / f"cdr_{label}.csv"
+        write_month(path, rng_w, rec, caller_fmt, callee_fmt, number, period_start, order_key, bad_kind, rows=all_idx)
+        acc.add_rows(n_dup, bad_kind)
+        files.append({"file": f"cdr/{path.name}", "records": int(n_rec), "duplicates": n_dup, "bad_rows": n_bad})
+        del rec, all_idx, order_key, caller_fmt, callee_fmt
 
     # subscriber extract, do-not-contact, truth
     say("writing subscribers and truth", 0.92)
@@ -305,16 +358,13 @@ def generate_operator(
         model=model,
         pop=pop,
         ties=ties,
-        rec=rec,
+        tally=acc,
         n_persons=n_persons,
         node_on_net=node_on_net,
         truth_ids=truth_ids,
         churn_day=churn_day,
         on_idx=on_idx,
         days=days,
-        n_dup=n_dup,
-        n_bad=n_bad,
-        bad_kind=bad_kind,
         files=files,
         n_sc=sc_numbers.size,
         n_cc=n_cc,
@@ -329,32 +379,21 @@ def generate_operator(
 
 
 def _summary(**k) -> dict:
-    pop, rec, ties = k["pop"], k["rec"], k["ties"]
+    pop, tally, ties = k["pop"], k["tally"], k["ties"]
     n_persons, on_idx, churn_day, days = k["n_persons"], k["on_idx"], k["churn_day"], k["days"]
     start_d, end_excl, months = k["start_d"], k["end_excl"], k["months"]
     node_on_net = k["node_on_net"]
 
-    seen = np.zeros(node_on_net.size, dtype=bool)
-    seen[rec.caller] = True
-    seen[rec.callee] = True
+    seen = tally.seen
     is_service = np.arange(node_on_net.size) >= n_persons
     truth = k["truth_ids"]
     t_service = truth >= n_persons
 
     # person-to-person traffic
-    pp = (rec.caller < n_persons) & (rec.callee < n_persons)
-    ca, ce = rec.caller[pp], rec.callee[pp]
-    comm_a, comm_b = pop.community[ca], pop.community[ce]
-    in_comm = (comm_a >= 0) & (comm_b >= 0)
-    mixing = float(np.mean(comm_a[in_comm] != comm_b[in_comm])) if in_comm.any() else 0.0
-    lo, hi = np.minimum(ca, ce), np.maximum(ca, ce)
-    pairs = np.unique(lo * n_persons + hi)
+    mixing = tally.mixed / tally.in_comm if tally.in_comm else 0.0
+    pairs = tally.pairs()
     deg = np.bincount(np.concatenate([pairs // n_persons, pairs % n_persons]), minlength=n_persons)
     on_deg = deg[on_idx]
-
-    # bellwethers: records received from vs. sent to their followers
-    to_leader = pop.leader[ca] == ce
-    from_leader = pop.leader[ce] == ca
     bw = np.flatnonzero(pop.role == 2)
 
     # churn per month (share of customers active at the month start who leave during it)
@@ -369,19 +408,18 @@ def _summary(**k) -> dict:
     # contagion measured from the records between customers
     pos = np.full(n_persons, -1, dtype=np.int64)
     pos[on_idx] = np.arange(on_idx.size)
-    both = (rec.caller < n_persons) & (rec.callee < n_persons)
-    both &= node_on_net[np.where(both, rec.caller, 0)] & node_on_net[np.where(both, rec.callee, 0)]
     cd_on = churn_day[on_idx]
-    su, sv = strong_ties_from_records(pos[rec.caller[both]], pos[rec.callee[both]], on_idx.size, min_records=3)
-    contagion = measure_contagion(su, sv, cd_on, days)
-    contagion["strong_tie"] = "at least 3 records between the two customers in the period"
+    key, count = tally.on_net_pair_counts()
+    key = key[count >= STRONG_TIE_RECORDS * months]
+    su, sv = pos[key // n_persons], pos[key % n_persons]
+    contagion = measure_contagion(np.concatenate([su, sv]), np.concatenate([sv, su]), cd_on, days)
+    contagion["strong_tie"] = f"at least {STRONG_TIE_RECORDS} records a month between the two customers over the period"
     S = k["S"].tocoo()
     strong = S.data >= 0.5
     planted = measure_contagion(S.row[strong], S.col[strong], cd_on, days)
     planted["strong_tie"] = "planted tie the customer calls at least strong_rate/2 records per 30 days"
 
-    voice = ~rec.sms
-    hour = (rec.ts % 86400) // 3600
+    bad_kind = np.concatenate(tally.bad_kinds) if tally.bad_kinds else np.empty(0, np.int64)
     suggested = _add_months(start_d, months - 1)
     return {
         "generator": "bellwether synthetic operator",
@@ -400,13 +438,13 @@ def _summary(**k) -> dict:
         "suggested_as_of": suggested.isoformat(),
         "files": k["files"],
         "counts": {
-            "records": int(rec.size),
-            "duplicates": int(k["n_dup"]),
-            "bad_rows": int(k["n_bad"]),
-            "bad_rows_by_kind": {name: int((k["bad_kind"] == i).sum()) for i, name in enumerate(BAD_ROW_KINDS)},
-            "rows_written": int(rec.size + k["n_dup"] + k["n_bad"]),
-            "voice": int(voice.sum()),
-            "sms": int(rec.sms.sum()),
+            "records": int(tally.records),
+            "duplicates": int(tally.duplicates),
+            "bad_rows": int(bad_kind.size),
+            "bad_rows_by_kind": {name: int((bad_kind == i).sum()) for i, name in enumerate(BAD_ROW_KINDS)},
+            "rows_written": int(tally.records + tally.duplicates + bad_kind.size),
+            "voice": int(tally.records - tally.sms),
+            "sms": int(tally.sms),
             "subscribers_on_net": int(on_idx.size),
             "persons_off_net": int((~node_on_net[truth] & ~t_service).sum()),
             "services": int(t_service.sum()),
@@ -429,24 +467,25 @@ def _summary(**k) -> dict:
             "tie_rate_per_30_days": {c: float(r) for c, r in zip(CONTEXTS, BASE_RATE)},
             "follower_initiated_share_mean": 8.0 / 11.0,
             "bellwether_tie_boost": 1.6,
+            "tie_rate_log_sigma": RATE_SIGMA,
             "outside_ties_per_person": OUTSIDE_STARTS,
             "community_sizes": {"family": [3, 8], "friends": [10, 30], "workplace": [31, 400]},
         },
         "measured": {
-            "records_per_subscriber": round(rec.size / on_idx.size, 2),
+            "records_per_subscriber": round(tally.records / on_idx.size, 2),
             "mean_contacts_per_subscriber": round(float(on_deg.mean()), 2),
             "median_contacts_per_subscriber": float(np.median(on_deg)),
             "max_contacts_per_subscriber": int(on_deg.max()),
             "mixing_share_of_person_records": round(mixing, 3),
             "off_net_share_of_numbers_seen": round(float((seen & ~node_on_net).sum() / seen.sum()), 3),
-            "sms_share": round(float(rec.sms.mean()), 3),
-            "night_share_2_to_6": round(float(((hour >= 2) & (hour < 6)).mean()), 4),
-            "evening_share_19_to_22": round(float(((hour >= 19) & (hour < 22)).mean()), 4),
-            "median_voice_duration_s": float(np.median(rec.duration[voice])) if voice.any() else 0.0,
+            "sms_share": round(tally.sms / max(tally.records, 1), 3),
+            "night_share_2_to_6": round(tally.night / max(tally.records, 1), 4),
+            "evening_share_19_to_22": round(tally.evening / max(tally.records, 1), 4),
+            "median_voice_duration_s": tally.median_voice_seconds(),
             "community_size_min": int(pop.comm_size.min()),
             "community_size_median": float(np.median(pop.comm_size)),
             "community_size_max": int(pop.comm_size.max()),
-            "bellwether_received_to_sent_followers": round(float(to_leader.sum() / max(from_leader.sum(), 1)), 3),
+            "bellwether_received_to_sent_followers": round(tally.to_leader / max(tally.from_leader, 1), 3),
             "bellwether_mean_contacts": round(float(deg[bw].mean()), 2) if bw.size else 0.0,
             "person_mean_contacts": round(float(deg[:n_persons][pop.community >= 0].mean()), 2),
             "monthly_churn_rate": churn_rates,

@@ -48,6 +48,7 @@ FAMILY_SIZE_P = np.array([0.34, 0.30, 0.17, 0.10, 0.06, 0.03])
 PERSON_SHARE = np.array([0.45, 0.30, 0.25])  # share of persons in families, friend groups, workplaces
 ON_NET_BETA = {0: (2.2, 0.8), 1: (7.4, 2.6), 2: (7.4, 2.6)}  # community on-net share ~ Beta, mean ~0.74
 PERIPHERAL_SHARE = 0.05  # off-net contacts outside any planted community, per person
+ACTIVITY_SIGMA = 0.9  # log-normal spread of how active a person is (drives degree, so degree assortativity)
 
 
 @dataclass
@@ -161,7 +162,7 @@ def build_population(rng: np.random.Generator, subscribers: int) -> Population:
     leader[fol_idx] = bw_sorted[pos]
 
     # --- behaviour
-    activity = rng.lognormal(0.0, 0.6, size=n_persons)
+    activity = rng.lognormal(0.0, ACTIVITY_SIGMA, size=n_persons)
     activity /= activity.mean()
     activity[role == 2] *= 2.2
     sms_centric = rng.random(n_persons) < 0.08

@@ -1,27 +1,39 @@
 """Who is in contact with whom, how often, and in which direction.
 
-A tie joins persons ``a`` and ``b`` with a expected volume ``rate`` (records
-per 30 days, both directions together) and the share ``p_ab`` of records that
-``a`` initiates.  Its ``context`` (family, friends, workplace, outside,
+A tie joins persons ``a`` and ``b`` with an expected volume ``rate`` (records
+per 30 days, both directions together) and the share ``p_ab`` of sessions that
+``a`` starts.  Its ``context`` (family, friends, workplace, outside,
 peripheral) decides its rhythm and call lengths downstream.
 
-- Families: every pair is tied, strongly (about 2.5 records a month) and
-  reciprocally, so small groups are recoverable.
-- Friend groups and workplaces: each member starts a Poisson number of ties to
-  random members (more if active), so degrees inside vary.
-- Followers are tied to their bellwether; the follower initiates about three
-  quarters of that tie's records (followers call the bellwether more than they
+Calibrated against real call + SMS data (``python -m bench.realism``: the
+Copenhagen Networks Study, and the stylised facts of operator networks in
+Onnela et al. 2007, doi:10.1073/pnas.0610245104): people keep few ties and use
+them repeatedly, so a month's ties carry a median of about 7 records, few are
+one-offs, most are used both ways, and tie volumes are heavy-tailed (the top
+tenth of ties carries about 60% of the traffic).
+
+- Rates: a log-normal around a median per context (``BASE_RATE``, sigma
+  ``RATE_SIGMA``), times ``(activity_a * activity_b) ** 0.25``.  Ties inside a
+  family or friend group are stronger than those that leave it (weak ties
+  bridge groups), but the spread within a context is wider than the gap
+  between contexts, so weight correlates only mildly with neighbourhood
+  overlap, as in real data.
+- Families up to 4 people: every pair is tied; larger families: a ring plus
+  random pairs, mean degree about 3.
+- Friend groups and workplaces: each member starts a Poisson number of ties
+  (more if active); most partners are members of similar activity (and so
+  similar degree), the rest uniform.  Together with the heavy-tailed activity
+  this gives the positive degree assortativity of social networks.
+- Followers are tied to their bellwether; the follower starts about three
+  quarters of that tie's sessions (followers call the bellwether more than they
   are called back) and the tie is stronger than an ordinary one.
-- Outside ties leave the community (the *mixing*, about 0.1-0.2 of tie weight):
-  partners mostly in the same region and chosen in proportion to activity
-  (preferential attachment), which gives the heavy-tailed contact counts of
-  call graphs (Onnela et al. 2007, doi:10.1073/pnas.0610245104); bellwethers
-  have more of them.  A share of outside ties is one-sided.
+- Outside ties leave the community (the *mixing*, about 0.2 of records):
+  partners mostly in the same region, most of similar activity, the rest
+  chosen in proportion to activity; bellwethers have more of them.  A share of
+  outside ties is one-sided.
 - Peripheral off-net contacts have one or a few weak ties to our customers.
 
 Ties between two off-net persons are dropped: the operator cannot see them.
-Volumes scale with ``(activity_a * activity_b) ** 0.25`` and a log-normal
-factor, so tie strength is heavy-tailed too.
 """
 
 from __future__ import annotations
@@ -35,9 +47,15 @@ from .population import Population
 __all__ = ["Ties", "build_ties", "CONTEXTS"]
 
 CONTEXTS = ("family", "friends", "workplace", "outside", "peripheral")
-BASE_RATE = np.array([3.6, 0.8, 0.55, 0.3, 0.35])  # records per 30 days, by context
-INTRA_STARTS = {1: 3.0, 2: 2.8}  # mean ties started per member (friends, workplace)
-OUTSIDE_STARTS = 1.8  # mean outside ties started per person (bellwethers: +2.5)
+BASE_RATE = np.array([9.0, 6.0, 4.0, 2.0, 1.5])  # median records per 30 days of a tie, by context
+RATE_SIGMA = 1.6  # log-normal spread of tie rates around the context median
+FAMILY_DEGREE = 3.0  # families above 4 people: pairs beyond a ring tied so the mean degree is about this
+INTRA_STARTS = {1: 1.4, 2: 1.3}  # mean ties started per member (friends, workplace)
+OUTSIDE_STARTS = 0.8  # mean outside ties started per person (bellwethers: +1.5)
+BELLWETHER_OUTSIDE = 1.5  # extra outside ties started by a bellwether
+START_EXPONENT = 1.2  # ties a person starts grow as activity ** START_EXPONENT ...
+START_ACTIVITY_CAP = 8.0  # ... up to this activity (a few people are 10-20x as active as the mean)
+NEAR_ACTIVITY = 0.9  # share of friend / workplace / outside partners chosen close in activity rank
 SAME_REGION = 0.8
 BELLWETHER_BOOST = 1.6
 FOLLOWER_SHARE = (8.0, 3.0)  # Beta parameters of the share a follower initiates (mean 0.73)
@@ -57,17 +75,33 @@ class Ties:
         return int(self.a.size)
 
 
-def _family_pairs(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+def _family_pairs(rng: np.random.Generator, pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Families up to 4 people: every pair; larger ones: a ring plus random pairs, mean degree about FAMILY_DEGREE."""
     a_parts, b_parts = [], []
     fam = pop.comm_type == 0
     for s in np.unique(pop.comm_size[fam]):
+        s = int(s)
         starts = pop.comm_start[fam & (pop.comm_size == s)]
-        ii, jj = np.triu_indices(int(s), k=1)
-        a_parts.append((starts[:, None] + ii[None, :]).ravel())
-        b_parts.append((starts[:, None] + jj[None, :]).ravel())
+        ii, jj = np.triu_indices(s, k=1)
+        ring = (jj == ii + 1) | ((ii == 0) & (jj == s - 1))
+        extra = 1.0 if s <= 4 else min(1.0, (FAMILY_DEGREE - 2.0) * s / 2.0 / max(ii.size - s, 1))
+        keep = ring[None, :] | (rng.random((starts.size, ii.size)) < extra)
+        a_parts.append((starts[:, None] + ii[None, :])[keep])
+        b_parts.append((starts[:, None] + jj[None, :])[keep])
     if not a_parts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate(a_parts), np.concatenate(b_parts)
+
+
+def _near_in_rank(rng: np.random.Generator, rank: np.ndarray, size: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """A rank ``1 + Exp(scale)`` steps above or below ``rank`` inside ``[0, size)`` (reflected at the ends)."""
+    off = 1 + np.floor(rng.exponential(np.maximum(scale, 1e-9))).astype(np.int64)
+    off = np.minimum(off, np.maximum(size - 1, 1))
+    up = rng.random(rank.size) < 0.5
+    r = np.where(up, rank + off, rank - off)
+    r = np.where(r >= size, rank - off, r)
+    r = np.where(r < 0, rank + off, r)
+    return np.clip(r, 0, size - 1)
 
 
 def _random_intra_pairs(rng: np.random.Generator, pop: Population) -> tuple[np.ndarray, np.ndarray]:
@@ -77,20 +111,28 @@ def _random_intra_pairs(rng: np.random.Generator, pop: Population) -> tuple[np.n
     lam = np.zeros(n_members)
     for kind, mean in INTRA_STARTS.items():
         lam[ctype == kind] = mean
-    k = rng.poisson(lam * pop.activity[:n_members] ** 0.7)
+    k = rng.poisson(lam * np.minimum(pop.activity[:n_members], START_ACTIVITY_CAP) ** START_EXPONENT)
     size = pop.comm_size[comm]
     k = np.minimum(k, size - 1)
     src = np.repeat(np.arange(n_members, dtype=np.int64), k)
     c = comm[src]
+    # members sorted by activity inside each community (communities are contiguous blocks)
+    by_act = np.lexsort((pop.activity[:n_members], comm))
+    rank = np.empty(n_members, dtype=np.int64)
+    rank[by_act] = np.arange(n_members) - pop.comm_start[comm[by_act]]
     pos = src - pop.comm_start[c]
     off = rng.integers(1, pop.comm_size[c])
-    dst = pop.comm_start[c] + (pos + off) % pop.comm_size[c]
+    uniform = pop.comm_start[c] + (pos + off) % pop.comm_size[c]
+    near_rank = _near_in_rank(rng, rank[src], pop.comm_size[c], 0.04 * pop.comm_size[c])
+    near = by_act[pop.comm_start[c] + near_rank]
+    dst = np.where(rng.random(src.size) < NEAR_ACTIVITY, near, uniform)
     return src, dst
 
 
 def _outside_pairs(rng: np.random.Generator, pop: Population) -> tuple[np.ndarray, np.ndarray]:
     n_members = int(pop.comm_size.sum())
-    lam = OUTSIDE_STARTS * pop.activity[:n_members] ** 0.8 + 2.5 * (pop.role[:n_members] == 2)
+    act = np.minimum(pop.activity[:n_members], START_ACTIVITY_CAP)
+    lam = OUTSIDE_STARTS * act**START_EXPONENT + BELLWETHER_OUTSIDE * (pop.role[:n_members] == 2)
     k = rng.poisson(lam)
     src = np.repeat(np.arange(n_members, dtype=np.int64), k)
     # partners drawn in proportion to activity, within the source's region or anywhere
@@ -108,6 +150,14 @@ def _outside_pairs(rng: np.random.Generator, pop: Population) -> tuple[np.ndarra
     u = rng.random(src.size)
     target = np.where(local, lo[r] + u * (hi[r] - lo[r]), u * cum[-1])
     dst = by_region[np.minimum(np.searchsorted(cum, target, side="right"), n_members - 1)]
+    # or, mostly, someone of similar activity in the same region (people of a feather: degree assortativity)
+    by_ra = np.lexsort((weight, pop.region[:n_members]))
+    rank = np.empty(n_members, dtype=np.int64)
+    rank[by_ra] = np.arange(n_members) - reg_begin[pop.region[:n_members][by_ra]]
+    n_reg = (reg_end - reg_begin)[r]
+    near_rank = _near_in_rank(rng, rank[src], n_reg, 0.01 * n_reg)
+    near = by_ra[reg_begin[r] + near_rank]
+    dst = np.where(rng.random(src.size) < NEAR_ACTIVITY, near, dst)
     keep = pop.community[dst] != pop.community[src]
     return src[keep], dst[keep]
 
@@ -130,7 +180,7 @@ def build_ties(rng: np.random.Generator, pop: Population) -> Ties:
     """All person-to-person ties the operator can see (at least one end on-net); see the module docstring."""
     n = pop.n_persons
     parts = [
-        (*_family_pairs(pop), 0),
+        (*_family_pairs(rng, pop), 0),
         (*_random_intra_pairs(rng, pop), -1),  # context from community type
         (*_outside_pairs(rng, pop), 3),
         (*_peripheral_pairs(rng, pop), 4),
@@ -170,7 +220,7 @@ def build_ties(rng: np.random.Generator, pop: Population) -> Ties:
     a, b, key, context = a[visible], b[visible], key[visible], context[visible]
     m = a.size
 
-    rate = BASE_RATE[context] * (pop.activity[a] * pop.activity[b]) ** 0.25 * rng.lognormal(-0.18, 0.6, size=m)
+    rate = BASE_RATE[context] * (pop.activity[a] * pop.activity[b]) ** 0.25 * rng.lognormal(0.0, RATE_SIGMA, size=m)
     p_ab = rng.beta(4.0, 4.0, size=m)
     one_sided = (context >= 3) & (rng.random(m) < 0.15)
     p_ab[one_sided] = np.where(rng.random(int(one_sided.sum())) < 0.5, 0.97, 0.03)

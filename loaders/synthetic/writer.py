@@ -103,12 +103,17 @@ def write_month(
     period_start: datetime,
     order_key: np.ndarray,
     bad_kinds: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> None:
-    """Write one month of records (already including duplicates) in ``order_key`` order, with bad rows inserted.
+    """Write one month of records in ``order_key`` order, with bad rows inserted.
 
-    ``bad_kinds`` holds one index into :data:`BAD_ROW_KINDS` per bad row to add.
+    ``rows`` (default: every record once) lists the records to write, an index repeated
+    for each duplicate; ``order_key`` has one value per row.  ``bad_kinds`` holds one
+    index into :data:`BAD_ROW_KINDS` per bad row to add.
     """
     order = np.argsort(order_key, kind="stable")
+    if rows is not None:
+        order = rows[order]
     n = order.size
     # bad rows: derived from random records of this month, inserted at random positions
     n_bad = bad_kinds.size
@@ -133,7 +138,7 @@ def write_month(
             cols = [
                 number_strings(number[rec.caller[idx]], caller_fmt[idx]),
                 number_strings(number[rec.callee[idx]], callee_fmt[idx]),
-                pc.cast(pa.array((base + rec.ts[idx]).astype("datetime64[s]")), pa.string()),
+                pc.cast(pa.array((base + rec.ts[idx].astype(np.int64)).astype("datetime64[s]")), pa.string()),
                 pc.cast(pa.array(rec.duration[idx]), pa.string()),
                 pc.take(types, pa.array(rec.sms[idx].astype(np.int8))),
             ]
