@@ -7,7 +7,7 @@ Steps (each timed, its metrics recorded in ``manifest.json``):
    (:func:`graph.build.build_contacts`);
 2. ``mask``: erase every CRM fact dated on or after ``as_of`` (churn dates,
    the ``churned`` status they imply) so no later step can see the future;
-3. ``communities``: Leiden (default CPM) through the engine dispatch, ids
+3. ``communities``: Leiden (default: modularity at a resolution chosen from the graph), ids
    matched to the previous run (:mod:`algorithms.community`);
 4. ``centrality``: degree, strength, weighted PageRank, k-core, initiative,
    two-hop reach (:mod:`algorithms.centrality`);
@@ -18,6 +18,12 @@ Steps (each timed, its metrics recorded in ``manifest.json``):
 
 Steps 6 and 7 run when their packages are installed; otherwise the manifest
 records them as skipped with the reason.
+
+Without a subscriber (CRM) extract nobody is on-net: the manifest says
+``"crm": "absent"`` with a note, every person in the graph is an influence-seed
+candidate (:mod:`algorithms.crm`), the churn step is skipped (no churn dates)
+and the communities' churn rate and on-net share are null (unknown).  A graph
+without contacts stops the run with an :class:`AnalysisError` saying what to run.
 
 Outputs
 -------
@@ -46,6 +52,7 @@ import pyarrow.parquet as pq
 from algorithms.centrality import contact_flows, coreness, degree_strength, pagerank, reach
 from algorithms.community import community_table, detect_communities, match_community_ids
 from algorithms.community.detect import DEFAULT_OBJECTIVE, DEFAULT_RESOLUTION
+from algorithms.crm import CRM_ABSENT_NOTE, crm_status, customers
 from algorithms.engines import get_engine
 from algorithms.roles import assign_roles, bellwether_scores
 from graph import schema
@@ -152,12 +159,15 @@ class _Progress:
     def step(self, name: str, timings: dict[str, float]) -> Iterator[None]:
         task = self._progress.add_task(f"{name} ...", total=1) if self._progress else None
         start = time.perf_counter()
+        done = False
         try:
             yield
+            done = True
         finally:
             timings[name] = round(time.perf_counter() - start, 3)
             if task is not None:
-                self._progress.update(task, completed=1, description=f"{name} done ({timings[name]:.1f}s)")
+                word = "done" if done else "failed"
+                self._progress.update(task, completed=1, description=f"{name} {word} ({timings[name]:.1f}s)")
 
 
 def _engine_celf(eng: Any, graph: ContactGraph, k: int, seed: int, simulations: int) -> dict[str, Any]:
@@ -172,6 +182,27 @@ def _engine_celf(eng: Any, graph: ContactGraph, k: int, seed: int, simulations: 
         mean, lo, hi = estimate_spread(graph, celf["vid"].to_numpy(np.int64), n_simulations=simulations, seed=seed)
         out.update(expected_spread=float(mean), ci_low=float(lo), ci_high=float(hi))
     return out
+
+
+def _require_contacts(graph: ContactGraph, ws: Workspace, day: date, window_days: int) -> None:
+    """Raise :class:`AnalysisError` saying what to run when the graph has no contact to analyse."""
+    if graph.n_contacts:
+        return
+    start = day - timedelta(days=window_days)
+    raise AnalysisError(
+        f"The contact graph of workspace {ws.root} has no contacts (no call or SMS between two subscribers) "
+        f"from {start} to {day}: load CDR files of that period with `bellwether build CDR_FILES --workspace {ws.root}`, "
+        f"or choose another --as-of."
+    )
+
+
+def seed_candidates(subscribers: pd.DataFrame, churned: np.ndarray, crm: str) -> np.ndarray:
+    """Vertex numbers that may be influence seeds: our persons not churned before ``as_of``.
+
+    Without a CRM extract every person counts as ours (:func:`algorithms.crm.customers`).
+    """
+    kind = subscribers["kind"].astype(object).fillna("person").to_numpy() if "kind" in subscribers else np.full(len(subscribers), "person")
+    return np.flatnonzero(customers(subscribers, crm) & (kind == "person") & ~churned)
 
 
 def _rebuild(ws: Workspace, as_of: date, window_days: int) -> ContactGraph:
@@ -258,7 +289,7 @@ def analyze(
     eng = get_engine(engine)
     timings: dict[str, float] = {}
     metrics: dict[str, Any] = {}
-    if resolution is None:
+    if resolution is None and objective != "auto":  # "auto" chooses it (metrics.communities.resolution)
         resolution = DEFAULT_RESOLUTION.get(objective, 1.0)
     started = datetime.now(timezone.utc)
 
@@ -278,11 +309,14 @@ def analyze(
             if day is None:
                 raise AnalysisError("No as_of date: the graph does not record one; pass --as-of YYYY-MM-DD.")
             window_days = int(graph.info.get("window_days", 30))
+            _require_contacts(graph, ws, day, window_days)
+            crm = crm_status(graph.subscribers)
             metrics["graph"] = {
                 "subscribers": graph.n_subscribers,
                 "contacts": graph.n_contacts,
                 "rebuilt_for_as_of": rebuilt,
                 "window_days": window_days,
+                "crm": crm,
             }
 
         # 2. mask --------------------------------------------------------------
@@ -352,10 +386,9 @@ def analyze(
                 metrics["influence"] = {"skipped": "asked"}
             elif select_seeds is None:
                 metrics["influence"] = {"skipped": "algorithms.influence is not installed"}
+            elif not (candidates := seed_candidates(subs, churned, crm)).size:
+                metrics["influence"] = {"skipped": "no candidate for a seed: every subscriber is a service number or churned"}
             else:
-                kind = subs["kind"].astype(object).fillna("person").to_numpy() if "kind" in subs else np.full(len(subs), "person")
-                on_net = subs["on_net"].fillna(False).to_numpy(bool)
-                candidates = np.flatnonzero(on_net & (kind == "person") & ~churned)
                 result = select_seeds(masked, k=k, seed=seed, candidates=candidates,
                                       n_simulations=influence_simulations)
                 seeds = result.seeds
@@ -374,6 +407,11 @@ def analyze(
             score_churn = None if "churn" in skip else _optional("algorithms.churn", "score_churn")
             if "churn" in skip:
                 metrics["churn"] = {"skipped": "asked"}
+            elif crm == "absent":
+                metrics["churn"] = {"skipped": CRM_ABSENT_NOTE, "contagion": {
+                    "measured": False, "called": None, "reason": CRM_ABSENT_NOTE,
+                    "verdict": "Cannot tell whether churn spreads in this network: churn dates come from a subscriber "
+                               "extract and none was loaded."}}
             elif score_churn is None:
                 metrics["churn"] = {"skipped": "algorithms.churn is not installed"}
             else:
@@ -396,6 +434,9 @@ def analyze(
                 if "churned_contacts" in sc:
                     table["churned_contacts"] = pd.array(sc["churned_contacts"].to_numpy(), dtype="Int64")
                 metrics["churn"] = {**_plain(result.metrics), "history": history_note}
+                contagion_test = _optional("algorithms.churn.contagion", "contagion_test")
+                if contagion_test is not None:  # does churn spread here? (metrics.churn.contagion)
+                    metrics["churn"]["contagion"] = _plain(contagion_test(masked, day, history=history, seed=seed).metrics)
 
         # 8. write -------------------------------------------------------------
         with prog.step("write", timings):
@@ -415,6 +456,8 @@ def analyze(
             comm_input["churned"] = churned
             comm_input["recent_churner"] = recent
             communities = community_table(masked, comm_input)
+            if crm == "absent":  # unknown without an extract, not 0%
+                communities[["churn_rate", "on_net_share"]] = np.nan
 
             run_dir = ws.new_run_dir(label)
             out = table[schema.column_names(schema.RUN_SUBSCRIBERS)]
@@ -432,10 +475,13 @@ def analyze(
         "as_of": day.isoformat(),
         "engine": eng.name,
         "seed": int(seed),
+        "crm": crm,
+        "notes": ([CRM_ABSENT_NOTE + "; every person in the graph is treated as a possible customer"] if crm == "absent" else [])
+        + ([metrics["communities"]["note"]] if "note" in metrics.get("communities", {}) else []),
         "parameters": {
             "method": method,
             "objective": objective,
-            "resolution": float(resolution),
+            "resolution": None if resolution is None else float(resolution),
             "max_iterations": max_iterations,
             "k": int(k),
             "influence_simulations": int(influence_simulations),
@@ -471,5 +517,8 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
         "roles": m["metrics"].get("roles", {}),
         "influence": "skipped" if "skipped" in m["metrics"].get("influence", {}) else "done",
         "churn": "skipped" if "skipped" in m["metrics"].get("churn", {}) else "done",
+        "contagion": (m["metrics"].get("churn", {}).get("contagion") or {}).get("verdict"),
         "seconds": round(sum(m["timings"].values()), 2),
+        "crm": m.get("crm", "present"),
+        "notes": list(m.get("notes", [])),
     }

@@ -19,6 +19,7 @@ non-network baseline's, and its lift at 5 % at least twice plain spreading activ
 Run::
 
     python -m bench.eval_churn --subscribers 100000
+    python -m bench.eval_churn --subscribers 100000 --contagion 3
     python -m bench.eval_churn --source planted --subscribers 100000
     flock /tmp/bellwether-heavy.lock python -m bench.eval_churn --source planted --subscribers 1000000 --mean-degree 24
 """
@@ -293,30 +294,52 @@ def generator_ceiling(outdir: Path) -> pd.DataFrame | None:
         return None
 
 
-def run_generator(args: argparse.Namespace) -> None:
+@dataclass
+class GeneratorCase:
+    """A generated operator, its workspace and the churn scores judged against its truth."""
+
+    root: Path
+    operator: dict[str, Any]
+    as_of: np.datetime64
+    graph: ContactGraph
+    history: ContactGraph
+    result: Any  # ChurnResult
+    table: pd.DataFrame
+    info: dict[str, Any]
+
+
+def generator_root(cache: str | Path, subscribers: int, seed: int, contagion: float = 1.8) -> Path:
+    """Where the operator of these parameters is cached (the default contagion keeps the old name)."""
+    tag = "" if contagion == 1.8 else f"-x{contagion:g}"
+    return Path(cache) / f"gen-{subscribers}-{seed}{tag}"
+
+
+def generator_case(subscribers: int, seed: int, *, contagion: float = 1.8, cache: str | Path = ".cache/eval_churn",
+                   horizon_days: int = 30, model: str = "logistic") -> GeneratorCase:
+    """Generate (or reuse) an operator with ``--contagion``, build it, score churn and judge the scores."""
     from algorithms.evaluation.truth import read_truth
     from graph.build import build_contacts
     from loaders.pseudonym import pseudonymize
 
-    root = Path(args.cache) / f"gen-{args.subscribers}-{args.seed}"
+    root = generator_root(cache, subscribers, seed, contagion)
     env = {**os.environ, "BELLWETHER_PSEUDONYM_KEY": BENCH_KEY}
     started = time.perf_counter()
-    if not (root / "truth.csv").exists():
-        subprocess.run([sys.executable, "-m", "cli", "generate", str(root), "--subscribers", str(args.subscribers), "--seed",
-                        str(args.seed), "-q"], check=True, env=env)
+    if not (root / "operator.json").exists():
+        subprocess.run([sys.executable, "-m", "cli", "generate", str(root), "--subscribers", str(subscribers), "--seed",
+                        str(seed), "--contagion", str(contagion), "-q"], check=True, env=env)
     op = json.loads((root / "operator.json").read_text())
     as_of = timeline.to_day(op["suggested_as_of"])
     ws = root / "workspace"
     if not (ws / "graph" / "contacts.parquet").exists():
         subprocess.run([sys.executable, "-m", "cli", "build", str(root / "cdr"), "--subscribers", str(root / "subscribers.csv"),
-                        "--workspace", str(ws), "--as-of", str(as_of), "-q"], check=True, env=env)
+                        "--workspace", str(ws), "--as-of", str(as_of), "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
     made = time.perf_counter() - started
     started = time.perf_counter()
     graph = build_contacts(ws, str(as_of), window_days=30)
-    history = build_contacts(ws, str(as_of - args.horizon_days * timeline.DAY), window_days=30)
+    history = build_contacts(ws, str(as_of - horizon_days * timeline.DAY), window_days=30)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    res = score_churn(graph, as_of, history=history, horizon_days=args.horizon_days, seed=args.seed, model=args.model)
+    res = score_churn(graph, as_of, history=history, horizon_days=horizon_days, seed=seed, model=model)
     took = time.perf_counter() - started
     key = BENCH_KEY.encode()
     truth = read_truth(root / "truth.csv", key=key).set_index("id")
@@ -329,11 +352,18 @@ def run_generator(args: argparse.Namespace) -> None:
         c = ceiling.reindex(ids)
         extra = {"ceiling: true hazard": c["true_hazard"].to_numpy(),
                  "ceiling: true baseline hazard": c["baseline_hazard"].to_numpy()}
-    table = evaluate_scores(res.scores, churn_date, as_of, args.horizon_days, extra=extra)
-    info = {"source": "generator", "subscribers": args.subscribers, "graph_subscribers": graph.n_subscribers,
-            "contacts": graph.n_contacts, "as_of": str(as_of), "model": args.model, "generate_build_s": round(made, 1),
+    table = evaluate_scores(res.scores, churn_date, as_of, horizon_days, extra=extra)
+    info = {"source": "generator", "subscribers": subscribers, "contagion": contagion, "graph_subscribers": graph.n_subscribers,
+            "contacts": graph.n_contacts, "as_of": str(as_of), "model": model, "generate_build_s": round(made, 1),
             "build_contacts_s": round(built, 1), "score_churn_s": round(took, 1),
             **{f"{k}_s": v for k, v in res.metrics["timings"].items()}}
+    return GeneratorCase(root, op, as_of, graph, history, res, table, info)
+
+
+def run_generator(args: argparse.Namespace) -> None:
+    case = generator_case(args.subscribers, args.seed, contagion=args.contagion, cache=args.cache,
+                          horizon_days=args.horizon_days, model=args.model)
+    table, info, op = case.table, case.info, case.operator
     r = ratios(table)
     print_report(table, r, info)
     m = op.get("measured", {})
@@ -342,7 +372,7 @@ def run_generator(args: argparse.Namespace) -> None:
         total = measured.get("exposed_days", 0) + measured.get("unexposed_days", 0)
         print(f"planted contagion as measured by the generator: rate ratio {measured.get('rate_ratio')} on "
               f"{measured.get('exposed_days', 0) / max(total, 1):.1%} of customer-days")
-    print_ceiling_and_json(table, r, info, res.metrics, args.json)
+    print_ceiling_and_json(table, r, info, case.result.metrics, args.json)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -353,6 +383,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--horizon-days", type=int, default=30)
     ap.add_argument("--mean-degree", type=float, default=12.0, help="planted source: mean contacts per subscriber")
+    ap.add_argument("--contagion", type=float, default=1.8, help="generator source: planted hazard multiplier per churned tie")
     ap.add_argument("--model", choices=("logistic", "gbm"), default="logistic")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)

@@ -29,6 +29,7 @@ TARGETS = {
     "churn lift@5% network / spreading activation": (">=", 2.0),
     "influence spread IMM / top-PageRank (k=50)": (">=", 1.15),
     "  ceiling: best possible k seeds / top-PageRank": (None, None),
+    "influence reach / most any k seeds can reach": (None, None),
 }
 
 
@@ -42,6 +43,7 @@ def _figures(manifest: dict) -> dict[str, float | None]:
         "churn lift@5% network / spreading activation": ratios.get("lift_5_network_over_sa"),
         "influence spread IMM / top-PageRank (k=50)": (ev.get("influence") or {}).get("ratio_vs_pagerank"),
         "  ceiling: best possible k seeds / top-PageRank": (ev.get("influence") or {}).get("ceiling_vs_pagerank"),
+        "influence reach / most any k seeds can reach": (ev.get("influence") or {}).get("share_of_upper_bound"),
     }
 
 

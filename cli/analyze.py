@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
         as_of: common.AsOfOpt = None,
         engine: Annotated[Optional[str], typer.Option("--engine", help="igraph (default), networkx (reference, small graphs) or gds (in Neo4j on the pushed graph; --objective modularity).")] = None,
         seed: common.SeedOpt = None,
-        resolution: Annotated[Optional[float], typer.Option("--resolution", help="Community resolution Default 0.05 for cpm, 1.0 for modularity; higher gives smaller communities.")] = None,
-        objective: Annotated[Optional[str], typer.Option("--objective", help="Community objective: cpm (keeps households; the default) or modularity (the default with --engine gds, which has no CPM).")] = None,
+        resolution: Annotated[Optional[float], typer.Option("--resolution", help="Community resolution for --objective cpm (default 0.05) or modularity (default 1.0); higher gives smaller communities. The default objective chooses it from the graph.")] = None,
+        objective: Annotated[Optional[str], typer.Option("--objective", help="Community objective: auto (the default: modularity at a resolution chosen from the graph, finest within 8% of the best modularity), modularity (the default with --engine gds) or cpm (fixed density).")] = None,
         source: Annotated[str, typer.Option("--source", help="Where the contact graph is read: workspace (the graph tables) or neo4j (pulled from the configured server).")] = "workspace",
         write_back: Annotated[Optional[bool], typer.Option("--write-back/--no-write-back", help="Write the run into Neo4j (scores, Community nodes, MEMBER_OF) [default: on with --engine gds or --source neo4j].")] = None,
         k: Annotated[int, typer.Option("--k", help="Number of influence seeds.")] = 50,
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
             eng = get_engine(cfg.engine)
         run_dir = analyze(
             ws, as_of=as_of, engine=eng, seed=cfg.seed,
-            objective=objective or ("modularity" if cfg.engine == "gds" else "cpm"),
+            objective=objective or ("modularity" if cfg.engine == "gds" else "auto"),
             resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json), engine_celf=celf,
         )
         if write_back if write_back is not None else uses_neo4j:
@@ -82,6 +82,10 @@ def register(app: typer.Typer) -> None:
         table.add_row("communities", f"{summary['communities']:,} (modularity {summary['modularity']:.3f})")
         table.add_row("roles", ", ".join(f"{r} {c:,}" for r, c in summary["roles"].items()))
         table.add_row("influence / churn", f"{summary['influence']} / {summary['churn']}")
+        if summary.get("contagion"):
+            table.add_row("does churn spread?", summary["contagion"])
         table.add_row("seconds", f"{summary['seconds']:.1f}")
         table.add_row("run directory", summary["run_dir"])
+        for note in summary["notes"]:  # e.g. no subscriber extract: value and churn unknown
+            table.add_row("note", note)
         Console().print(table)

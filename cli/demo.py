@@ -102,6 +102,7 @@ def demo(
 
     graph = read_json(ws.graph_info_path)
     churn = evaluation.get("churn") or {}
+    contagion = ((read_json(run_dir / "manifest.json").get("metrics") or {}).get("churn") or {}).get("contagion") or {}
     influence = evaluation.get("influence") or {}
     summary = {
         "data": str(data),
@@ -114,6 +115,8 @@ def demo(
         "contacts": graph.get("contacts"),
         "community_nmi": (evaluation.get("communities") or {}).get("nmi"),
         "churn_lift_10": {m: v.get("lift_10") for m, v in (churn.get("methods") or {}).items()},
+        "churn_contagion": {k: v for k, v in contagion.items()
+                            if k in ("measured", "called", "hr", "ci_low", "ci_high", "p_value", "null_median", "verdict")},
         "influence": influence,
         "lists": {name: {"rows": e.rows, "path": str(e.path)} for name, e in exports.items()},
         "report": str(report),
@@ -130,6 +133,8 @@ def demo(
     lifts = summary["churn_lift_10"]
     if lifts:
         table.add_row("churn lift at top 10%", ", ".join(f"{m} {v:.2f}" for m, v in lifts.items() if v is not None))
+    if summary["churn_contagion"]:
+        table.add_row("does churn spread?", summary["churn_contagion"].get("verdict", ""))
     table.add_row("target lists", ", ".join(f"{name} {e['rows']:,} rows" for name, e in summary["lists"].items()))
     table.add_row("total seconds", f"{sum(timings.values()):.1f}")
     stdout = Console()

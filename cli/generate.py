@@ -21,22 +21,28 @@ def generate(
     start: Annotated[str, typer.Option("--start", help="First day of the period (first of a month), YYYY-MM-DD.")] = "2026-01-01",
     bad_row_rate: Annotated[float, typer.Option("--bad-row-rate", help="Extra malformed rows per good record.")] = 0.0005,
     duplicate_rate: Annotated[float, typer.Option("--duplicate-rate", help="Exact duplicate rows per good record.")] = 0.002,
+    contagion: Annotated[float, typer.Option("--contagion", help="Planted churn contagion: hazard multiplier of one just-churned strong tie, fading over a month (1 plants none, at most 20).")] = 1.8,
     quiet: QuietOpt = False,
 ) -> None:
     """Generate a synthetic operator: monthly CDR files, subscribers.csv, do_not_contact.csv, truth.csv, operator.json.
 
     Communities (families to workplaces), bellwethers and contagious churn are
     planted; truth.csv and operator.json say what was planted so analyses can be
-    scored.  Example: `bellwether generate demo-data --subscribers 20000 --months 3`.
+    scored.  Example: `bellwether generate demo-data --subscribers 20000 --months 3`;
+    `--contagion 3` plants a stronger contagion, `--contagion 1` none.
     """
     from loaders.synthetic import generate_operator
-    from loaders.synthetic.generate import check_parameters
+    from loaders.synthetic.churn import MAX_CONTAGION, ChurnModel
+    from loaders.synthetic.generate import GeneratorError, check_parameters
 
     console = Console(stderr=True)
-    params = dict(
-        subscribers=subscribers, months=months, seed=seed, start=start, bad_row_rate=bad_row_rate, duplicate_rate=duplicate_rate
-    )
     check_parameters(subscribers, months, start, bad_row_rate, duplicate_rate)  # fail before drawing a bar
+    if not 1.0 <= contagion <= MAX_CONTAGION:
+        raise GeneratorError(f"--contagion must be between 1 (no contagion) and {MAX_CONTAGION:g}, got {contagion!r}")
+    params = dict(
+        subscribers=subscribers, months=months, seed=seed, start=start, bad_row_rate=bad_row_rate, duplicate_rate=duplicate_rate,
+        churn=ChurnModel(contagion=contagion),
+    )
     if quiet:
         summary = generate_operator(outdir, **params)
     else:

@@ -1,4 +1,4 @@
-"""`bellwether status`: what the workspace holds (loads, rejects, graph)."""
+"""`bellwether status`: what the workspace holds (loads, rejects, graph) and the last reveals of phone numbers."""
 
 from __future__ import annotations
 
@@ -21,8 +21,14 @@ def require_workspace(ws: Workspace) -> None:
     raise WorkspaceError(f"Workspace {ws.root} {what}: run `bellwether build CDR_FILES --workspace {ws.root}` first.")
 
 
+#: Reveal audit records shown by `bellwether status`.
+SHOWN_REVEALS = 5
+
+
 def workspace_status(ws: Workspace) -> dict[str, Any]:
-    """Counts of a workspace: records loaded and rejected per reason, duplicates, subscribers, graph, inputs."""
+    """Counts of a workspace: records loaded and rejected per reason, duplicates, subscribers, graph, inputs,
+    and the last :data:`SHOWN_REVEALS` reveal audit records (``reveals``, with ``reveals_total``)."""
+    from algorithms.targets.reveal import read_audit
     from loaders.manifest import read_manifest
 
     m = read_manifest(ws)
@@ -33,6 +39,7 @@ def workspace_status(ws: Workspace) -> dict[str, Any]:
         for k, v in e.get("rejects", {}).items():
             rejects[k] = rejects.get(k, 0) + v
     info = read_json(ws.graph_info_path) if ws.graph_info_path.exists() else None
+    reveals = read_audit(ws)
     return {
         "workspace": str(ws.root),
         "pseudonymized": m.get("pseudonymized"),
@@ -49,6 +56,8 @@ def workspace_status(ws: Workspace) -> dict[str, Any]:
         "do_not_contact": m.get("do_not_contact", {}).get("ids"),
         "graph": None if info is None else {k: info.get(k) for k in (
             "as_of", "window_days", "subscribers", "on_net", "off_net", "service_in_graph", "service_numbers", "contacts", "built_at")},
+        "reveals_total": len(reveals),
+        "reveals": reveals[-SHOWN_REVEALS:],
     }
 
 
@@ -81,6 +90,16 @@ def status(workspace_dir: WorkspaceOpt = None, as_json: JsonOpt = False, config:
                   f"{g['contacts']:,} contacts, {g['service_numbers']:,} service numbers", highlight=False)
     else:
         out.print("no graph yet: run `bellwether build`", highlight=False)
+    if s["reveals"]:
+        out.print(f"phone numbers revealed (last {len(s['reveals'])} of {s['reveals_total']}, audit/reveals.jsonl):", highlight=False)
+        for r in s["reveals"]:
+            if r.get("unreadable"):
+                out.print("  (an unreadable line in the audit log)", highlight=False)
+                continue
+            out.print(f"  {r.get('at')} {r.get('user')}@{r.get('host')}: {r.get('list')} list (version "
+                      f"{r.get('list_version')}, run {r.get('run')}), {r.get('rows_written', 0):,} numbers to {r.get('output')}; "
+                      f"held back do-not-contact {r.get('held_back_do_not_contact', 0):,}, churned "
+                      f"{r.get('held_back_churned', 0):,}; no number {r.get('no_crm_number', 0):,}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -329,6 +329,14 @@ def test_star_hub_is_first_seed():
     assert res.seeds["rank"].tolist() == [1, 2, 3]
 
 
+def test_share_of_upper_bound_is_one_when_the_seeds_are_provably_best():
+    """One seed per clique in two disjoint cliques (p = 1) reaches everyone: the bound is met exactly."""
+    res = select_seeds(two_cliques(6, 5), k=2, n_simulations=50, probability="uniform:1.0")
+    assert res.metrics["share_of_upper_bound"] == pytest.approx(1.0)
+    star_res = select_seeds(star(10), k=3, n_simulations=50, probability="uniform:0.3")
+    assert 0 < star_res.metrics["share_of_upper_bound"] <= 1.0
+
+
 def test_two_cliques_get_one_seed_each():
     g = two_cliques(6, 5)
     for model in ("tie_strength", "weighted_cascade", "uniform:0.3"):

@@ -15,6 +15,10 @@
    (:mod:`~algorithms.churn.spreading_activation`) and personalised PageRank
    from recent churners (:mod:`~algorithms.churn.contagion_ppr`).
 
+:func:`contagion_test` answers whether churn spreads in the network at all: the
+churn hazard ratio after a close contact churned, stratified, with its interval,
+against a time-shuffled null (:mod:`~algorithms.churn.contagion`).
+
 Without a ``history`` graph the training snapshot falls back to the ``as_of``
 graph itself with the seeds and labels moved back to ``t0``
 (``metrics["training"]["source"] == "as_of_graph_backdated"``).  No future churn
@@ -34,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from algorithms.churn import timeline
+from algorithms.churn.contagion import ContagionResult, contagion_test, mantel_haenszel
 from algorithms.churn.contagion_ppr import contagion_pagerank, personalized_pagerank
 from algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES, ChurnFeatures, churn_features
 from algorithms.churn.model import MODELS, ChurnModel, fit_churn_model
@@ -55,6 +60,9 @@ __all__ = [
     "spreading_activation",
     "personalized_pagerank",
     "contagion_pagerank",
+    "contagion_test",
+    "ContagionResult",
+    "mantel_haenszel",
     "timeline",
 ]
 

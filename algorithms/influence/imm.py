@@ -374,6 +374,8 @@ def select_seeds(
         "lower_bound": float(info["lower_bound"]),
         "rr_spread": float(info["rr_spread"]),
         "spread_upper_bound": float(info["rr_spread_upper_bound"]),
+        # how much of the most any k seeds could reach the chosen seeds reach (both estimated on the same RR sets)
+        "share_of_upper_bound": float(info["rr_spread"] / info["rr_spread_upper_bound"]) if info["rr_spread_upper_bound"] else float("nan"),
         "n_simulations": int(n_simulations),
         "seconds_select": float(seconds_select),
     }

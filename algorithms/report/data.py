@@ -164,6 +164,14 @@ def ego_network(contacts: pd.DataFrame, center: int, *, max_neighbours: int = 24
     return {"vids": vids, "edges": edges, "weights": w[inside]}
 
 
+def showcase_bellwethers(score: np.ndarray, ids: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
+    """Vertex numbers of the ``n`` bellwethers the report shows: the ``eligible`` ones by ``bellwether_score``
+    (highest first), equal scores by id, so the pick never depends on row order."""
+    idx = np.flatnonzero(np.asarray(eligible, dtype=bool))
+    order = np.lexsort((np.asarray(ids).astype(str)[idx], -np.asarray(score, dtype=np.float64)[idx]))
+    return idx[order][:n]
+
+
 def force_layout(n: int, edges: np.ndarray, *, seed: int = 42, iterations: int = 150) -> np.ndarray:
     """Fruchterman–Reingold layout (doi:10.1002/spe.4380211102) with node 0 pinned at the centre.
 
@@ -289,7 +297,9 @@ def _summary(run) -> dict[str, Any]:
         "inputs": inputs,
         "rejects": rejects,
         "subscribers": int(len(run.subscribers)),
-        "on_net": int(run.subscribers["on_net"].to_numpy(bool, na_value=False).sum()),
+        "on_net": int(run.subscribers["on_net"].to_numpy(bool, na_value=False).sum()) if run.crm == "present" else None,
+        "crm": run.crm,
+        "crm_note": run.crm_note,
         "contacts": int(len(run.contacts)),
         "communities": int(len(run.communities)),
         "has_labels": run.has_labels,
@@ -339,11 +349,11 @@ def report_data(run, segments, *, n_egos: int = 4, max_neighbours: int = 24, min
     influence = {"metrics": infl, "curve": seeds[["rank", "cumulative_spread"]].reset_index(drop=True)}
 
     egos = []
-    on = subs["on_net"].to_numpy(bool, na_value=False)
+    on = run.customers  # on-net, or every person when there is no subscriber extract
     bell = (subs["role"].astype(object).to_numpy() == "bellwether") & on & ~churned
     score = subs["bellwether_score"].to_numpy(np.float64, na_value=-np.inf)
     seg = segments.set_index("vid") if segments is not None else None
-    for v in np.flatnonzero(bell)[np.argsort(-score[bell], kind="stable")][:n_egos]:
+    for v in showcase_bellwethers(score, subs["id"].to_numpy(), bell, n_egos):
         ego = ego_network(contacts, int(v), max_neighbours=max_neighbours)
         vids = ego["vids"]
         kinds = np.where(~on[vids], "off-net", np.where(churned[vids], "churned", "customer")).astype(object)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from algorithms.report.data import ReportData
+from algorithms.report.contagion import contagion_test_html
 from algorithms.report.svg import PALETTE, Series, bar_chart, hbar_chart, histogram_chart, line_chart, network_chart
 
 __all__ = ["SECTIONS", "render_html"]
@@ -122,12 +123,33 @@ def _section(key: str, body: str) -> str:
     return f'<section id="{key}"><h2>{escape(title)}</h2>{body}</section>'
 
 
+def _crm_note(d: ReportData) -> str:
+    """The note saying what is unknown without a subscriber extract ("" when there is one)."""
+    note = d.summary.get("crm_note")
+    if not note:
+        return ""
+    return (f'<p class="note">{escape(note[0].upper() + note[1:])}. Every person in the graph (not service numbers) is '
+            "treated as a possible customer: influence seeds and the viral list come from all of them; value tiers, "
+            "ARPU and churn are unknown.</p>")
+
+
+def _no_churn_labels(what: str, d: ReportData) -> str:
+    """Why ``what`` cannot be drawn: no subscriber extract, or no churn known after the analysis date yet."""
+    note = d.summary.get("crm_note")
+    if note:
+        return f'<p class="note">No churn data, so {escape(what)} cannot be drawn for this run: {escape(note)}.</p>'
+    return (f'<p class="note">Churn after the analysis date is not known yet in the CRM data, so {escape(what)} '
+            "cannot be drawn for this run.</p>")
+
+
 def _summary(d: ReportData) -> str:
     s = d.summary
     m = s["metrics"]
     infl = m.get("influence", {})
+    customers = (_card(s["on_net"], "our customers (on-net)") if s.get("crm", "present") == "present"
+                 else _card("unknown", "our customers: no subscriber extract"))
     cards = [
-        _card(s["subscribers"], "subscribers in the graph"), _card(s["on_net"], "our customers (on-net)"),
+        _card(s["subscribers"], "subscribers in the graph"), customers,
         _card(s["contacts"], "contacts (ties)"), _card(s["communities"], "communities"),
     ]
     if "modularity" in m.get("communities", {}):
@@ -141,7 +163,7 @@ def _summary(d: ReportData) -> str:
     run_facts = [("run", s["run_id"]), ("created", s["created"]), ("as of", s["as_of"]), ("engine", s["engine"]),
                  ("seed", s["seed"])] + [(f"graph {k}", v) for k, v in s["graph"]]
     body = [
-        f'<div class="cards">{"".join(cards)}</div>',
+        f'<div class="cards">{"".join(cards)}</div>', _crm_note(d),
         '<div class="cols"><div><h3>Run</h3>', _kv(run_facts), "</div>",
         "<div><h3>Parameters</h3>", _kv(_flatten(s["parameters"])), "</div>",
         "<div><h3>Software versions</h3>", _kv(_flatten(s["versions"])), "</div></div>",
@@ -178,9 +200,9 @@ def _communities(d: ReportData) -> str:
 
 
 def _contagion(d: ReportData) -> str:
+    test = contagion_test_html(d.summary["metrics"].get("churn", {}).get("contagion"))  # does churn spread here?
     if d.contagion is None or len(d.contagion) == 0:
-        return _section("contagion", '<p class="note">Churn after the analysis date is not known yet in the CRM data, '
-                        "so the contagion curve cannot be drawn for this run.</p>")
+        return _section("contagion", test + _no_churn_labels("the contagion curve", d))
     t = d.contagion
     chart = line_chart(
         [Series("churn rate after as_of", t["k"], t["rate"], t["ci_low"], t["ci_high"], color=PALETTE[3])],
@@ -192,13 +214,12 @@ def _contagion(d: ReportData) -> str:
            "of their contacts had already churned; the band is the 95% Wilson confidence interval. A rising curve means "
            "churn spreads along social ties.")
     table = t[["label", "n", "churners", "rate", "ci_low", "ci_high"]].rename(columns={"label": "churned contacts", "n": "customers"})
-    return _section("contagion", _figure(chart, cap) + _table(table, pct={"rate", "ci_low", "ci_high"}))
+    return _section("contagion", test + _figure(chart, cap) + _table(table, pct={"rate", "ci_low", "ci_high"}))
 
 
 def _lift(d: ReportData) -> str:
     if not d.lift:
-        return _section("lift", '<p class="note">Churn after the analysis date is not known yet in the CRM data, so the '
-                        "churn models cannot be compared with what happened.</p>")
+        return _section("lift", _no_churn_labels("the churn models' comparison with what happened", d))
     if not d.lift["models"]:
         reason = d.summary["metrics"].get("churn", {}).get("training", {}).get("reason", "")
         return _section("lift", '<p class="note">This run has no churn model scores to compare with what happened'
@@ -237,10 +258,12 @@ def _influence(d: ReportData) -> str:
                           title="Expected reach of the seed list", y_label="subscribers reached",
                           colors=[PALETTE[0], PALETTE[1], PALETTE[5]][: len(bars)], value_fmt=lambda v: f"{v:,.0f}",
                           width=480)
-        ratio = m.get("spread_ratio_vs_pagerank")
+        ratio, share = m.get("spread_ratio_vs_pagerank"), m.get("share_of_upper_bound")
         cap = (f"Expected number of subscribers reached when seeding {m.get('k', '?')} people (independent cascade, "
                "95% interval)." + (f" The seed list reaches {ratio:.2f}× as many as the same number of top-PageRank "
-                                   "subscribers." if ratio else ""))
+                                   "subscribers." if ratio else "")
+               + (f" No choice of {m.get('k', '?')} seeds could reach more than {1 / share:.2f}× what this list "
+                  f"reaches (it gets {share:.0%} of that bound)." if share and share == share else ""))
         parts.append(_figure(chart, cap))
     curve = d.influence["curve"]
     if len(curve):
@@ -286,14 +309,16 @@ def _segments(d: ReportData) -> str:
     charts = []
     for dim, title in (("value_tier", "Churn rate by value tier"), ("cluster_label", "Churn rate by behavioural cluster")):
         sub = p.loc[p["dimension"] == dim]
-        if len(sub):
-            rate_col = "churn_rate_after" if sub["churn_rate_after"].notna().any() else "mean_churn_risk"
+        rate_col = "churn_rate_after" if sub["churn_rate_after"].notna().any() else "mean_churn_risk"
+        if len(sub) and sub[rate_col].notna().any():
             y_label = "churned after as_of" if rate_col == "churn_rate_after" else "mean predicted churn risk"
             charts.append(_figure(hbar_chart(sub["segment"].tolist(), sub[rate_col].to_numpy(), title=title, x_label=y_label,
                                              colors=[PALETTE[i % 5] for i in range(len(sub))], x_fmt=lambda v: f"{v:.0%}",
                                              value_fmt=lambda v: f"{v:.1%}"),
                                   f"{title}; segments under 10 people are not shown."))
-    parts.append('<div class="grid">' + "".join(charts) + "</div>")
+    parts.append('<div class="grid">' + "".join(charts) + "</div>" if charts else
+                 '<p class="note">No churn figures per segment: this run has no churn scores.</p>')
+    parts.append(_crm_note(d))
     for dim, sub in p.groupby("dimension", sort=False):
         parts.append(f"<h3>{escape(str(dim).replace('_', ' '))}</h3>")
         parts.append(_table(sub.drop(columns=["dimension"]),
@@ -303,14 +328,21 @@ def _segments(d: ReportData) -> str:
     return _section("segments", "".join(parts))
 
 
+def _list_why(sidecar: dict[str, Any]) -> str:
+    """Rows held back per reason, and why a list is empty when it could not be made."""
+    held = [f"{k.replace('_', ' ')}: {v:,}" for k, v in (sidecar.get("suppressed") or {}).items()]
+    if sidecar.get("empty_because"):
+        held.insert(0, f"empty: {sidecar['empty_because']}")
+    return "; ".join(held)
+
+
 def _lists(d: ReportData) -> str:
     if not d.lists:
         return _section("lists", '<p class="note">No target lists exported for this run yet '
                         "(`bellwether targets`).</p>")
     rows = pd.DataFrame([{"list": x.get("name"), "file": x.get("path"), "rows": x.get("rows"),
                           "version": x.get("list_version"), "held back": x.get("suppressed_total", 0),
-                          "why": ", ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in (x.get("suppressed") or {}).items())}
-                         for x in d.lists])
+                          "why": _list_why(x)} for x in d.lists])
     return _section("lists", _table(rows) + '<p class="note">Lists are de-duplicated in the order retention, viral, '
                     "community, acquisition: nobody receives two offers.</p>")
 
