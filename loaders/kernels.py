@@ -88,8 +88,21 @@ def _digits_value(data, lo, hi):
 
 @njit(cache=True, inline="always")
 def _is_space(ch):
-    """ASCII whitespace trimmed around a number: space, tab, LF, VT, FF, CR."""
+    """ASCII whitespace trimmed around a field: space, tab, LF, VT, FF, CR."""
     return ch == 32 or (ch >= 9 and ch <= 13)
+
+
+@njit(cache=True, inline="always")
+def _trimmed(offs, data, bits, bit0, i):
+    """Byte range ``[s, e)`` of string ``i`` without surrounding whitespace; ``s == e`` when it is empty or missing."""
+    if not _valid(bits, bit0, i):
+        return 0, 0
+    s, e = offs[i], offs[i + 1]
+    while s < e and _is_space(data[s]):
+        s += 1
+    while e > s and _is_space(data[e - 1]):
+        e -= 1
+    return s, e
 
 
 @njit(cache=True, inline="always")
@@ -154,13 +167,7 @@ def _code(offs, data, bits, bit0, i, cc, cc_value, lo_digits, hi_digits, short_l
     Plain digits are read in place; the first non-digit sends the row to the slower
     :func:`_separated_code`.
     """
-    if not _valid(bits, bit0, i):
-        return 0, 1
-    s, e = offs[i], offs[i + 1]
-    while s < e and _is_space(data[s]):
-        s += 1
-    while e > s and _is_space(data[e - 1]):
-        e -= 1
+    s, e = _trimmed(offs, data, bits, bit0, i)
     if e == s:
         return 0, 1
     plus = data[s] == 43

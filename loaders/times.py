@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from numba import njit
 
 from graph.errors import BellwetherError
-from loaders.kernels import _valid, string_buffers
+from loaders.kernels import _trimmed, string_buffers
 
 ISO = "iso"
 EPOCH = "epoch"
@@ -161,24 +161,12 @@ def _num(data, s, n):
     return v
 
 
-@njit(cache=True, inline="always")
-def _is_space(c):
-    return c == 32 or c == 9 or c == 13 or c == 10 or c == 11 or c == 12
-
-
 @njit(cache=True, nogil=True)
 def _parse_iso(offs, data, bits, bit0, out, status):
     """Wall-clock seconds of ``YYYY-MM-DD[ T]HH:MM:SS[.f]``; status 0 ok, 1 empty, 2 malformed."""
     for i in range(out.shape[0]):
         out[i] = 0
-        if not _valid(bits, bit0, i):
-            status[i] = 1
-            continue
-        s, e = offs[i], offs[i + 1]
-        while s < e and _is_space(data[s]):
-            s += 1
-        while e > s and _is_space(data[e - 1]):
-            e -= 1
+        s, e = _trimmed(offs, data, bits, bit0, i)
         if s == e:
             status[i] = 1
             continue
@@ -210,14 +198,7 @@ def _parse_number(offs, data, bits, bit0, scale, out, status):
     """Whole units (floor of an optional decimal fraction) divided by ``scale``; status as :func:`_parse_iso`."""
     for i in range(out.shape[0]):
         out[i] = 0
-        if not _valid(bits, bit0, i):
-            status[i] = 1
-            continue
-        s, e = offs[i], offs[i + 1]
-        while s < e and _is_space(data[s]):
-            s += 1
-        while e > s and _is_space(data[e - 1]):
-            e -= 1
+        s, e = _trimmed(offs, data, bits, bit0, i)
         if s == e:
             status[i] = 1
             continue
