@@ -7,14 +7,15 @@ Steps (each timed, its metrics recorded in ``manifest.json``):
    (:func:`graph.build.build_contacts`);
 2. ``mask``: erase every CRM fact dated on or after ``as_of`` (churn dates,
    the ``churned`` status they imply) so no later step can see the future;
-3. ``communities``: Leiden (default: modularity at a resolution chosen from the graph), ids
-   matched to the previous run (:mod:`algorithms.community`);
+3. ``communities``: Leiden (default: modularity at a resolution chosen from the graph) for the
+   fine level, its communities grouped into a coarse level, the ids of each level matched to the
+   same level of the previous run (:mod:`algorithms.community`);
 4. ``centrality``: degree, strength, weighted PageRank, k-core, initiative,
    two-hop reach (:mod:`algorithms.centrality`);
 5. ``roles``: bellwether score, rank in community, role (:mod:`algorithms.roles`);
 6. ``influence``: influence-maximisation seeds (:func:`algorithms.influence.select_seeds`);
 7. ``churn``: churn risk and contagion scores (:func:`algorithms.churn.score_churn`);
-8. ``write``: the community table and the run files.
+8. ``write``: the community tables and the run files.
 
 Steps 6 and 7 run when their packages are installed; otherwise the manifest
 records them as skipped with the reason.
@@ -29,6 +30,7 @@ Outputs
 -------
 ``subscribers.parquet`` (:data:`graph.schema.RUN_SUBSCRIBERS`),
 ``communities.parquet`` (:data:`graph.schema.COMMUNITIES`),
+``coarse_communities.parquet`` (:data:`graph.schema.COARSE_COMMUNITIES`),
 ``influence_seeds.parquet`` (:data:`graph.schema.INFLUENCE_SEEDS`),
 ``manifest.json``.
 """
@@ -129,11 +131,31 @@ def _plain(value: Any) -> Any:
 
 
 def _previous_membership(ws: Workspace) -> tuple[pd.DataFrame | None, str | None]:
+    """``id, community, coarse_community`` of the latest run (``coarse_community`` null for runs
+    made before the coarse level existed), and its run id."""
     for run in reversed(ws.run_dirs()):
         path = run / "subscribers.parquet"
         if path.exists():
-            return pq.read_table(path, columns=["id", "community"]).to_pandas(), run.name
+            names = pq.read_schema(path).names
+            prev = pq.read_table(path, columns=[c for c in ("id", "community", "coarse_community")
+                                                if c in names]).to_pandas()
+            if "coarse_community" not in prev:
+                prev["coarse_community"] = None
+            return prev, run.name
     return None, None
+
+
+def _stable_levels(ids: np.ndarray, found, previous: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Stable ids of both community levels, each matched to the same level of the previous run."""
+    out, info = [], {}
+    for level, labels in (("community", found.labels), ("coarse_community", found.coarse_labels)):
+        prev = None
+        if previous is not None and previous[level].notna().any():
+            prev = previous[["id", level]].dropna().rename(columns={level: "community"})
+        stable, match = match_community_ids(pd.DataFrame({"id": ids, "community": labels}), prev)
+        out.append(stable)
+        info[level] = match
+    return out[0], out[1], info
 
 
 class _Progress:
@@ -347,14 +369,15 @@ def analyze(
                     engine=eng, max_iterations=max_iterations,
                 )
                 previous, previous_run = _previous_membership(ws)
-                stable, match = match_community_ids(
-                    pd.DataFrame({"id": subs["id"].to_numpy(), "community": found.labels}), previous
-                )
-                metrics["communities"] = {**found.metrics, "previous_run": previous_run, "id_matching": match}
+                stable, stable_coarse, match = _stable_levels(subs["id"].to_numpy(), found, previous)
+                metrics["communities"] = {**found.metrics, "previous_run": previous_run,
+                                          "id_matching": match["community"]}
+                metrics["communities"]["coarse"]["id_matching"] = match["coarse_community"]
 
             # 4. centrality --------------------------------------------------------
             with prog.step("centrality", timings):
-                table = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64), "community": stable})
+                table = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64), "community": stable,
+                                      "coarse_community": stable_coarse})
                 ds = degree_strength(masked, engine=eng)
                 table["degree"] = ds["degree"].to_numpy()
                 table["strength"] = ds["strength"].to_numpy()
@@ -450,14 +473,16 @@ def analyze(
                 rank = pd.array(np.where(r > 0, r, 0), dtype="Int64")
                 rank[r <= 0] = pd.NA
             table["influence_seed_rank"] = rank
-            comm_input = table[["id", "community", "bellwether_score"]].copy()
+            comm_input = table[["id", "community", "coarse_community", "bellwether_score"]].copy()
             comm_input["arpu"] = subs["arpu"].to_numpy() if "arpu" in subs else np.nan
             comm_input["on_net"] = table["on_net"].to_numpy()
             comm_input["churned"] = churned
             comm_input["recent_churner"] = recent
             communities = community_table(masked, comm_input)
+            coarse = community_table(masked, comm_input, level="coarse")
             if crm == "absent":  # unknown without an extract, not 0%
-                communities[["churn_rate", "on_net_share"]] = np.nan
+                for t in (communities, coarse):
+                    t[["churn_rate", "on_net_share"]] = np.nan
 
             run_dir = ws.new_run_dir(label)
             out = table[schema.column_names(schema.RUN_SUBSCRIBERS)]
@@ -465,6 +490,8 @@ def analyze(
                            run_dir / "subscribers.parquet")
             pq.write_table(pa.Table.from_pandas(communities, schema=schema.COMMUNITIES, preserve_index=False),
                            run_dir / "communities.parquet")
+            pq.write_table(pa.Table.from_pandas(coarse, schema=schema.COARSE_COMMUNITIES, preserve_index=False),
+                           run_dir / "coarse_communities.parquet")
             seeds_out = seeds[schema.column_names(schema.INFLUENCE_SEEDS)] if len(seeds) else seeds
             pq.write_table(pa.Table.from_pandas(seeds_out, schema=schema.INFLUENCE_SEEDS, preserve_index=False),
                            run_dir / "influence_seeds.parquet")
@@ -494,7 +521,7 @@ def analyze(
         "graph": {"subscribers": graph.n_subscribers, "contacts": graph.n_contacts, "info": _plain(graph.info)},
         "timings": timings,
         "metrics": _plain(metrics),
-        "files": ["subscribers.parquet", "communities.parquet", "influence_seeds.parquet"],
+        "files": ["subscribers.parquet", "communities.parquet", "coarse_communities.parquet", "influence_seeds.parquet"],
     }
     write_json(run_dir / "manifest.json", manifest)
     return run_dir
@@ -513,6 +540,7 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
         "subscribers": m["graph"]["subscribers"],
         "contacts": m["graph"]["contacts"],
         "communities": c.get("n_communities"),
+        "coarse_communities": (c.get("coarse") or {}).get("n_communities"),
         "modularity": c.get("modularity"),
         "roles": m["metrics"].get("roles", {}),
         "influence": "skipped" if "skipped" in m["metrics"].get("influence", {}) else "done",

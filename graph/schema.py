@@ -121,7 +121,8 @@ RUN_SUBSCRIBERS = pa.schema(
         ("vid", pa.int64()),
         ("id", pa.string()),
         ("on_net", pa.bool_()),
-        ("community", pa.int64()),  # stable community id (matched to the previous run)
+        ("community", pa.int64()),  # stable id of the fine community (close circle), matched to the previous run
+        ("coarse_community", pa.int64()),  # stable id of the coarse community (wider group) holding it
         ("degree", pa.int64()),
         ("strength", pa.float64()),  # sum of tie-strength weights
         ("pagerank", pa.float64()),  # weighted PageRank, damping 0.85
@@ -141,19 +142,23 @@ RUN_SUBSCRIBERS = pa.schema(
     ]
 )
 
-COMMUNITIES = pa.schema(
-    [
-        ("community", pa.int64()),
-        ("size", pa.int64()),
-        ("internal_density", pa.float64()),
-        ("internal_weight_share", pa.float64()),  # weight inside / total weight of members
-        ("churn_rate", pa.float64()),  # share of members churned before as_of
-        ("recent_churners", pa.int64()),  # members churned in the recency window before as_of
-        ("mean_arpu", pa.float64()),
-        ("on_net_share", pa.float64()),
-        ("bellwether", pa.string()),  # id of the member with the highest bellwether_score
-    ]
-)
+_COMMUNITY_SUMMARY = [
+    ("community", pa.int64()),
+    ("size", pa.int64()),
+    ("internal_density", pa.float64()),
+    ("internal_weight_share", pa.float64()),  # weight inside / total weight of members
+    ("churn_rate", pa.float64()),  # share of members churned before as_of
+    ("recent_churners", pa.int64()),  # members churned in the recency window before as_of
+    ("mean_arpu", pa.float64()),
+    ("on_net_share", pa.float64()),
+    ("bellwether", pa.string()),  # id of the member with the highest bellwether_score
+]
+
+#: communities.parquet: one row per fine community (the close circle)
+COMMUNITIES = pa.schema(_COMMUNITY_SUMMARY + [("coarse_community", pa.int64())])  # the wider group holding it
+
+#: coarse_communities.parquet: one row per coarse community (the wider group), ``community`` = its id
+COARSE_COMMUNITIES = pa.schema(_COMMUNITY_SUMMARY + [("fine_communities", pa.int64())])  # fine communities inside
 
 INFLUENCE_SEEDS = pa.schema(
     [

@@ -134,7 +134,9 @@ def test_second_run_keeps_community_ids(tmp_path, graph):
     second = analyze(ws, graph=g2, progress=False, skip=("churn", "influence"), seed=9)
     a, b = read_tables(first)[0], read_tables(second)[0]
     assert (a["community"] == b["community"]).mean() > 0.8
+    assert (a["coarse_community"] == b["coarse_community"]).mean() > 0.8
     m = json.loads((second / "manifest.json").read_text())
+    assert m["metrics"]["communities"]["coarse"]["id_matching"]["matched"] > 0
     assert m["metrics"]["communities"]["previous_run"] == first.name
 
 

@@ -12,6 +12,7 @@ import pytest
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
 from algorithms.community import (
+    coarse_communities,
     canonical_labels,
     community_table,
     count_disconnected,
@@ -258,6 +259,7 @@ def test_community_table_known_values():
         {
             "id": [f"s{i}" for i in range(5)],
             "community": [0, 0, 0, 1, 1],
+            "coarse_community": [7, 7, 7, 7, 7],
             "arpu": [10.0, 20.0, np.nan, 5.0, 7.0],
             "on_net": [True, True, False, True, True],
             "churned": [False, True, False, False, False],
@@ -273,3 +275,33 @@ def test_community_table_known_values():
     assert t.loc[0, "churn_rate"] == pytest.approx(1 / 3) and t.loc[0, "recent_churners"] == 1
     assert t.loc[0, "mean_arpu"] == pytest.approx(15.0) and t.loc[0, "on_net_share"] == pytest.approx(2 / 3)
     assert t.loc[0, "bellwether"] == "s1" and t.loc[1, "bellwether"] == "s4"
+    assert t["coarse_community"].tolist() == [7, 7]
+    c = community_table(g, subs, level="coarse").set_index("community")
+    assert c.loc[7, "size"] == 5 and c.loc[7, "fine_communities"] == 2
+    assert c.loc[7, "internal_weight_share"] == pytest.approx(1.0) and c.loc[7, "bellwether"] == "s1"
+
+
+def test_coarse_level_nests_the_fine_one_and_is_stable():
+    """Every fine community lies in one coarse community; the coarse level is at least as coarse,
+    and a second run on the same graph keeps both levels' ids."""
+    g, _ = planted_graph(3000, 8.0, 0.3, seed=3)
+    found = detect_communities(g, seed=1)
+    fine, coarse = found.labels, found.coarse_labels
+    pairs = pd.DataFrame({"f": fine, "c": coarse}).drop_duplicates()
+    assert pairs["f"].is_unique  # nested
+    assert coarse.max() <= fine.max()
+    assert found.metrics["coarse"]["resolution"] == pytest.approx(np.sqrt(max(found.metrics["resolution"], 1.0)))
+    assert found.metrics["coarse"]["n_communities"] == coarse.max() + 1
+
+
+def test_coarse_level_merges_communities_joined_beyond_chance():
+    """Two pairs of triangles, each pair joined by three contacts, the pairs by one: the coarse
+    level joins each pair and keeps the pairs apart."""
+    tri = [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (6, 7), (7, 8), (6, 8), (9, 10), (10, 11), (9, 11)]
+    g = ContactGraph.from_edges(tri + [(0, 3), (1, 4), (2, 5), (6, 9), (7, 10), (8, 11), (5, 6)])
+    fine = np.repeat(np.arange(4), 3)
+    coarse, info = coarse_communities(g, fine, np.ones(g.n_contacts))
+    assert coarse.tolist() == [0, 0, 1, 1] and info["n_coarse"] == 2
+    # with no tie between the communities nothing merges
+    alone = ContactGraph.from_edges(tri)
+    assert coarse_communities(alone, fine, np.ones(alone.n_contacts))[0].tolist() == [0, 1, 2, 3]

@@ -1,5 +1,5 @@
-"""Communities: Leiden (default: modularity at a resolution chosen from the graph) and Louvain through the engine dispatch, quality checks,
-stable ids across runs, and the community table."""
+"""Communities: Leiden (default: modularity at a resolution chosen from the graph) and Louvain through the engine dispatch,
+two nested levels (fine and coarse), quality checks, stable ids across runs, and the community table."""
 
 from algorithms.community.detect import (
     AUTO,
@@ -13,6 +13,7 @@ from algorithms.community.detect import (
     detect_communities,
 )
 from algorithms.community.leiden import leiden
+from algorithms.community.levels import coarse_communities, coarse_resolution
 from algorithms.community.louvain import louvain
 from algorithms.community.quality import count_disconnected, cpm_quality, merge_singletons, modularity, split_disconnected
 from algorithms.community.stable_ids import match_community_ids
@@ -26,6 +27,8 @@ __all__ = [
     "DEFAULT_RESOLUTION",
     "CommunityResult",
     "canonical_labels",
+    "coarse_communities",
+    "coarse_resolution",
     "community_table",
     "community_weights",
     "count_disconnected",

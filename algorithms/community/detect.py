@@ -18,6 +18,11 @@ below 0.3) is reported with a :class:`WeakStructureWarning` and a note in the
 metrics.  ``objective="cpm"`` and ``"modularity"`` run one fixed resolution; CPM
 weights are tie strength divided by its mean, so :math:`\\gamma` is a density in
 "average contacts per pair".
+
+Every run gives two nested levels: the partition above is the fine one (the close
+circle: household, family, close friends) and :mod:`algorithms.community.levels`
+groups its communities into coarse ones (the wider group: workplace, class,
+village).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from algorithms.community.fast_leiden import DEFAULT_TOLERANCE as _FAST_TOLERANCE
+from algorithms.community.levels import coarse_communities, coarse_resolution
 from algorithms.community.quality import (
     count_disconnected,
     cpm_quality,
@@ -76,12 +82,14 @@ class CommunityResult:
     Attributes
     ----------
     membership : pandas.DataFrame
-        Columns ``vid`` (int64) and ``community`` (int64, ``0..k-1``, 0 = largest).
+        Columns ``vid`` (int64), ``community`` (int64, ``0..k-1``, 0 = largest) and
+        ``coarse_community`` (int64, ``0..K-1``, 0 = largest; every community lies in one).
     metrics : dict
         ``method, objective, resolution, engine, seed, n_communities, modularity``
         (weighted, :math:`\\gamma=1`), ``quality`` (the optimised objective),
         ``disconnected_split`` (communities the engine returned disconnected, split
-        here), ``largest``, ``singletons``, ``median_size`` (of communities of size >= 2).
+        here), ``largest``, ``singletons``, ``median_size`` (of communities of size >= 2),
+        ``coarse`` (``resolution, n_communities, modularity, largest, median_size``).
     """
 
     membership: pd.DataFrame
@@ -90,6 +98,10 @@ class CommunityResult:
     @property
     def labels(self) -> np.ndarray:
         return self.membership["community"].to_numpy(np.int64)
+
+    @property
+    def coarse_labels(self) -> np.ndarray:
+        return self.membership["coarse_community"].to_numpy(np.int64)
 
 
 def community_weights(graph: ContactGraph, weight: str | None = "weight", objective: str = "cpm") -> np.ndarray:
@@ -199,7 +211,6 @@ def detect_communities(
     if auto:
         labels, merged = merge_singletons(graph, labels, w)
     labels = canonical_labels(labels)
-    sizes = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
     quality = (
         cpm_quality(graph, labels, w, resolution=resolution)
         if objective == "cpm"
@@ -213,13 +224,10 @@ def detect_communities(
         "engine": eng.name,
         "seed": int(seed),
         "max_iterations": max_iterations,
-        "n_communities": int(len(sizes)),
+        **_size_metrics(labels),
         "modularity": q1,
         "quality": float(quality),
         "disconnected_split": int(disconnected),
-        "largest": int(sizes.max()) if len(sizes) else 0,
-        "singletons": int((sizes == 1).sum()),
-        "median_size": float(np.median(sizes[sizes >= 2])) if (sizes >= 2).any() else 0.0,
     }
     if auto:
         best = max(float(info.get("modularity_best", 0.0)), q1)
@@ -235,5 +243,21 @@ def detect_communities(
                     "used as groups for targeting without a check")
             metrics["note"] = note
             warnings.warn(note, WeakStructureWarning, stacklevel=2)
-    table = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64), "community": labels})
+    gamma_c = coarse_resolution(float(resolution), objective)
+    w_mod = community_weights(graph, weight, "modularity")
+    coarse = canonical_labels(coarse_communities(graph, labels, w_mod, resolution=gamma_c, seed=int(seed))[0][labels]) \
+        if len(labels) else labels
+    metrics["coarse"] = {"resolution": gamma_c, **_size_metrics(coarse), "modularity": modularity(graph, coarse)}
+    table = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64), "community": labels,
+                          "coarse_community": coarse})
     return CommunityResult(table, metrics)
+
+
+def _size_metrics(labels: np.ndarray) -> dict[str, Any]:
+    sizes = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
+    return {
+        "n_communities": int(len(sizes)),
+        "largest": int(sizes.max()) if len(sizes) else 0,
+        "singletons": int((sizes == 1).sum()),
+        "median_size": float(np.median(sizes[sizes >= 2])) if (sizes >= 2).any() else 0.0,
+    }

@@ -1,4 +1,5 @@
-"""The community table (:data:`graph.schema.COMMUNITIES`): one row per community."""
+"""The community tables: one row per fine community (:data:`graph.schema.COMMUNITIES`) or per coarse
+community (:data:`graph.schema.COARSE_COMMUNITIES`)."""
 
 from __future__ import annotations
 
@@ -16,24 +17,28 @@ def community_table(
     subscribers: pd.DataFrame,
     *,
     weight: str | None = "weight",
+    level: str = "fine",
 ) -> pd.DataFrame:
-    r"""Summarise each community.
+    r"""Summarise each community of ``level`` (``"fine"``: column ``community``; ``"coarse"``:
+    column ``coarse_community``).
 
     Parameters
     ----------
     graph : ContactGraph
         The contacts (only ``a_vid``, ``b_vid`` and ``weight`` are read).
     subscribers : pandas.DataFrame
-        One row per vertex in ``vid`` order with ``id, community, arpu, on_net,
-        churned, recent_churner, bellwether_score`` (``recent_churner``: churned
+        One row per vertex in ``vid`` order with ``id, community, coarse_community, arpu,
+        on_net, churned, recent_churner, bellwether_score`` (``recent_churner``: churned
         in the recency window before ``as_of``; both churn flags must already be
         cut at ``as_of`` by the caller).
     weight : str or None, default "weight"
+    level : {"fine", "coarse"}
 
     Returns
     -------
     pandas.DataFrame
-        Columns of :data:`graph.schema.COMMUNITIES`, largest community first:
+        Columns of :data:`graph.schema.COMMUNITIES` (fine) or
+        :data:`graph.schema.COARSE_COMMUNITIES` (coarse), largest community first:
 
         - ``internal_density`` :math:`= 2 E_c / (n_c (n_c - 1))`, contacts inside
           over possible pairs (0 for a single subscriber);
@@ -42,9 +47,15 @@ def community_table(
         - ``churn_rate`` share of members churned before ``as_of``; ``recent_churners``
           members churned in the recency window; ``mean_arpu`` mean over members with
           an ARPU (null when none has); ``on_net_share``;
-        - ``bellwether`` id of the member with the highest ``bellwether_score``.
+        - ``bellwether`` id of the member with the highest ``bellwether_score``;
+        - fine: ``coarse_community``, the coarse community holding it; coarse:
+          ``fine_communities``, the number of fine communities inside.
     """
-    uniq, lab = np.unique(subscribers["community"].to_numpy(np.int64), return_inverse=True)
+    if level not in ("fine", "coarse"):
+        raise ValueError(f"level must be 'fine' or 'coarse', not {level!r}")
+    fine = level == "fine"
+    uniq, lab = np.unique(subscribers["community" if fine else "coarse_community"].to_numpy(np.int64),
+                          return_inverse=True)
     lab = lab.astype(np.int64)  # dense 0..k-1; stable ids may have gaps
     k = len(uniq)
     e = graph.edge_array()
@@ -80,6 +91,9 @@ def community_table(
     top = df.sort_values(["community", "score", "vid"], ascending=[True, False, True], kind="mergesort")
     top = top.drop_duplicates("community").set_index("community")["vid"].reindex(range(k)).to_numpy()
     ids = subscribers["id"].astype(str).to_numpy()
+    other = subscribers["coarse_community" if fine else "community"].to_numpy(np.int64)
+    nested = pd.Series(other).groupby(lab, sort=True)
+    nested = (nested.first() if fine else nested.nunique()).reindex(range(k)).to_numpy(np.int64)
     out = pd.DataFrame(
         {
             "community": uniq.astype(np.int64),
@@ -91,7 +105,8 @@ def community_table(
             "mean_arpu": agg["mean_arpu"].to_numpy(np.float64),
             "on_net_share": agg["on_net_share"].to_numpy(np.float64),
             "bellwether": ids[top],
+            "coarse_community" if fine else "fine_communities": nested,
         }
     )
     out = out.sort_values(["size", "community"], ascending=[False, True], kind="mergesort")
-    return out.reset_index(drop=True)[schema.column_names(schema.COMMUNITIES)]
+    return out.reset_index(drop=True)[schema.column_names(schema.COMMUNITIES if fine else schema.COARSE_COMMUNITIES)]
