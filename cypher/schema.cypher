@@ -13,6 +13,12 @@ FOR (s:Subscriber) REQUIRE s.id IS UNIQUE;
 CREATE CONSTRAINT community_id IF NOT EXISTS
 FOR (c:Community) REQUIRE c.id IS UNIQUE;
 
+// name: schema.coarse_community_id
+// params:
+// description: Each coarse community (wider group) id is one node.
+CREATE CONSTRAINT coarse_community_id IF NOT EXISTS
+FOR (c:CoarseCommunity) REQUIRE c.id IS UNIQUE;
+
 // name: schema.load_batch_key
 // params:
 // description: Each load batch commits once: a second commit of the same batch fails and rolls back.
@@ -24,6 +30,12 @@ FOR (b:LoadBatch) REQUIRE b.key IS UNIQUE;
 // description: Members of a community, for analysts' queries after write-back.
 CREATE INDEX subscriber_community IF NOT EXISTS
 FOR (s:Subscriber) ON (s.community);
+
+// name: schema.subscriber_coarse_community
+// params:
+// description: Members of a coarse community (wider group), for analysts' queries after write-back.
+CREATE INDEX subscriber_coarse_community IF NOT EXISTS
+FOR (s:Subscriber) ON (s.coarse_community);
 
 // name: schema.subscriber_role
 // params:

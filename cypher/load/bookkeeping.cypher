@@ -52,5 +52,15 @@ DELETE b;
 // params:
 // description: Delete every node Bellwether loads (subscribers, communities, graph info, load batches) with their relationships.
 MATCH (n)
-WHERE n:Subscriber OR n:Community OR n:GraphInfo OR n:LoadBatch
+WHERE n:Subscriber OR n:Community OR n:CoarseCommunity OR n:GraphInfo OR n:LoadBatch
 CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS;
+
+// name: store.counts
+// params:
+// description: Numbers of subscribers, contacts, fine and coarse communities and MEMBER_OF links (from the count store).
+CALL () { MATCH (s:Subscriber) RETURN count(s) AS subscribers }
+CALL () { MATCH ()-[c:CONTACT]->() RETURN count(c) AS contacts }
+CALL () { MATCH (c:Community) RETURN count(c) AS communities }
+CALL () { MATCH (c:CoarseCommunity) RETURN count(c) AS coarse_communities }
+CALL () { MATCH ()-[m:MEMBER_OF]->() RETURN count(m) AS memberships }
+RETURN subscribers, contacts, communities, coarse_communities, memberships;

@@ -1,5 +1,6 @@
 // Write-back: the tables of an analysis run (workspace/runs/<run_id>/) as properties, Community nodes
-// and MEMBER_OF relationships. Re-running replaces: memberships are deleted and re-created, communities
+// (fine level) with MEMBER_OF relationships, and CoarseCommunity nodes (coarse level) that each Community
+// is PART_OF. Re-running replaces: memberships are deleted and re-created, communities
 // not in the run are deleted, subscriber properties are overwritten (a null removes one).
 
 // name: writeback.subscribers
@@ -48,3 +49,31 @@ UNWIND $rows AS row
 MATCH (s:Subscriber {id: row.id})
 MATCH (c:Community {id: row.community})
 CREATE (s)-[:MEMBER_OF]->(c);
+
+// name: writeback.delete_stale_coarse_communities
+// params: ids
+// description: Delete the CoarseCommunity nodes whose id is not among the run's coarse communities.
+// example: {"ids": [0, 1]}
+MATCH (c:CoarseCommunity)
+WHERE NOT c.id IN $ids
+DETACH DELETE c;
+
+// name: writeback.coarse_communities
+// params: rows, run
+// description: Create or update one CoarseCommunity node per row, replacing its properties.
+// example: {"run": "20250101T000000", "rows": [{"id": 1, "props": {"id": 1, "size": 240, "fine_communities": 9}}]}
+UNWIND $rows AS row
+MERGE (c:CoarseCommunity {id: row.id})
+SET c = row.props, c.run_id = $run;
+
+// name: writeback.part_of
+// params: rows
+// description: Link each Community to the CoarseCommunity holding it, replacing its previous link.
+// example: {"rows": [{"id": 3, "coarse": 1}]}
+UNWIND $rows AS row
+MATCH (c:Community {id: row.id})
+OPTIONAL MATCH (c)-[old:PART_OF]->(:CoarseCommunity)
+DELETE old
+WITH DISTINCT c, row
+MATCH (g:CoarseCommunity {id: row.coarse})
+CREATE (c)-[:PART_OF]->(g);

@@ -287,14 +287,8 @@ class Neo4jStore:
         }
 
     def counts(self) -> dict[str, int]:
-        """Numbers of subscribers, contacts, communities and MEMBER_OF links (from the count store)."""
-        df = self.read(
-            "CALL () { MATCH (s:Subscriber) RETURN count(s) AS subscribers } "
-            "CALL () { MATCH ()-[c:CONTACT]->() RETURN count(c) AS contacts } "
-            "CALL () { MATCH (c:Community) RETURN count(c) AS communities } "
-            "CALL () { MATCH ()-[m:MEMBER_OF]->() RETURN count(m) AS memberships } "
-            "RETURN subscribers, contacts, communities, memberships"
-        )
+        """Numbers of subscribers, contacts, fine and coarse communities and MEMBER_OF links (from the count store)."""
+        df = self.read("store.counts")
         return {k: int(v) for k, v in df.iloc[0].items()}
 
 

@@ -1,12 +1,15 @@
-"""Write an analysis run back into Neo4j: subscriber properties, communities, memberships, segments.
+"""Write an analysis run back into Neo4j: subscriber properties, both community levels, memberships, segments.
 
 Reads ``runs/<run_id>/subscribers.parquet`` (:data:`graph.schema.RUN_SUBSCRIBERS`),
 ``communities.parquet`` (:data:`graph.schema.COMMUNITIES`) and, when present,
+``coarse_communities.parquet`` (:data:`graph.schema.COARSE_COMMUNITIES`) and
 ``segments.parquet`` (any columns; all but ``vid`` are written), and applies
-the ``cypher/writeback/`` statements.  Re-running replaces what an earlier
-write-back wrote: every MEMBER_OF relationship is deleted and re-created,
-Community nodes absent from the run are deleted, and subscriber properties are
-overwritten (null values remove the property).
+the ``cypher/writeback/`` statements: ``(:Subscriber)-[:MEMBER_OF]->(:Community)``
+for the fine level, ``(:Community)-[:PART_OF]->(:CoarseCommunity)`` for the
+coarse one.  Re-running replaces what an earlier write-back wrote: every
+MEMBER_OF relationship is deleted and re-created, each Community's PART_OF is
+replaced, (Coarse)Community nodes absent from the run are deleted, and
+subscriber properties are overwritten (null values remove the property).
 """
 
 from __future__ import annotations
@@ -48,13 +51,15 @@ def write_back(store: Neo4jStore, run_dir: str | Path, batch_size: int = DEFAULT
     """
     run_dir = Path(run_dir)
     run_id = run_dir.name
-    subs_path, comm_path, seg_path = (run_dir / f for f in ("subscribers.parquet", "communities.parquet",
-                                                             "segments.parquet"))
+    subs_path, comm_path, coarse_path, seg_path = (
+        run_dir / f for f in ("subscribers.parquet", "communities.parquet", "coarse_communities.parquet",
+                              "segments.parquet"))
     for p in (subs_path, comm_path):
         if not p.exists():
             raise Neo4jError(f"Run {run_id}: {p} is missing; run `bellwether analyze` to produce the run tables.")
     subs = pq.read_table(subs_path).to_pandas()
     communities = pq.read_table(comm_path).to_pandas()
+    coarse = pq.read_table(coarse_path).to_pandas() if coarse_path.exists() else None
     segments = pq.read_table(seg_path).to_pandas() if seg_path.exists() else None
 
     store.connect()
@@ -82,6 +87,16 @@ def write_back(store: Neo4jStore, run_dir: str | Path, batch_size: int = DEFAULT
         comm_rows = [{"id": r["id"], "props": r} for r in to_arrow(comm).to_pylist()]
         for start, stop in batch_bounds(len(comm_rows), batch_size):
             store.execute("writeback.communities", rows=comm_rows[start:stop], run=run_id)
+        if coarse is not None and "coarse_community" in comm:
+            groups = coarse.rename(columns={"community": "id"})
+            store.execute("writeback.delete_stale_coarse_communities", ids=[int(x) for x in groups["id"]])
+            group_rows = [{"id": r["id"], "props": r} for r in to_arrow(groups).to_pylist()]
+            links = [{"id": int(c), "coarse": int(g)}
+                     for c, g in zip(comm["id"], comm["coarse_community"]) if pd.notna(g)]
+            for start, stop in batch_bounds(len(group_rows), batch_size):
+                store.execute("writeback.coarse_communities", rows=group_rows[start:stop], run=run_id)
+            for start, stop in batch_bounds(len(links), batch_size):
+                store.execute("writeback.part_of", rows=links[start:stop])
         members = subs.loc[subs["community"].notna(), ["id", "community"]]
         _batches(store, bar, "memberships", members, ("id", "community"), [], batch_size,
                  lambda rows: store.execute("writeback.memberships",

@@ -236,7 +236,8 @@ def run_tables(g, communities_of: np.ndarray, run_dir: Path, with_segments: bool
     n = g.n_subscribers
     subs = pd.DataFrame({
         "vid": np.arange(n), "id": g.subscribers["id"], "on_net": g.subscribers["on_net"],
-        "community": communities_of, "degree": np.ones(n, dtype=np.int64), "strength": np.linspace(0, 1, n),
+        "community": communities_of, "coarse_community": communities_of // 2,
+        "degree": np.ones(n, dtype=np.int64), "strength": np.linspace(0, 1, n),
         "pagerank": np.full(n, 1 / n), "coreness": np.ones(n, dtype=np.int64), "initiative": np.full(n, 0.5),
         "reach": np.ones(n, dtype=np.int64), "community_rank": np.ones(n, dtype=np.int64),
         "bellwether_score": np.linspace(1, 0, n), "role": np.where(np.arange(n) % 10 == 0, "bellwether", "member"),
@@ -252,9 +253,15 @@ def run_tables(g, communities_of: np.ndarray, run_dir: Path, with_segments: bool
         "internal_density": 0.5, "internal_weight_share": 0.5, "churn_rate": 0.0, "recent_churners": 0,
         "mean_arpu": 20.0, "on_net_share": 1.0,
         "bellwether": [g.subscribers["id"][int(np.flatnonzero(communities_of == c)[0])] for c in ids],
+        "coarse_community": [c // 2 for c in ids],
     })
     pq.write_table(pa.Table.from_pandas(comm, schema=schema.COMMUNITIES, preserve_index=False),
                    run_dir / "communities.parquet")
+    coarse = comm.assign(community=comm["coarse_community"], fine_communities=1).drop(columns="coarse_community")
+    coarse = coarse.groupby("community", as_index=False).agg(
+        {**{c: "first" for c in coarse.columns if c != "community"}, "size": "sum", "fine_communities": "sum"})
+    pq.write_table(pa.Table.from_pandas(coarse, schema=schema.COARSE_COMMUNITIES, preserve_index=False),
+                   run_dir / "coarse_communities.parquet")
     if with_segments:
         seg = pd.DataFrame({"vid": np.arange(n), "id": g.subscribers["id"],
                             "value_tier": np.where(np.arange(n) % 2 == 0, "high", "low"), "cluster": np.arange(n) % 3})
@@ -279,6 +286,11 @@ def test_write_back_sets_properties_communities_and_segments(neo4j_store, make_c
     assert (row["role"], row["tier"], row["cluster"], row["run"]) == ("bellwether", "high", 0, "r1")
     assert row["vid"] is None and row["bellwether"] == g.subscribers["id"][0]
     assert neo4j_store.scalar("MATCH (s:Subscriber) WHERE s.influence_seed_rank IS NOT NULL RETURN count(s)") == 1
+    # the coarse level: communities 0..4 in wider groups 0, 0, 1, 1, 2
+    groups = neo4j_store.run("MATCH (c:Community)-[:PART_OF]->(g:CoarseCommunity) "
+                             "RETURN g.id AS g, collect(c.id) AS members, g.size AS size ORDER BY g")
+    assert [sorted(m) for m in groups["members"]] == [[0, 1], [2, 3], [4]]
+    assert groups["size"].tolist() == [40, 40, 20] and result.counts["coarse_communities"] == 3
 
 
 def test_write_back_again_replaces_and_never_duplicates(neo4j_store, make_contact_graph, tmp_path):
@@ -293,6 +305,9 @@ def test_write_back_again_replaces_and_never_duplicates(neo4j_store, make_contac
     assert neo4j_store.scalar("MATCH (s:Subscriber)-[m:MEMBER_OF]->() WITH s, count(m) AS k WHERE k > 1 "
                               "RETURN count(s)") == 0
     assert neo4j_store.scalar("MATCH (c:Community) WHERE c.id >= 2 RETURN count(c)") == 0
+    # communities 0 and 1 now both in wider group 0, each linked once; groups 1 and 2 are gone
+    assert neo4j_store.scalar("MATCH (c:Community)-[p:PART_OF]->(:CoarseCommunity {id: 0}) RETURN count(p)") == 2
+    assert neo4j_store.counts()["coarse_communities"] == 1
 
 
 def test_write_back_without_pushed_graph_says_push_first(neo4j_store, make_contact_graph, tmp_path):
