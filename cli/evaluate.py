@@ -30,14 +30,17 @@ def render(result: dict[str, Any], console: Console) -> None:
     churn = result["churn"]
     head = Table(title=f"evaluation of run {result['run_id']} (as_of {result['as_of']})", show_header=False)
     comm = result.get("communities")
+    for level, c in (("community", comm), ("coarse community", (comm or {}).get("coarse"))):
+        if not c:
+            continue
+        head.add_row(f"{level} NMI", f"{_f(c['nmi'])} over {c['compared']:,} persons "
+                     f"({c['run_communities']:,} found / {c['planted_communities']:,} planted)")
+        if c.get("ami") is not None:
+            head.add_row(f"{level} AMI / ARI", f"{_f(c['ami'])} / {_f(c['ari'])} (adjusted for chance)")
+        for name, rec in (c.get("recovery_by_class") or {}).items():
+            head.add_row(f"{level} recovery, {name}", f"{_f(rec['recovery'])} over {rec['groups']:,} planted "
+                         "groups (share of a group in its largest community)")
     if comm:
-        head.add_row("community NMI", f"{_f(comm['nmi'])} over {comm['compared']:,} persons "
-                     f"({comm['run_communities']:,} found / {comm['planted_communities']:,} planted)")
-        if comm.get("ami") is not None:
-            head.add_row("community AMI / ARI", f"{_f(comm['ami'])} / {_f(comm['ari'])} (adjusted for chance)")
-        for name, rec in (comm.get("recovery_by_class") or {}).items():
-            head.add_row(f"recovery, {name}", f"{_f(rec['recovery'])} over {rec['groups']:,} planted groups "
-                         "(share of a group in its largest community)")
         if comm.get("nmi_with_contacts") is not None:
             head.add_row("community NMI, persons with contacts",
                          f"{_f(comm['nmi_with_contacts'])} over {comm['compared_with_contacts']:,} persons")

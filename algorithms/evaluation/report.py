@@ -5,7 +5,8 @@ table (:func:`algorithms.evaluation.truth.read_truth`):
 
 * **communities**: NMI, AMI and ARI of the run's communities against the planted
   ones on the persons present in both, and the recovery of planted groups by size
-  class (family, friends, workplace) (:mod:`~algorithms.evaluation.partition`);
+  class (family, friends, workplace) (:mod:`~algorithms.evaluation.partition`),
+  for the fine level and the coarse one;
 * **churn**: AUC and lift at 1 / 5 / 10 % of each churn score (network model,
   non-network baseline, plain spreading activation, contagion PageRank) against
   churn in ``(as_of, as_of + horizon]`` from the truth, over the subscribers the
@@ -150,14 +151,18 @@ def evaluate_run(
     Returns
     -------
     dict
-        ``as_of``, ``communities`` (:func:`~algorithms.evaluation.partition.community_agreement`),
+        ``as_of``, ``communities`` (:func:`~algorithms.evaluation.partition.community_agreement` of
+        the fine level, with the same for the coarse level under ``coarse`` when the run has one),
         ``churn`` (:func:`churn_evaluation`) and ``influence`` (:func:`influence_summary`, or None).
     """
     comm = community_agreement(run, truth, size_classes=size_classes) if "community" in run.columns else None
-    if comm is not None:
+    if comm is not None and "coarse_community" in run.columns and run["coarse_community"].notna().any():
+        coarse = run.drop(columns="community").rename(columns={"coarse_community": "community"})
+        comm["coarse"] = community_agreement(coarse, truth, size_classes=size_classes)
+    for level in (comm, (comm or {}).get("coarse")):
         for key in ("nmi", "ami", "ari", "nmi_with_contacts"):
-            if key in comm:
-                comm[key] = _num(comm[key])
+            if level is not None and key in level:
+                level[key] = _num(level[key])
     return {
         "as_of": str(timeline.to_day(as_of)),
         "truth_rows": int(len(truth)),
