@@ -19,10 +19,14 @@ def report(
 ) -> None:
     """Write the run's HTML report and print its path.
 
-    One file with inline CSS and SVG charts (no network needed to open it): run summary,
-    degree and tie-strength distributions, community sizes, the churn contagion curve,
-    churn model lift, influence spread, bellwether ego networks, segment profiles and
-    exported lists.  Example: `bellwether report --workspace ws && open ws/runs/*/report.html`.
+    One file with inline CSS and SVG charts (no network needed to open it).  It opens with
+    what to do: each exported target list with its size, expected impact, rows held back
+    and why, and its file; whether churn spreads in this network; headline figures.  Then
+    the evidence: degree and tie-strength distributions, both community levels (close
+    circles and wider groups), the churn contagion test and curve, churn model lift,
+    influence spread, bellwether ego networks and segment profiles; parameters, versions,
+    inputs, rejected rows and timings are in the appendix at the end.
+    Example: `bellwether report --workspace ws && open ws/runs/*/report.html`.
     """
     from algorithms.report import write_report
     from algorithms.segments import load_run

@@ -9,7 +9,9 @@ unchanged), so a do-not-contact entry added after the export is never served, an
 it is fail-closed: when it cannot be read no list is served at all
 (:class:`ListsUnavailable`, HTTP 503).  A CSV list is served from the exported
 file's bytes: byte for byte the file when nobody is held back, else the file
-without the lines of the people held back.
+without the lines of the people held back.  ``GET /runs/{run}/lists`` counts each
+list's rows the same way: the rows that would be served now, and how many the
+current do-not-contact list withholds.
 
 Each sidecar is read on its own: a malformed one (not JSON, wrong field types, a
 ``path`` that leaves the run's ``lists/`` directory or names no regular file there)
@@ -92,8 +94,13 @@ class ListsUnavailable(BellwetherError):
 class ListUnreadable(BellwetherError):
     """One list's sidecar or file is malformed or outside its run's ``lists/`` directory (HTTP 500, that list only).
 
-    The message names the list and the fault, never a filesystem path.
+    The message names the list and the fault, never a filesystem path; ``fault`` is the fault alone
+    (what ``unreadable`` entries say).
     """
+
+    def __init__(self, message: str, fault: str | None = None):
+        super().__init__(message)
+        self.fault = fault or message
 
 
 class ServeRefused(BellwetherError):
@@ -188,14 +195,42 @@ class ListService:
         raise ListNotFound(f"No run {run!r} in this workspace; GET /runs names the runs.")
 
     def lists(self, run: str) -> list[dict[str, Any]]:
-        """The sidecar manifests of a run's readable lists (without the per-column details)."""
-        keep = ("name", "list", "list_version", "rows", "format", "created", "as_of", "suppressed_total", "score")
-        return [{k: s.manifest.get(k) for k in keep if k in s.manifest}
-                for s in self._sidecars(self.run_dir(run)) if s.error is None]
+        """The run's servable lists: sidecar summary, with ``rows`` counted as they would be served now.
+
+        See :meth:`catalogue`; raises :class:`ListsUnavailable` when the do-not-contact list cannot be read.
+        """
+        return self.catalogue(run)[0]
 
     def unreadable(self, run: str) -> list[dict[str, str]]:
-        """The lists of a run that cannot be served: name and why (no paths)."""
-        return [{"name": s.name, "error": s.error} for s in self._sidecars(self.run_dir(run)) if s.error is not None]
+        """The lists of a run that cannot be served, name and why (no paths): a malformed sidecar, or a list
+        file that cannot be read.  Raises :class:`ListsUnavailable` like :meth:`lists`."""
+        return self.catalogue(run)[1]
+
+    def catalogue(self, run: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        """The run's lists as they would be served now, and the ones that cannot be served.
+
+        Each list is its sidecar summary (name, version, format, created, as_of, how it is ranked,
+        ``suppressed_total`` held back at export) with ``rows`` = the rows served now, after the
+        do-not-contact list as it is now (:meth:`served`), ``held_back`` = how many of the exported
+        rows that withholds, and ``exported_rows`` = the sidecar's count.  A list whose file cannot be
+        read is named with the unreadable ones.  Raises :class:`ListsUnavailable` when the do-not-contact
+        list cannot be read (no count can be trusted then, and no list is served).
+        """
+        keep = ("name", "list", "list_version", "format", "created", "as_of", "suppressed_total", "score")
+        servable, broken = [], []
+        for s in self._sidecars(self.run_dir(run)):
+            if s.error is not None:
+                broken.append({"name": s.name, "error": s.error})
+                continue
+            try:
+                now = self.served(run, s.name)
+            except ListUnreadable as exc:
+                broken.append({"name": s.name, "error": exc.fault})
+                continue
+            entry = {k: s.manifest.get(k) for k in keep if k in s.manifest}
+            entry.update(rows=len(now.rows), held_back=len(now.held_back), exported_rows=s.manifest.get("rows"))
+            servable.append(entry)
+        return servable, broken
 
     def do_not_contact(self) -> frozenset[str]:
         """The workspace's do-not-contact ids now (re-read whenever the file changes).
@@ -332,8 +367,8 @@ class ListService:
     @staticmethod
     def _unreadable(name: str, path: Path, exc: BaseException) -> ListUnreadable:
         log.warning("list file %s cannot be read: %r", path, exc)
-        return ListUnreadable(f"List {name!r} cannot be served: its file cannot be read ({exc.__class__.__name__}); "
-                              "re-export it with `bellwether targets`.")
+        fault = f"its file cannot be read ({exc.__class__.__name__})"
+        return ListUnreadable(f"List {name!r} cannot be served: {fault}; re-export it with `bellwether targets`.", fault)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
@@ -455,7 +490,11 @@ class ListInfo(BaseModel):
     name: str
     list: str | None = None
     list_version: str | None = Field(None, description="Content hash of the exported rows (the ETag when nobody is held back).")
-    rows: int | None = Field(None, description="Rows exported.")
+    rows: int | None = Field(None, description="Rows that would be served now: the exported rows minus anyone on the "
+                                               "do-not-contact list as it is now.")
+    held_back: int | None = Field(None, description="Exported rows withheld now because they are on the do-not-contact "
+                                                    "list (added after the export).")
+    exported_rows: int | None = Field(None, description="Rows exported (the sidecar's count).")
     format: str | None = None
     created: str | None = None
     as_of: str | None = None
@@ -665,11 +704,14 @@ def create_app(workspace: Workspace | str | Path, token: str | None = None, *,
         """The analysis runs, newest first, with the names of their lists (unreadable lists marked)."""
         return {"runs": await blocking(svc.runs)}
 
-    @app.get("/runs/{run}/lists", response_model=RunLists, dependencies=guarded, tags=["lists"], responses=_ERRORS)
+    @app.get("/runs/{run}/lists", response_model=RunLists, dependencies=guarded, tags=["lists"],
+             responses={**_ERRORS, 503: _LIST_ERRORS[503]})
     async def run_lists(run: str) -> dict[str, Any]:
-        """A run's lists: name, version, rows, rows held back at export (`latest` = the newest run)."""
+        """A run's lists (`latest` = the newest run): name, version, the rows served now (after the do-not-contact
+        list as it is now), how many of the exported rows that withholds, and the rows held back at export."""
         def read() -> dict[str, Any]:
-            return {"run": svc.run_dir(run).name, "lists": svc.lists(run), "unreadable": svc.unreadable(run)}
+            servable, broken = svc.catalogue(run)
+            return {"run": svc.run_dir(run).name, "lists": servable, "unreadable": broken}
         return await blocking(read)
 
     def list_response(request: Request, run: str, name: str, offset: int, limit: int | None, as_csv: bool) -> Response:

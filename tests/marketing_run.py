@@ -2,10 +2,12 @@
 
 The graph has five communities of 25-40 customers and one of 6, each around a
 bellwether (vertex ``start`` of its block, tied strongly to every member), plus 24
-numbers of other operators.  Community 0 has six members who churned in the 30 days
-before ``as_of`` (contagion under way); churn after ``as_of`` is known, so the report
-can draw its lift charts.  The tables follow ``graph.schema`` exactly and are written
-the way ``bellwether build`` and ``bellwether analyze`` write them.
+numbers of other operators.  The communities (close circles) nest in three wider
+groups, the coarse level (:data:`COARSE_OF`): {0, 1}, {2, 3} and {4, 5}.  Community 0
+has six members who churned in the 30 days before ``as_of`` (contagion under way);
+churn after ``as_of`` is known, so the report can draw its lift charts.  The tables
+follow ``graph.schema`` exactly and are written the way ``bellwether build`` and
+``bellwether analyze`` write them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from graph.workspace import Workspace, write_json
 
 AS_OF = date(2024, 3, 1)
 SIZES = (40, 35, 30, 30, 25, 6)
+COARSE_OF = (0, 0, 1, 1, 2, 2)  # the wider group (coarse community) of each community
 N_OFF_NET = 24
 
 
@@ -36,6 +39,7 @@ class MarketingRun:
     subscribers: pd.DataFrame  # CRM + run columns, vid order
     communities: pd.DataFrame
     seeds: pd.DataFrame
+    coarse_communities: pd.DataFrame
 
 
 def _write(df: pd.DataFrame, sch: pa.Schema, path: Path) -> None:
@@ -161,6 +165,7 @@ def make_marketing_run(root: Path, seed: int = 7) -> MarketingRun:
         seed_rank[v] = r
     run_subs = pd.DataFrame({
         "vid": np.arange(n), "id": g.subscribers["id"], "on_net": on_net, "community": community,
+        "coarse_community": np.asarray(COARSE_OF)[community],
         "degree": degree, "strength": strength, "pagerank": pr, "coreness": np.array(ga.coreness()),
         "initiative": 0.5, "reach": np.array([len(ga.neighborhood(v, order=2)) - 1 for v in range(n)]),
         "community_rank": com_rank, "bellwether_score": bw_score, "role": role, "churned": churn_before,
@@ -172,44 +177,73 @@ def make_marketing_run(root: Path, seed: int = 7) -> MarketingRun:
     seeds = pd.DataFrame({"rank": np.arange(1, len(seed_vids) + 1), "vid": seed_vids,
                           "id": g.subscribers["id"].to_numpy()[seed_vids], "marginal_gain": gains,
                           "cumulative_spread": np.cumsum(gains)})
-    rows = []
     a_, b_ = e[:, 0], e[:, 1]
-    for c in range(len(SIZES)):
-        mem = community == c
-        inside = w[mem[a_] & mem[b_]].sum()
-        touching = w[mem[a_] | mem[b_]].sum()
+    arpu_all = subs["arpu"].to_numpy(float)
+
+    def summary(label: int, mem: np.ndarray) -> dict:
+        """One row of the community tables for the members ``mem`` (either level)."""
         size = int(mem.sum())
         members = np.flatnonzero(mem)
-        rows.append({
-            "community": c, "size": size,
+        return {
+            "community": label, "size": size,
             "internal_density": 2 * int((mem[a_] & mem[b_]).sum()) / max(size * (size - 1), 1),
-            "internal_weight_share": inside / touching, "churn_rate": float(churn_before[mem].mean()),
-            "recent_churners": int(recent[mem].sum()), "mean_arpu": float(np.nanmean(subs["arpu"].to_numpy(float)[mem])),
-            "on_net_share": float(on_net[mem].mean()),
+            "internal_weight_share": w[mem[a_] & mem[b_]].sum() / w[mem[a_] | mem[b_]].sum(),
+            "churn_rate": float(churn_before[mem].mean()), "recent_churners": int(recent[mem].sum()),
+            "mean_arpu": float(np.nanmean(arpu_all[mem])), "on_net_share": float(on_net[mem].mean()),
             "bellwether": g.subscribers["id"].iloc[members[np.argmax(bw_score[members])]],
-        })
-    communities = pd.DataFrame(rows)
+        }
+
+    coarse_of = np.asarray(COARSE_OF)
+    communities = pd.DataFrame([{**summary(c, community == c), "coarse_community": COARSE_OF[c]}
+                                for c in range(len(SIZES))])
+    coarse = pd.DataFrame([{**summary(k, coarse_of[community] == k), "fine_communities": int((coarse_of == k).sum())}
+                           for k in range(coarse_of.max() + 1)])
+    coarse = coarse.sort_values(["size", "community"], ascending=[False, True]).reset_index(drop=True)
 
     run_dir = ws.runs_dir / "20240301T000000"
     _write(run_subs, schema.RUN_SUBSCRIBERS, run_dir / "subscribers.parquet")
     _write(communities, schema.COMMUNITIES, run_dir / "communities.parquet")
+    _write(coarse, schema.COARSE_COMMUNITIES, run_dir / "coarse_communities.parquet")
     _write(seeds, schema.INFLUENCE_SEEDS, run_dir / "influence_seeds.parquet")
     write_json(run_dir / "manifest.json", {
         "run_id": run_dir.name, "created": "2024-03-02T08:00:00+00:00", "as_of": str(AS_OF), "engine": "igraph",
-        "seed": 42, "parameters": {"communities": {"resolution": 1.0}, "churn": {"recency_days": 30, "horizon_days": 90},
-                                   "influence": {"k": 8, "n_simulations": 1000}},
+        "seed": 42, "parameters": {"communities": {"resolution": 1.0, "objective": "auto", "tolerance": 0.08,
+                                                   "max_iterations": 2},
+                                   "churn": {"recency_days": 30, "horizon_days": 90, "study_days": None},
+                                   "influence": {"k": 8, "n_simulations": 1000, "influence_simulations": 300,
+                                                 "engine_celf": False}},
         "versions": {"bellwether": "0.1.0", "igraph": ig.__version__},
         "graph": {"subscribers": n, "contacts": m},
         "timings": {"communities": 0.1, "influence": 0.5},
-        "metrics": {"communities": {"modularity": 0.61, "n_communities": len(SIZES)},
+        "metrics": {"communities": {"modularity": 0.61, "n_communities": len(SIZES), "largest": max(SIZES),
+                                    "singletons": 0, "median_size": float(np.median(SIZES)),
+                                    "coarse": {"resolution": 1.0, "n_communities": len(coarse),
+                                               "largest": int(coarse["size"].max()), "singletons": 0,
+                                               "median_size": float(coarse["size"].median()), "modularity": 0.48}},
                     "influence": {"k": 8, "expected_spread": 151.0, "ci_low": 140.2, "ci_high": 161.8,
                                   "pagerank_spread": 120.0, "pagerank_ci_low": 110.0, "pagerank_ci_high": 130.0,
                                   "spread_ratio_vs_pagerank": 1.26},
-                    "churn": {"auc": 0.71, "auc_baseline": 0.55}},
+                    "churn": {"auc": 0.71, "auc_baseline": 0.55, "contagion": _contagion_test(rng)}},
     })
     dnc = [g.subscribers["id"].iloc[8],  # the highest churn risk
            g.subscribers["id"].iloc[int(seed_vids[1])],  # an influence seed
            g.subscribers["id"].iloc[n_on]]  # an off-net number strongly tied to a bellwether
     pq.write_table(pa.table({"id": pa.array(dnc, pa.string())}), ws.do_not_contact_path)
     full = run_subs.join(subs[["kind", "plan", "arpu", "tenure_months", "region", "status", "churn_date"]])
-    return MarketingRun(ws, run_dir, dnc, full, communities, seeds)
+    return MarketingRun(ws, run_dir, dnc, full, communities, seeds, coarse)
+
+
+def _contagion_test(rng: np.random.Generator) -> dict:
+    """A measured contagion test (``metrics.churn.contagion``, as ``bellwether analyze`` writes it): contagion called,
+    hazard ratio 1.84 (95% CI 1.31-2.58) against a time-shuffled null around 1."""
+    from algorithms.churn.contagion import verdict
+
+    null = np.round(np.exp(rng.normal(0.0, 0.12, 199)), 4)
+    m = {"measured": True, "called": True, "hr": 1.84, "ci_low": 1.31, "ci_high": 2.58, "se_log_hr": 0.17,
+         "p_value": 0.005, "null_exceeding": 0, "null_median": float(np.median(null)),
+         "null_q025": float(np.quantile(null, 0.025)), "null_q975": float(np.quantile(null, 0.975)),
+         "null": null.tolist(), "study": ["2023-12-02", str(AS_OF)], "window_days": 30, "decay_days": 30.0,
+         "hr_window": {"hr": 1.52, "ci_low": 1.12, "ci_high": 2.06, "null_median": 1.01},
+         "exposed_events": 14, "exposed_days": 2210, "unexposed_events": 9, "unexposed_days": 10480,
+         "parameters": {"window_days": 30, "decay_days": 30.0, "min_rate": 2.0, "permutations": 199, "seed": 42}}
+    return {**m, "verdict": verdict(m)}

@@ -1,4 +1,5 @@
-"""The report renders in a real browser: headless Chromium loads the file offline and draws every chart.
+"""The report renders in a real browser: headless Chromium loads the file offline, draws every chart, and its first
+screen (1280×800, before scrolling) says what to do.
 
 Needs Debian's ``chromium`` (``scripts/install-chromium``; ``make test`` runs it).  Without
 a browser the test is skipped locally and fails in CI (``CI=true``), so CI cannot pass
@@ -7,6 +8,8 @@ without rendering the report.  Set ``BELLWETHER_CHROMIUM`` to use another binary
 
 from __future__ import annotations
 
+import csv
+import html
 import json
 import os
 import re
@@ -18,7 +21,7 @@ import pytest
 
 from algorithms.report import SECTIONS, write_report
 from algorithms.segments import load_run, segment_run, write_segments
-from algorithms.targets import build_lists, write_lists
+from algorithms.targets import TargetOptions, build_lists, write_lists
 from marketing_run import make_marketing_run
 
 
@@ -48,7 +51,7 @@ def report(tmp_path_factory):
     m = make_marketing_run(tmp_path_factory.mktemp("browser") / "ws")
     run = load_run(m.workspace)
     write_segments(run, segment_run(run))
-    write_lists(run, build_lists(run))
+    write_lists(run, build_lists(run, options=TargetOptions(top=40)))  # 40: every list gets rows
     return write_report(run)
 
 
@@ -100,3 +103,54 @@ def test_chromium_screenshot_is_a_full_page(browser, report, tmp_path):
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (1200, 5000)
     assert len(png) > 100_000  # a blank or unstyled page compresses to a few kilobytes
+
+
+# headless Chromium's --dump-dom keeps room for a window frame (innerHeight 657 at --window-size=1280,800), so the
+# probe counts what lies within the top 800 pixels of the 1280-pixel-wide layout: exactly the first 1280×800 screen
+FIRST_SCREEN = """<script>
+window.addEventListener('load', function () {
+  var height = 800;
+  var seen = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    var node = walk.currentNode, range = document.createRange();
+    if (!node.textContent.trim() || node.parentElement.closest('svg title, script')) continue;
+    range.selectNodeContents(node);
+    var r = range.getBoundingClientRect(), style = getComputedStyle(node.parentElement);
+    if (r.width > 0 && r.height > 0 && r.bottom <= height && r.top >= 0 && r.right <= window.innerWidth
+        && style.visibility !== 'hidden' && style.display !== 'none') seen.push(node.textContent);
+  }
+  var pre = document.createElement('pre'); pre.id = 'probe';
+  pre.textContent = JSON.stringify({width: window.innerWidth, scrolled: window.scrollY, seen: seen.join(' ')});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _first_screen(browser: str, report, tmp_path) -> dict:
+    """The text wholly inside the 1280×800 viewport of the report before any scrolling."""
+    probe = tmp_path / "first.html"
+    probe.write_text(report.read_text(encoding="utf-8").replace("</body>", FIRST_SCREEN + "</body>"), encoding="utf-8")
+    res = _run(browser, "--virtual-time-budget=10000", "--window-size=1280,800", "--dump-dom", probe.as_uri(), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    found = re.search(r'<pre id="probe">(.*?)</pre>', res.stdout, re.S)
+    assert found, "the page did not finish loading: " + res.stdout[:500]
+    data = json.loads(html.unescape(found.group(1)))
+    data["seen"] = re.sub(r"\s+", " ", data["seen"])
+    return data
+
+
+def test_first_screen_says_what_to_do(browser, report, tmp_path):
+    screen = _first_screen(browser, report, tmp_path)
+    assert (screen["width"], screen["scrolled"]) == (1280, 0), screen
+    seen = screen["seen"]
+    lists = report.parent / "lists"
+    for name, unit in (("retention", "customers"), ("viral", "seeds"), ("community", "members"),
+                       ("acquisition", "prospects")):
+        rows = sum(1 for _ in csv.DictReader((lists / f"{name}.csv").open(encoding="utf-8")))
+        assert f"{name.capitalize()}: {rows:,} {unit}" in seen, (name, seen)
+        assert f"{name}.csv" in seen
+    assert "Does churn spread in this network?" in seen
+    assert "Yes: right after a close contact churned, customers were 1.84× as likely to leave (95% interval 1.31–2.58)." in seen
+    assert "wider groups" in seen and "influence seeds" in seen  # the headline cards
+    for word in ("tolerance", "max_iterations", "influence_simulations", "engine_celf", "Parameters", "Software versions"):
+        assert word not in seen, word

@@ -72,6 +72,7 @@ def test_runs_and_their_lists(client, mrun):
     r = client.get("/runs/latest/lists")
     lists = {m.name: m for m in RunLists.model_validate(r.json()).lists}
     assert lists["retention"].rows == len(read_table(mrun.run_dir / "lists" / "retention.csv"))
+    assert lists["retention"].exported_rows == lists["retention"].rows and lists["retention"].held_back == 0
     assert lists["retention"].list_version and lists["retention"].suppressed_total is not None
     assert client.get(f"/runs/{mrun.run_dir.name}/lists").json() == r.json()
 
@@ -224,6 +225,27 @@ def test_a_do_not_contact_entry_added_after_export_is_not_served(own_ws):
     assert c.get("/runs/latest/lists/retention", headers={"If-None-Match": before.headers["ETag"]}).status_code == 200
 
 
+def test_the_row_count_of_a_list_is_what_would_be_served_now(own_ws):
+    """`GET /runs/{run}/lists` counts the rows after the do-not-contact list as it is now, not the export's."""
+    from loaders.do_not_contact import read_stored, write_do_not_contact
+
+    exported = read_table(lists_dir(own_ws) / "retention.csv")
+    c = TestClient(create_app(own_ws))
+    before = {m["name"]: m for m in c.get("/runs/latest/lists").json()["lists"]}
+    assert before["retention"]["rows"] == before["retention"]["exported_rows"] == len(exported)
+    assert before["retention"]["held_back"] == 0
+    write_do_not_contact(read_stored(own_ws.do_not_contact_path) | {str(exported["id"].iloc[2])},
+                         own_ws.do_not_contact_path)
+    r = c.get("/runs/latest/lists")
+    after = {m.name: m for m in RunLists.model_validate(r.json()).lists}
+    assert r.status_code == 200
+    assert after["retention"].rows == len(exported) - 1 == c.get("/runs/latest/lists/retention").json()["total"]
+    assert after["retention"].held_back == 1 and after["retention"].exported_rows == len(exported)
+    assert after["retention"].suppressed_total == before["retention"]["suppressed_total"]  # held back at export
+    for name in ("viral", "community", "acquisition"):  # not on those lists: unchanged
+        assert after[name].rows == before[name]["rows"] and after[name].held_back == 0
+
+
 @pytest.mark.parametrize("damage", ["corrupt", "missing"])
 def test_no_list_is_served_when_the_do_not_contact_list_cannot_be_read(own_ws, damage):
     if damage == "corrupt":
@@ -238,6 +260,9 @@ def test_no_list_is_served_when_the_do_not_contact_list_cannot_be_read(own_ws, d
         assert "do-not-contact" in r.json()["error"] and b"items" not in r.content
         no_paths(own_ws, r.content)
     assert c.get("/runs").status_code == 200  # what runs and lists exist is still answered
+    r = c.get("/runs/latest/lists")  # how many rows would be served cannot be told
+    assert r.status_code == 503 and "do-not-contact" in r.json()["error"]
+    no_paths(own_ws, r.content)
 
 
 def test_no_do_not_contact_list_ever_loaded_serves_lists_as_exported(own_ws):
@@ -283,6 +308,11 @@ def test_a_corrupt_list_file_breaks_that_list_only(own_ws):
     assert r.status_code == 500 and "cannot be read" in r.json()["error"]
     no_paths(own_ws, r.content)
     assert c.get("/runs/latest/lists/community").status_code == 200
+    r = c.get("/runs/latest/lists")  # its rows cannot be counted: named unreadable, the others counted
+    assert r.status_code == 200 and {m["name"] for m in r.json()["lists"]} == {"retention", "community", "acquisition"}
+    [broken] = r.json()["unreadable"]
+    assert broken["name"] == "viral" and broken["error"].startswith("its file cannot be read (")
+    no_paths(own_ws, r.content)
 
 
 def test_a_broken_run_manifest_is_marked_and_its_lists_still_served(own_ws):

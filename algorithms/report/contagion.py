@@ -1,9 +1,10 @@
 """The report's answer to "does churn spread in this network?": the verdict, and the observed ratio against its null.
 
-One function, :func:`contagion_test_html`, renders ``metrics.churn.contagion`` of a run
-(:func:`algorithms.churn.contagion.contagion_test`) as an HTML fragment: the plain-words
-verdict and an inline SVG of the time-shuffled null's hazard ratios (a histogram) with the
-observed ratio and its 95 % interval drawn over it.
+:func:`contagion_sentence` gives the short answer of the report's first screen;
+:func:`contagion_test_html` renders ``metrics.churn.contagion`` of a run
+(:func:`algorithms.churn.contagion.contagion_test`) as an HTML fragment for the evidence
+section: the plain-words verdict and an inline SVG of the time-shuffled null's hazard
+ratios (a histogram) with the observed ratio and its 95 % interval drawn over it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,41 @@ import numpy as np
 
 from algorithms.report.svg import PALETTE, _axes, _open, _Scale, nice_ticks
 
-__all__ = ["contagion_test_html"]
+__all__ = ["contagion_sentence", "contagion_test_html"]
+
+
+def _ratio(x: Any) -> str:
+    """A hazard ratio for reading: 2 decimals below 10, 1 above; "unknown" when missing."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "unknown"
+    if not np.isfinite(v):
+        return "unknown"
+    return f"{v:.2f}" if v < 10 else f"{v:.1f}"
+
+
+def contagion_sentence(test: dict[str, Any] | None) -> str:
+    """The answer to "does churn spread in this network?" in one short sentence (plain text, not escaped).
+
+    Yes when the test called contagion; otherwise why not, always with the hazard ratio right after a
+    close contact churned and its 95% interval when the test measured it.
+    """
+    if not test:
+        return "Not tested: this run has no contagion test (it was analysed before the test existed, or the churn step was skipped)."
+    if not test.get("measured") or test.get("hr") is None:
+        reason = str(test.get("reason") or "the data cannot say").rstrip(".")
+        return f"Cannot tell: {reason}."
+    seen = (f"right after a close contact churned, customers were {_ratio(test['hr'])}× as likely to leave "
+            f"(95% interval {_ratio(test.get('ci_low'))}–{_ratio(test.get('ci_high'))})")
+    lo = test.get("ci_low")
+    if test.get("called"):
+        return f"Yes: {seen}."
+    if test.get("p_value") is None:
+        return f"Not decided: {seen}, but without a time-shuffled comparison this may be like attracting like."
+    if lo is None or float(lo) <= 1.0:
+        return f"No evidence: {seen}, an interval that includes 1 (no effect)."
+    return (f"No evidence beyond like attracting like: {seen}, but about as much with churn dates shuffled in time.")
 
 
 def contagion_test_html(test: dict[str, Any] | None, *, width: int = 560, height: int = 230) -> str:
@@ -73,11 +108,22 @@ def contagion_test_html(test: dict[str, Any] | None, *, width: int = 560, height
                f"and who churns kept), median {float(np.median(null)):.2f}; line and band: the observed ratio and its "
                f"95% interval{f'; p = {p:.3f}' if p is not None else ''}. Contagion is called when the interval is "
                "above 1 and fewer than 5% of shuffles reach the observed ratio.")
+    return verdict + f"<figure>{chr(10).join(parts)}<figcaption>{escape(caption)}</figcaption></figure>" + _facts(test)
+
+
+def _count(x: Any) -> str:
+    """A whole count for reading (thousands separated), "unknown" when missing."""
+    return f"{int(x):,}" if isinstance(x, (int, float, np.integer, np.floating)) and np.isfinite(x) else "unknown"
+
+
+def _facts(test: dict[str, Any]) -> str:
+    """The note under the chart: who was followed, events and person-days, the window ratio (escaped HTML)."""
+    study = test.get("study") or ["unknown", "unknown"]
     w = test.get("hr_window") or {}
-    facts = (f'<p class="note">Customers followed {test.get("study", ["?", "?"])[0]} to {test.get("study", ["?", "?"])[1]}: '
-             f'{test.get("exposed_events", 0):,} left within {test.get("window_days", 30)} days of a close contact '
-             f'({test.get("exposed_days", 0):,} person-days), {test.get("unexposed_events", 0):,} otherwise '
-             f'({test.get("unexposed_days", 0):,} person-days); window ratio {w.get("hr", float("nan")):.2f} '
-             f'(95% CI {w.get("ci_low", float("nan")):.2f}–{w.get("ci_high", float("nan")):.2f}), '
-             f'stratified by close contacts, tenure, ARPU, plan and week.</p>')
-    return (verdict + f"<figure>{chr(10).join(parts)}<figcaption>{escape(caption)}</figcaption></figure>" + facts)
+    text = (f"Customers followed {study[0]} to {study[-1]}: {_count(test.get('exposed_events', 0))} left within "
+            f"{_count(test.get('window_days', 30))} days of a close contact ({_count(test.get('exposed_days', 0))} "
+            f"person-days), {_count(test.get('unexposed_events', 0))} otherwise "
+            f"({_count(test.get('unexposed_days', 0))} person-days)")
+    if w.get("hr") is not None:
+        text += (f"; window ratio {_ratio(w.get('hr'))} (95% CI {_ratio(w.get('ci_low'))}–{_ratio(w.get('ci_high'))})")
+    return f'<p class="note">{escape(text)}, stratified by close contacts, tenure, ARPU, plan and week.</p>'

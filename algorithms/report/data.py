@@ -1,4 +1,5 @@
-"""The numbers behind the report: distributions, the contagion curve, lift, influence and ego networks.
+"""The numbers behind the report: what each exported list is expected to achieve, distributions, both
+community levels, the contagion curve, lift, influence and ego networks.
 
 Pure functions on arrays and tables; :func:`report_data` gathers them for one run.
 Nothing here draws; :mod:`algorithms.report.html` turns the result into HTML and SVG.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,8 +19,10 @@ from algorithms.segments.profiles import MIN_GROUP_SIZE
 
 __all__ = [
     "wilson_interval", "log_bins", "contagion_curve", "gains_curve", "lift_table", "auc", "ego_network",
-    "force_layout", "ReportData", "report_data",
+    "force_layout", "list_action", "coarse_table", "ReportData", "report_data",
 ]
+
+LIST_ORDER = ("retention", "viral", "community", "acquisition")
 
 
 def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
@@ -205,6 +209,126 @@ def force_layout(n: int, edges: np.ndarray, *, seed: int = 42, iterations: int =
     return pos / scale if scale > 0 else pos
 
 
+def _number(x: Any) -> float | None:
+    """``x`` as a finite float, or None (missing, text, NaN)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _list_column(folder: Path | None, file_name: str, column: str) -> np.ndarray | None:
+    """One numeric column of an exported list file (None when the file or the column cannot be read)."""
+    if folder is None or not file_name:
+        return None
+    from graph.exports import read_table
+
+    try:
+        rows = read_table(folder / file_name)
+    except Exception:  # noqa: BLE001 (an unreadable export only loses the figure it would give)
+        return None
+    if column not in rows:
+        return None
+    return pd.to_numeric(rows[column], errors="coerce").to_numpy(np.float64)
+
+
+def _list_impact(name: str, sidecar: dict[str, Any], rows: int, folder: Path | None, file_name: str) -> dict[str, Any]:
+    """What list ``name`` is expected to achieve, as numbers (the words are the renderer's).
+
+    - retention ranked by expected value saved: ``kind="value_saved"``, ``total`` (the sidecar's
+      ``expected_value_saved_total``, else the sum of the list's ``expected_value_saved`` column),
+      ``unit`` (``money`` or ``customers``: no ARPU known), ``value_months``, ``response_rate``;
+      ranked by exposure: ``kind="exposure"``;
+    - viral: ``kind="reach"``, the Monte-Carlo expected reach of the kept seeds ``mean`` with
+      ``ci_low`` / ``ci_high`` (sidecar ``expected_spread``), else the last ``cumulative_spread`` of the list;
+    - community: ``kind="members"``, ``members`` offered and the number of group ``offers``;
+    - acquisition: ``kind="prospects"``, off-net numbers to approach.
+    """
+    if name == "retention":
+        if sidecar.get("ranking", "expected_value_saved") != "expected_value_saved":
+            return {"kind": "exposure"}
+        total = _number(sidecar.get("expected_value_saved_total"))
+        if total is None and rows:
+            col = _list_column(folder, file_name, "expected_value_saved")
+            total = float(np.nansum(col)) if col is not None and np.isfinite(col).any() else None
+        assumptions = sidecar.get("assumptions") or {}
+        return {"kind": "value_saved", "total": total, "unit": sidecar.get("value_unit", "money"),
+                "value_months": _number(assumptions.get("value_months")),
+                "response_rate": _number(assumptions.get("response_rate"))}
+    if name == "viral":
+        spread = sidecar.get("expected_spread") if isinstance(sidecar.get("expected_spread"), dict) else {}
+        mean = _number(spread.get("mean"))
+        if mean is None and rows:
+            col = _list_column(folder, file_name, "cumulative_spread")
+            mean = float(col[np.isfinite(col)][-1]) if col is not None and np.isfinite(col).any() else None
+        return {"kind": "reach", "mean": mean if rows else 0.0, "ci_low": _number(spread.get("ci_low")),
+                "ci_high": _number(spread.get("ci_high"))}
+    if name == "community":
+        offers = _number(sidecar.get("offers"))
+        if offers is None and rows:
+            col = _list_column(folder, file_name, "offer")
+            offers = float(len(np.unique(col[np.isfinite(col)]))) if col is not None else None
+        return {"kind": "members", "members": rows, "offers": None if offers is None else int(offers)}
+    if name == "acquisition":
+        return {"kind": "prospects", "prospects": rows}
+    return {"kind": "rows"}
+
+
+def list_action(sidecar: dict[str, Any], folder: str | Path | None = None) -> dict[str, Any]:
+    """One exported list as the report's "what to do" entry, from its sidecar manifest.
+
+    Returns ``name``, ``rows`` (people on the list), ``file`` (the file name only, never a
+    path), ``held_back`` (rows held back in all) and ``held_reasons`` (``(reason, rows)``,
+    most first), ``empty_because`` and ``notice`` (texts or None), ``version``, and
+    ``impact`` (:func:`_list_impact`).  ``folder`` is the list's directory, read only when
+    the sidecar lacks a figure the list's rows give.
+    """
+    name = str(sidecar.get("name") or sidecar.get("list") or "list")
+    file_name = Path(str(sidecar.get("path") or "")).name
+    rows = int(_number(sidecar.get("rows")) or 0)
+    held = {str(k): int(v) for k, v in (sidecar.get("suppressed") or {}).items() if _number(v)}
+    reasons = sorted(held.items(), key=lambda kv: (-kv[1], kv[0]))
+    total = _number(sidecar.get("suppressed_total"))
+    return {
+        "name": name, "rows": rows, "file": file_name, "version": sidecar.get("list_version"),
+        "held_back": int(total) if total is not None else sum(held.values()), "held_reasons": reasons,
+        "empty_because": sidecar.get("empty_because") or None, "notice": sidecar.get("notice") or None,
+        "impact": _list_impact(name, sidecar, rows, Path(folder) if folder is not None else None, file_name),
+    }
+
+
+def coarse_table(run, communities: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """The run's coarse communities (wider groups): ``coarse_communities.parquet`` when written, else
+    derived from the ``coarse_community`` column of its subscribers (``community``, ``size`` and
+    ``fine_communities``, the close circles inside); None for runs made before the coarse level existed."""
+    path = Path(run.run_dir) / "coarse_communities.parquet"
+    if path.exists():
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pandas()
+    subs = run.subscribers
+    if "coarse_community" not in subs or not subs["coarse_community"].notna().any():
+        return None
+    known = subs.loc[subs["coarse_community"].notna(), ["coarse_community", "community"]]
+    g = known.groupby("coarse_community")
+    out = pd.DataFrame({"size": g.size(), "fine_communities": g["community"].nunique()})
+    out = out.rename_axis("community").reset_index()
+    out["community"] = out["community"].astype(np.int64)
+    return out.sort_values(["size", "community"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _followers(contacts: pd.DataFrame, subs: pd.DataFrame, v: int) -> int:
+    """Contacts of ``v`` in its own community whose role is ``follower`` (the people this bellwether leads)."""
+    if "role" not in subs:
+        return 0
+    a = contacts["a_vid"].to_numpy(np.int64)
+    b = contacts["b_vid"].to_numpy(np.int64)
+    nb = np.unique(np.concatenate([b[a == v], a[b == v]]))
+    role = subs["role"].astype(object).to_numpy()[nb]
+    com = subs["community"].to_numpy(np.float64, na_value=np.nan)
+    return int(((role == "follower") & (com[nb] == com[v])).sum())
+
+
 @dataclass
 class ReportData:
     """Everything the HTML report shows, computed from one run."""
@@ -222,10 +346,15 @@ class ReportData:
     profiles: pd.DataFrame
     suppressed_profiles: int
     lists: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    coarse_hist: tuple[np.ndarray, np.ndarray] | None = None
+    top_coarse: pd.DataFrame | None = None
+    small_coarse: int = 0
 
 
 def _load_inputs(load: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Input files (CDR, subscriber extract, do-not-contact) and rejected rows per reason from the load manifest.
+    """Input files (CDR, subscriber extract, do-not-contact; file names only) and rejected rows per reason from
+    the load manifest.
 
     Accepts inputs as a list of records or as a mapping keyed by content hash, with
     per-file ``rejects``; a top-level ``rejects`` mapping is added as well.
@@ -237,7 +366,7 @@ def _load_inputs(load: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, 
         if not isinstance(item, dict):
             return
         rows.append({
-            "kind": kind, "file": item.get("name") or item.get("path") or item.get("file", ""),
+            "kind": kind, "file": Path(str(item.get("name") or item.get("path") or item.get("file") or "")).name,
             "rows": item.get("rows", item.get("ids")), "kept": item.get("records", item.get("ids")),
             "rejected": item.get("rejected_rows", sum((item.get("rejects") or {}).values()) if isinstance(item.get("rejects"), dict) else None),
             "duplicates": item.get("duplicates", 0),
@@ -279,7 +408,21 @@ def _scalars(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
+def _coarse_count(run, manifest: dict[str, Any]) -> int | None:
+    """Number of coarse communities (wider groups): ``metrics.communities.coarse.n_communities``, else counted
+    from the subscribers' ``coarse_community``; None for runs made before the coarse level existed."""
+    coarse = ((manifest.get("metrics") or {}).get("communities") or {}).get("coarse") or {}
+    n = _number(coarse.get("n_communities"))
+    if n is not None:
+        return int(n)
+    subs = run.subscribers
+    if "coarse_community" in subs and subs["coarse_community"].notna().any():
+        return int(subs["coarse_community"].nunique())
+    return None
+
+
 def _summary(run) -> dict[str, Any]:
+    """Run facts, parameters, versions, timings, metrics, inputs and counts of ``run`` (a :class:`RunTables`)."""
     m = run.manifest
     load = run.load_manifest
     inputs, rejects = _load_inputs(load)
@@ -302,6 +445,7 @@ def _summary(run) -> dict[str, Any]:
         "crm_note": run.crm_note,
         "contacts": int(len(run.contacts)),
         "communities": int(len(run.communities)),
+        "coarse_communities": _coarse_count(run, m),
         "has_labels": run.has_labels,
     }
 
@@ -312,7 +456,9 @@ def report_data(run, segments, *, n_egos: int = 4, max_neighbours: int = 24, min
     """Gather every table and series of the report for ``run`` (a :class:`RunTables`) and its segments.
 
     ``segments`` is the run's segments table (or None), ``profiles`` its segment profiles,
-    ``lists`` the sidecar manifests of exported lists.
+    ``lists`` the sidecar manifests of exported lists (each also made into a "what to do"
+    entry, :func:`list_action`).  Both community levels are gathered; the coarse one
+    (:func:`coarse_table`) is None for runs made before it existed.
     """
     subs = run.subscribers
     contacts = run.contacts
@@ -322,8 +468,14 @@ def report_data(run, segments, *, n_egos: int = 4, max_neighbours: int = 24, min
 
     com = run.communities
     big = com.loc[com["size"] >= min_group_size].sort_values(["size", "community"], ascending=[False, True])
-    cols = [c for c in ("community", "size", "churn_rate", "recent_churners", "mean_arpu", "internal_weight_share",
-                        "on_net_share", "bellwether") if c in big.columns]
+    cols = [c for c in ("community", "size", "coarse_community", "churn_rate", "recent_churners", "mean_arpu",
+                        "internal_weight_share", "on_net_share", "bellwether") if c in big.columns]
+    coarse = coarse_table(run)
+    coarse_big = None if coarse is None else coarse.loc[coarse["size"] >= min_group_size].sort_values(
+        ["size", "community"], ascending=[False, True])
+    coarse_cols = [] if coarse is None else [c for c in (
+        "community", "size", "fine_communities", "churn_rate", "recent_churners", "mean_arpu", "internal_weight_share",
+        "bellwether") if c in coarse.columns]
 
     # contagion: churned contacts before as_of (all of them, from the graph)
     churned = subs["churned"].to_numpy(bool, na_value=False)
@@ -360,10 +512,17 @@ def report_data(run, segments, *, n_egos: int = 4, max_neighbours: int = 24, min
         kinds[0] = "bellwether"
         cval = subs["community"].iloc[int(v)]
         size = com.set_index("community")["size"].get(cval, np.nan) if pd.notna(cval) else np.nan
+        wider = subs["coarse_community"].iloc[int(v)] if "coarse_community" in subs else None
+        wider_size = (coarse.set_index("community")["size"].get(wider, np.nan)
+                      if coarse is not None and wider is not None and pd.notna(wider) else np.nan)
         egos.append({
             "vid": int(v), "id": str(subs["id"].iloc[int(v)]), "community": None if pd.isna(cval) else int(cval),
             "community_size": None if pd.isna(size) else int(size), "degree": int(degree[int(v)]),
-            "bellwether_score": float(score[int(v)]), "kinds": kinds, "edges": ego["edges"], "weights": ego["weights"],
+            "coarse_community": None if wider is None or pd.isna(wider) else int(wider),
+            "coarse_size": None if pd.isna(wider_size) else int(wider_size),
+            "bellwether_score": float(score[int(v)]), "score_rank": int((score > score[int(v)]).sum()) + 1,
+            "followers": _followers(contacts, subs, int(v)),
+            "kinds": kinds, "edges": ego["edges"], "weights": ego["weights"],
             "positions": force_layout(len(vids), ego["edges"], seed=run.seed),
             "segment": None if seg is None else str(seg["cluster_label"].get(int(v), "")),
             "churned_neighbours": int((kinds == "churned").sum()),
@@ -382,4 +541,8 @@ def report_data(run, segments, *, n_egos: int = 4, max_neighbours: int = 24, min
         profiles=profiles if profiles is not None else pd.DataFrame(),
         suppressed_profiles=int(suppressed_profiles),
         lists=list(lists or []),
+        actions=[list_action(x, Path(run.run_dir) / "lists") for x in lists or []],
+        coarse_hist=None if coarse is None else log_bins(coarse["size"].to_numpy(np.float64)),
+        top_coarse=None if coarse_big is None else coarse_big[coarse_cols].head(top_communities).reset_index(drop=True),
+        small_coarse=0 if coarse is None else int((coarse["size"] < min_group_size).sum()),
     )

@@ -63,10 +63,10 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     ticks = []
     t = start
     while t <= hi + step * 1e-9:
-        ticks.append(round(t, 12))
+        ticks.append(round(t, 12) + 0.0)  # + 0.0: a tick that rounds to -0.0 reads "0", not "-0"
         t += step
     if ticks[-1] < hi:
-        ticks.append(round(t, 12))
+        ticks.append(round(t, 12) + 0.0)
     return ticks
 
 
@@ -335,7 +335,7 @@ def histogram_chart(
         yt = _log_ticks(1.0, max(cmax, 10.0))
         ylo = 1.0
     else:
-        yt = nice_ticks(0.0, max(cmax, 1.0))
+        yt = [t for t in nice_ticks(0.0, max(cmax, 1.0)) if float(t).is_integer()]  # counts: whole ticks only
         ylo = 0.0
     sx = _Scale(xt[0] if x_log else xlo, xt[-1] if x_log else xhi, left, width - right, x_log)
     sy = _Scale(ylo, yt[-1], height - bottom, top, y_log)
