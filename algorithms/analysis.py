@@ -4,17 +4,17 @@ Steps (each timed, its metrics recorded in ``manifest.json``):
 
 1. ``graph``: load the workspace graph; when ``as_of`` differs from the graph's
    own, rebuild the contacts for that date in memory
-   (:func:`graph.build.build_contacts`);
+   (:func:`bellwether.graph.build.build_contacts`);
 2. ``mask``: erase every CRM fact dated on or after ``as_of`` (churn dates,
    the ``churned`` status they imply) so no later step can see the future;
 3. ``communities``: Leiden (default: modularity at a resolution chosen from the graph) for the
    fine level, its communities grouped into a coarse level, the ids of each level matched to the
-   same level of the previous run (:mod:`algorithms.community`);
+   same level of the previous run (:mod:`bellwether.algorithms.community`);
 4. ``centrality``: degree, strength, weighted PageRank, k-core, initiative,
-   two-hop reach (:mod:`algorithms.centrality`);
-5. ``roles``: bellwether score, rank in community, role (:mod:`algorithms.roles`);
-6. ``influence``: influence-maximisation seeds (:func:`algorithms.influence.select_seeds`);
-7. ``churn``: churn risk and contagion scores (:func:`algorithms.churn.score_churn`);
+   two-hop reach (:mod:`bellwether.algorithms.centrality`);
+5. ``roles``: bellwether score, rank in community, role (:mod:`bellwether.algorithms.roles`);
+6. ``influence``: influence-maximisation seeds (:func:`bellwether.algorithms.influence.select_seeds`);
+7. ``churn``: churn risk and contagion scores (:func:`bellwether.algorithms.churn.score_churn`);
 8. ``write``: the community tables and the run files.
 
 Steps 6 and 7 run when their packages are installed; otherwise the manifest
@@ -22,16 +22,16 @@ records them as skipped with the reason.
 
 Without a subscriber (CRM) extract nobody is on-net: the manifest says
 ``"crm": "absent"`` with a note, every person in the graph is an influence-seed
-candidate (:mod:`algorithms.crm`), the churn step is skipped (no churn dates)
+candidate (:mod:`bellwether.algorithms.crm`), the churn step is skipped (no churn dates)
 and the communities' churn rate and on-net share are null (unknown).  A graph
 without contacts stops the run with an :class:`AnalysisError` saying what to run.
 
 Outputs
 -------
-``subscribers.parquet`` (:data:`graph.schema.RUN_SUBSCRIBERS`),
-``communities.parquet`` (:data:`graph.schema.COMMUNITIES`),
-``coarse_communities.parquet`` (:data:`graph.schema.COARSE_COMMUNITIES`),
-``influence_seeds.parquet`` (:data:`graph.schema.INFLUENCE_SEEDS`),
+``subscribers.parquet`` (:data:`bellwether.graph.schema.RUN_SUBSCRIBERS`),
+``communities.parquet`` (:data:`bellwether.graph.schema.COMMUNITIES`),
+``coarse_communities.parquet`` (:data:`bellwether.graph.schema.COARSE_COMMUNITIES`),
+``influence_seeds.parquet`` (:data:`bellwether.graph.schema.INFLUENCE_SEEDS`),
 ``manifest.json``.
 """
 
@@ -51,17 +51,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from algorithms.centrality import contact_flows, coreness, degree_strength, pagerank, reach
-from algorithms.community import community_table, detect_communities, match_community_ids
-from algorithms.community.detect import DEFAULT_OBJECTIVE, DEFAULT_RESOLUTION
-from algorithms.crm import CRM_ABSENT_NOTE, crm_status, customers
-from algorithms.engines import get_engine
-from algorithms.roles import assign_roles, bellwether_scores
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.dates import parse_day
-from graph.errors import BellwetherError
-from graph.workspace import Workspace, read_json, write_json
+from bellwether.algorithms.centrality import contact_flows, coreness, degree_strength, pagerank, reach
+from bellwether.algorithms.community import community_table, detect_communities, match_community_ids
+from bellwether.algorithms.community.detect import DEFAULT_OBJECTIVE, DEFAULT_RESOLUTION
+from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_status, customers
+from bellwether.algorithms.engines import get_engine
+from bellwether.algorithms.roles import assign_roles, bellwether_scores
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.dates import parse_day
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.core.workspace import Workspace, read_json, write_json
 
 __all__ = ["AnalysisError", "analyze", "mask_after", "STEPS"]
 
@@ -195,7 +195,7 @@ class _Progress:
 def _engine_celf(eng: Any, graph: ContactGraph, k: int, seed: int, simulations: int) -> dict[str, Any]:
     """Seeds from the engine's own CELF (GDS: one propagation probability for every tie) and their
     expected spread under Bellwether's tie-strength cascade model, for comparison with the IMM seeds."""
-    from algorithms.influence import estimate_spread
+    from bellwether.algorithms.influence import estimate_spread
 
     start = time.perf_counter()
     celf = eng.influence_seeds(graph, k, seed=seed)
@@ -221,14 +221,14 @@ def _require_contacts(graph: ContactGraph, ws: Workspace, day: date, window_days
 def seed_candidates(subscribers: pd.DataFrame, churned: np.ndarray, crm: str) -> np.ndarray:
     """Vertex numbers that may be influence seeds: our persons not churned before ``as_of``.
 
-    Without a CRM extract every person counts as ours (:func:`algorithms.crm.customers`).
+    Without a CRM extract every person counts as ours (:func:`bellwether.algorithms.crm.customers`).
     """
     kind = subscribers["kind"].astype(object).fillna("person").to_numpy() if "kind" in subscribers else np.full(len(subscribers), "person")
     return np.flatnonzero(customers(subscribers, crm) & (kind == "person") & ~churned)
 
 
 def _rebuild(ws: Workspace, as_of: date, window_days: int) -> ContactGraph:
-    build_contacts = _optional("graph.build", "build_contacts")
+    build_contacts = _optional("bellwether.graph.build", "build_contacts")
     if build_contacts is None:
         raise AnalysisError(
             f"The workspace graph is not built for as_of {as_of}; rebuild it with "
@@ -267,11 +267,11 @@ def analyze(
         Analysis date; default the graph's ``as_of``.  A different date than the
         graph's makes the contacts be rebuilt in memory for that date.
     engine : str, default "igraph"
-        Engine for communities and centrality (:func:`algorithms.engines.get_engine`).
+        Engine for communities and centrality (:func:`bellwether.algorithms.engines.get_engine`).
     seed : int, default 42
         Seed of every stochastic step; same inputs and seed -> identical tables.
     objective, resolution, method, max_iterations
-        Community detection options, see :func:`algorithms.community.leiden.leiden`.
+        Community detection options, see :func:`bellwether.algorithms.community.leiden.leiden`.
     k : int, default 50
         Number of influence seeds.
     graph : ContactGraph, optional
@@ -404,7 +404,7 @@ def analyze(
         # 6. influence ---------------------------------------------------------
         with prog.step("influence", timings):
             seeds = schema.INFLUENCE_SEEDS.empty_table().to_pandas()
-            select_seeds = None if "influence" in skip else _optional("algorithms.influence", "select_seeds")
+            select_seeds = None if "influence" in skip else _optional("bellwether.algorithms.influence", "select_seeds")
             if "influence" in skip:
                 metrics["influence"] = {"skipped": "asked"}
             elif select_seeds is None:
@@ -427,7 +427,7 @@ def analyze(
             for c in churn_cols:
                 table[c] = np.nan
             table["churned_contacts"] = pd.array([None] * len(table), dtype="Int64")
-            score_churn = None if "churn" in skip else _optional("algorithms.churn", "score_churn")
+            score_churn = None if "churn" in skip else _optional("bellwether.algorithms.churn", "score_churn")
             if "churn" in skip:
                 metrics["churn"] = {"skipped": "asked"}
             elif crm == "absent":
@@ -440,7 +440,7 @@ def analyze(
             else:
                 history = None
                 history_note = "none"
-                if ws.has_graph() and _optional("graph.build", "build_contacts") is not None:
+                if ws.has_graph() and _optional("bellwether.graph.build", "build_contacts") is not None:
                     t0 = day - timedelta(days=horizon_days)
                     try:
                         h = _rebuild(ws, t0, window_days)
@@ -457,7 +457,7 @@ def analyze(
                 if "churned_contacts" in sc:
                     table["churned_contacts"] = pd.array(sc["churned_contacts"].to_numpy(), dtype="Int64")
                 metrics["churn"] = {**_plain(result.metrics), "history": history_note}
-                contagion_test = _optional("algorithms.churn.contagion", "contagion_test")
+                contagion_test = _optional("bellwether.algorithms.churn.contagion", "contagion_test")
                 if contagion_test is not None:  # does churn spread here? (metrics.churn.contagion)
                     metrics["churn"]["contagion"] = _plain(contagion_test(masked, day, history=history, seed=seed).metrics)
 

@@ -17,10 +17,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from algorithms.analysis import analyze
+from bellwether.algorithms.analysis import analyze
 from bench.planted import planted_edges
-from graph.contact_graph import ContactGraph
-from graph.workspace import Workspace
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.workspace import Workspace
 
 
 def synthetic(n: int, mean_degree: float, seed: int) -> ContactGraph:

@@ -53,8 +53,8 @@ print(time.perf_counter() - t, n)
 
 BUILD = """
 import sys, time
-from loaders.load import LoadOptions, load
-from graph.build import build_graph
+from bellwether.loaders.load import LoadOptions, load
+from bellwether.graph.build import build_graph
 t = time.perf_counter()
 s = load(sys.argv[2], sys.argv[3:], options=LoadOptions(key=b'bench-key-0123456789abcdef'))
 t1 = time.perf_counter()

@@ -5,7 +5,7 @@ Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_communities --subs
 Prints one table: graph build, networkit's ParallelLeiden as the anchor (when
 networkit is installed), the default (modularity at a resolution chosen from the
 graph, numba only), Leiden on modularity and on CPM 0.05 (the old default) with the
-numba implementation (:mod:`algorithms.community.fast_leiden`) and with
+numba implementation (:mod:`bellwether.algorithms.engines.numba_leiden`) and with
 igraph's C implementation, PageRank; each with seconds, modularity, the
 optimised quality (CPM rows), NMI against the planted partition, and the time
 ratio against the anchor measured in the same run.
@@ -18,10 +18,10 @@ import time
 
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-from algorithms.centrality import pagerank
-from algorithms.community import detect_communities, modularity
-from algorithms.engines import get_engine
-from algorithms.engines.igraph_engine import DEFAULT_LEIDEN, IgraphEngine
+from bellwether.algorithms.centrality import pagerank
+from bellwether.algorithms.community import detect_communities, modularity
+from bellwether.algorithms.engines import get_engine
+from bellwether.algorithms.engines.igraph_engine import DEFAULT_LEIDEN, IgraphEngine
 from bench.planted import planted_graph
 
 

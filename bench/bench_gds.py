@@ -39,13 +39,13 @@ from rich.console import Console
 from rich.table import Table
 from scipy.stats import spearmanr
 
-from algorithms.community.detect import canonical_labels
-from algorithms.community.quality import modularity
-from algorithms.engines import get_engine
-from algorithms.engines.gds_engine import GdsEngine
+from bellwether.algorithms.community.detect import canonical_labels
+from bellwether.algorithms.community.quality import modularity
+from bellwether.algorithms.engines import get_engine
+from bellwether.algorithms.engines.gds_engine import GdsEngine
 from bench.planted import planted_graph
-from graph.contact_graph import ContactGraph
-from graph.neo4j_store import Neo4jStore, push_graph, write_back
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.neo4j_store import Neo4jStore, push_graph, write_back
 
 STEPS = ("projection", "leiden", "pagerank", "degree", "kcore", "write")
 

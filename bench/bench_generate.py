@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 def _run(outdir: str, subscribers: int, months: int, seed: int, queue) -> None:
-    from loaders.synthetic import generate_operator
+    from bellwether.loaders.synthetic import generate_operator
 
     t0 = time.perf_counter()
     summary = generate_operator(outdir, subscribers=subscribers, months=months, seed=seed)

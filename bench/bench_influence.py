@@ -26,8 +26,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from algorithms.influence import select_seeds
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.influence import select_seeds
+from bellwether.graph.contact_graph import ContactGraph
 
 
 def _pair_stubs(owner: np.ndarray, group: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -4,7 +4,7 @@ Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_marketing --subscr
 
 The run directory is synthesised once (planted-partition graph from
 :mod:`bench.planted`, CRM attributes, and run tables with the columns and meaning of
-``graph.schema``: communities from the planted partition, strength-based scores,
+``bellwether.graph.schema``: communities from the planted partition, strength-based scores,
 roles, churn before and after ``as_of``, 50 influence seeds) and cached under
 ``.cache/bench_marketing/``.  Each step then runs as its command would, from reading
 the run to writing its files: ``segments``, ``targets --list all --top 1000``
@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench.planted import planted_edges
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.workspace import Workspace, write_json
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.workspace import Workspace, write_json
 
 AS_OF = "2024-03-01"
 BUDGET_SECONDS = 60.0
@@ -150,9 +150,9 @@ def main(argv=None) -> None:
     ap.add_argument("--fresh", action="store_true", help="Re-synthesise the run even if cached.")
     args = ap.parse_args(argv)
 
-    from algorithms.report import write_report
-    from algorithms.segments import load_run, segment_run, write_segments
-    from algorithms.targets import TargetOptions, build_lists, write_lists
+    from bellwether.algorithms.report import write_report
+    from bellwether.algorithms.segments import load_run, segment_run, write_segments
+    from bellwether.algorithms.targets import TargetOptions, build_lists, write_lists
 
     root = args.workdir / f"n{args.subscribers}-d{args.mean_degree:g}"
     t = time.perf_counter()

@@ -4,14 +4,14 @@ Generates a contact graph (default 1M subscribers, ~3.6M contacts, every column
 of the SUBSCRIBERS / CONTACTS tables filled), starts a dedicated Neo4j + GDS
 server with ``scripts/neo4j-server`` (or uses ``--uri``), and measures:
 
-* ``push``      ``graph.neo4j_store.push_graph``: batches of ``UNWIND $rows`` in
+* ``push``      ``bellwether.graph.neo4j_store.push_graph``: batches of ``UNWIND $rows`` in
                 managed transactions (retried), each committed with its
                 ``(:LoadBatch {key})`` node; CREATE for subscribers (fresh database)
                 and contacts; with 1 and with 2 concurrent writers (``--writers``);
 * ``plain``     the baseline: ``load.contacts_plain`` (same CREATE, no bookkeeping)
                 sent as large batches, one auto-commit transaction each, no retries;
 * ``bulk``      the offline path (only on the server this script starts):
-                ``graph.neo4j_store.bulk.write_import_files``, then
+                ``bellwether.graph.neo4j_store.bulk.write_import_files``, then
                 ``scripts/neo4j-server import`` (``neo4j-admin database import full``) with
                 the server stopped, then a restart and a ``push`` that must find
                 every batch loaded.  Rows/s counts files + import, not the restart.
@@ -37,11 +37,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from graph.contact_graph import ContactGraph
-from graph.neo4j_store import Neo4jStore, push_graph
-from graph.neo4j_store.rows import batch_bounds, flat_rows, to_load_arrow
-from graph.neo4j_store.schema import ensure_schema
-from loaders.synthetic.random_graph import random_contact_graph
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.neo4j_store import Neo4jStore, push_graph
+from bellwether.graph.neo4j_store.rows import batch_bounds, flat_rows, to_load_arrow
+from bellwether.graph.neo4j_store.schema import ensure_schema
+from bellwether.graph.random_graph import random_contact_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,7 +81,7 @@ def plain_load(store: Neo4jStore, g: ContactGraph, batch_size: int) -> float:
 def bulk_load(g: ContactGraph, env: dict[str, str], heap: str, pagecache: str,
               batch_size: int, writers: int) -> tuple[list[tuple[str, int, int, float]], str]:
     """Stop the server, import ``g`` offline, start it again; return table rows and the new URI."""
-    from graph.neo4j_store.bulk import write_import_files
+    from bellwether.graph.neo4j_store.bulk import write_import_files
 
     script = str(ROOT / "scripts" / "neo4j-server")
     subprocess.run([script, "stop"], env=env, check=True, capture_output=True)

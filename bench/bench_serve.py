@@ -63,9 +63,9 @@ def _baseline_server(workspace: str, port: int):  # noqa: C901 (a verbatim copy,
 
     import pandas as pd
 
-    from graph.errors import BellwetherError
-    from graph.exports import read_table
-    from graph.workspace import Workspace, read_json
+    from bellwether.graph.core.errors import BellwetherError
+    from bellwether.graph.exports import read_table
+    from bellwether.graph.core.workspace import Workspace, read_json
 
     manifest_suffix = ".manifest.json"
 
@@ -130,7 +130,7 @@ def _baseline_server(workspace: str, port: int):  # noqa: C901 (a verbatim copy,
             return [{k: m.get(k) for k in keep if k in m} for m in self._manifests(self.run_dir(run))]
 
         def do_not_contact(self) -> frozenset[str]:
-            from loaders.do_not_contact import DoNotContactUnavailable, current_do_not_contact
+            from bellwether.loaders.do_not_contact import DoNotContactUnavailable, current_do_not_contact
 
             path = self.workspace.do_not_contact_path
             try:
@@ -325,7 +325,7 @@ def _start(kind: str, workspace: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "BELLWETHER_API_TOKEN"}
     if kind == "new":
-        cmd = [sys.executable, "-m", "cli", "serve", "--workspace", str(workspace), "--port", str(port), "--quiet"]
+        cmd = [sys.executable, "-m", "bellwether.cli", "serve", "--workspace", str(workspace), "--port", str(port), "--quiet"]
     else:
         cmd = [sys.executable, "-m", "bench.bench_serve", "--baseline-server", str(workspace), "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -394,7 +394,7 @@ def _workspace(args: argparse.Namespace, scratch: Path) -> Path:
     if args.workspace is not None:
         return args.workspace
     out = scratch / "demo"
-    done = subprocess.run([sys.executable, "-m", "cli", "demo", "--subscribers", str(args.subscribers),
+    done = subprocess.run([sys.executable, "-m", "bellwether.cli", "demo", "--subscribers", str(args.subscribers),
                            "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise SystemExit(f"bellwether demo failed:\n{done.stderr[-2000:]}")

@@ -11,7 +11,7 @@ Graphs:
   Medici are the expected leader) and ``karate_club_graph`` (Zachary 1977, weighted; the two
   factions followed the instructor, node 0, and the administrator, node 33).
 
-Communities come from the library's default engine (:func:`algorithms.community.detect_communities`);
+Communities come from the library's default engine (:func:`bellwether.algorithms.community.detect_communities`);
 centralities and the score from the same functions ``bellwether analyze`` calls.  For each graph
 it prints the ties at the maximum score, the ties among the top 1 %, the share of each role, the
 Spearman correlation of the score with degree (over everyone, and the mean within communities of
@@ -48,12 +48,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.centrality import contact_flows, coreness, degree_strength, pagerank
-from algorithms.community import detect_communities
-from algorithms import roles
-from algorithms.roles import ROLES, assign_roles
-from graph.contact_graph import ContactGraph
-from graph.tie_strength import DEFAULT as TIE_STRENGTH
+from bellwether.algorithms.centrality import contact_flows, coreness, degree_strength, pagerank
+from bellwether.algorithms.community import detect_communities
+from bellwether.algorithms import roles
+from bellwether.algorithms.roles import ROLES, assign_roles
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.tie_strength import DEFAULT as TIE_STRENGTH
 
 __all__ = ["copenhagen_graph", "networkx_graph", "score_table", "evaluate_graph", "heldout_channel",
            "synthetic_operator", "timing", "evaluate_all", "bellwether_scores", "default_realdata"]
@@ -241,18 +241,18 @@ def synthetic_operator(subscribers: int, cache: Path | str, *, seed: int = 42) -
 
     from sklearn.metrics import roc_auc_score
 
-    from algorithms.evaluation.truth import read_truth
+    from bellwether.algorithms.evaluation.truth import read_truth
     from bench.eval_churn import BENCH_KEY
 
     root = Path(cache) / f"gen-{subscribers}-{seed}"
     env = {**os.environ, "BELLWETHER_PSEUDONYM_KEY": BENCH_KEY}
     if not (root / "truth.csv").exists():
-        subprocess.run([sys.executable, "-m", "cli", "generate", str(root), "--subscribers", str(subscribers),
+        subprocess.run([sys.executable, "-m", "bellwether.cli", "generate", str(root), "--subscribers", str(subscribers),
                         "--seed", str(seed), "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
     ws = root / "workspace"
     if not (ws / "graph" / "contacts.parquet").exists():
         as_of = json.loads((root / "operator.json").read_text())["suggested_as_of"]
-        subprocess.run([sys.executable, "-m", "cli", "build", str(root / "cdr"), "--subscribers",
+        subprocess.run([sys.executable, "-m", "bellwether.cli", "build", str(root / "cdr"), "--subscribers",
                         str(root / "subscribers.csv"), "--workspace", str(ws), "--as-of", as_of, "-q"],
                        check=True, env=env, stdout=subprocess.DEVNULL)
     g = ContactGraph.load(ws)
@@ -275,7 +275,7 @@ def synthetic_operator(subscribers: int, cache: Path | str, *, seed: int = 42) -
 
 
 def timing(subscribers: int, *, seed: int = 42) -> dict[str, Any]:
-    """Seconds of :func:`algorithms.roles.bellwether_scores` and :func:`assign_roles` on a planted graph of ``subscribers``
+    """Seconds of :func:`bellwether.algorithms.roles.bellwether_scores` and :func:`assign_roles` on a planted graph of ``subscribers``
     (:mod:`bench.planted`, mean degree 8, communities of 3-300, random call and SMS counts per direction)."""
     import time
 

@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.churn import score_churn, timeline
-from algorithms.evaluation.ranking import ranking_table
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.churn import score_churn, timeline
+from bellwether.algorithms.evaluation.ranking import ranking_table
+from bellwether.graph.contact_graph import ContactGraph
 
 TARGETS = {"lift_10_network_over_baseline": 1.3, "lift_5_network_over_sa": 2.0}
 METHODS = {
@@ -263,10 +263,10 @@ def generator_ceiling(outdir: Path) -> pd.DataFrame | None:
     Depends on the generator's internals, so any mismatch gives None.
     """
     try:
-        from loaders.synthetic import numbers as nb
-        from loaders.synthetic.churn import ChurnModel, baseline_hazard, contagion_matrix, simulate_churn
-        from loaders.synthetic.population import build_population
-        from loaders.synthetic.ties import build_ties
+        from bellwether.loaders.synthetic import numbers as nb
+        from bellwether.loaders.synthetic.churn import ChurnModel, baseline_hazard, contagion_matrix, simulate_churn
+        from bellwether.loaders.synthetic.population import build_population
+        from bellwether.loaders.synthetic.ties import build_ties
 
         op = json.loads((outdir / "operator.json").read_text())
         n, days = int(op["parameters"]["subscribers"]), int(op["days"])
@@ -317,21 +317,21 @@ def generator_root(cache: str | Path, subscribers: int, seed: int, contagion: fl
 def generator_case(subscribers: int, seed: int, *, contagion: float = 1.8, cache: str | Path = ".cache/eval_churn",
                    horizon_days: int = 30, model: str = "logistic") -> GeneratorCase:
     """Generate (or reuse) an operator with ``--contagion``, build it, score churn and judge the scores."""
-    from algorithms.evaluation.truth import read_truth
-    from graph.build import build_contacts
-    from loaders.pseudonym import pseudonymize
+    from bellwether.algorithms.evaluation.truth import read_truth
+    from bellwether.graph.build import build_contacts
+    from bellwether.loaders.pseudonym import pseudonymize
 
     root = generator_root(cache, subscribers, seed, contagion)
     env = {**os.environ, "BELLWETHER_PSEUDONYM_KEY": BENCH_KEY}
     started = time.perf_counter()
     if not (root / "operator.json").exists():
-        subprocess.run([sys.executable, "-m", "cli", "generate", str(root), "--subscribers", str(subscribers), "--seed",
+        subprocess.run([sys.executable, "-m", "bellwether.cli", "generate", str(root), "--subscribers", str(subscribers), "--seed",
                         str(seed), "--contagion", str(contagion), "-q"], check=True, env=env)
     op = json.loads((root / "operator.json").read_text())
     as_of = timeline.to_day(op["suggested_as_of"])
     ws = root / "workspace"
     if not (ws / "graph" / "contacts.parquet").exists():
-        subprocess.run([sys.executable, "-m", "cli", "build", str(root / "cdr"), "--subscribers", str(root / "subscribers.csv"),
+        subprocess.run([sys.executable, "-m", "bellwether.cli", "build", str(root / "cdr"), "--subscribers", str(root / "subscribers.csv"),
                         "--workspace", str(ws), "--as-of", str(as_of), "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
     made = time.perf_counter() - started
     started = time.perf_counter()

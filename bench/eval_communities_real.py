@@ -37,7 +37,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["community_scores", "load_graphs", "METHODS"]
 
@@ -148,7 +148,7 @@ def load_graphs(realdata: str | Path) -> tuple[dict[str, tuple[ContactGraph, np.
 
 
 def _bellwether(**kw) -> Callable[[ContactGraph, int], np.ndarray]:
-    from algorithms.community import detect_communities
+    from bellwether.algorithms.community import detect_communities
 
     def run(g: ContactGraph, seed: int) -> np.ndarray:
         with warnings.catch_warnings():
@@ -198,7 +198,7 @@ def community_scores(realdata_dir: str | Path | None = None, *, seeds: int = 5, 
     """
     from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score, normalized_mutual_info_score
 
-    from algorithms.community import modularity
+    from bellwether.algorithms.community import modularity
 
     graphs, notes = load_graphs(realdata_dir if realdata_dir is not None else default_realdata())
     if synthetic:
@@ -243,7 +243,7 @@ def tolerance_table(graphs: dict[str, tuple[ContactGraph, np.ndarray | None]], t
     """NMI (mean over ``seeds``) and chosen resolution (seed 0) of the default at each tolerance, per labelled graph."""
     from sklearn.metrics import normalized_mutual_info_score
 
-    from algorithms.community import detect_communities
+    from bellwether.algorithms.community import detect_communities
 
     rows = []
     for gname, (g, truth) in graphs.items():

@@ -4,7 +4,7 @@ For each planted strength (``bellwether generate --contagion M``: the hazard mul
 just-churned strong tie, fading over a month; x1 plants none) and each seed, an operator is
 generated and built (cached under ``--cache``, shared with ``bench.eval_churn``), the contact
 graphs are built as of ``suggested_as_of`` and one horizon earlier (as ``bellwether analyze``
-does), and :func:`algorithms.churn.contagion.contagion_test` runs on them.  Printed per operator:
+does), and :func:`bellwether.algorithms.churn.contagion.contagion_test` runs on them.  Printed per operator:
 planted x, the estimated per-contact hazard ratio with its 95 % interval, whether the interval
 covers the planted value, the time-shuffled null's median and the permutation p-value, whether
 contagion is called (interval above 1 and p < 0.05), the 30-day window ratio; then the churn
@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from algorithms.churn.contagion import contagion_test
+from bellwether.algorithms.churn.contagion import contagion_test
 from bench.eval_churn import generator_case, ratios
 
 STRENGTHS = (1.0, 1.8, 3.0, 5.0)

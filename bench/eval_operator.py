@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from graph.workspace import read_json
+from bellwether.graph.core.workspace import read_json
 
 TARGETS = {
     "community NMI vs planted": (">=", 0.9),
@@ -52,15 +52,15 @@ def _workplaces(agreement: dict | None) -> float | None:
 
 def planted_ceiling(out: Path) -> dict | None:
     """Agreement of the planted groups, cut into their connected pieces on the analysed graph, with
-    the planted groups themselves (:func:`algorithms.evaluation.community_agreement`)."""
+    the planted groups themselves (:func:`bellwether.algorithms.evaluation.community_agreement`)."""
     import numpy as np
     import pandas as pd
 
-    from algorithms.community.quality import split_disconnected
-    from algorithms.evaluation import community_agreement
-    from algorithms.evaluation.partition import read_size_classes
-    from algorithms.evaluation.truth import read_truth
-    from graph.contact_graph import ContactGraph
+    from bellwether.algorithms.community.quality import split_disconnected
+    from bellwether.algorithms.evaluation import community_agreement
+    from bellwether.algorithms.evaluation.partition import read_size_classes
+    from bellwether.algorithms.evaluation.truth import read_truth
+    from bellwether.graph.contact_graph import ContactGraph
 
     truth_path, key_path = out / "data" / "truth.csv", out / "pseudonym.key"
     if not truth_path.exists() or not key_path.exists():
@@ -100,7 +100,7 @@ def _figures(manifest: dict, ceiling: dict | None = None) -> dict[str, float | N
 
 def run(subscribers: int, months: int, seed: int, root: Path) -> None:
     out = root / f"eval-operator-{subscribers}"
-    cmd = [sys.executable, "-m", "cli", "demo", "--out", str(out), "--subscribers", str(subscribers),
+    cmd = [sys.executable, "-m", "bellwether.cli", "demo", "--out", str(out), "--subscribers", str(subscribers),
            "--months", str(months), "--seed", str(seed), "--json", "--quiet"]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -34,7 +34,7 @@ def realdata_dir(value: str | None) -> Path:
 def _cli(*args: str, env: dict[str, str]) -> tuple[float, dict | str]:
     """Run ``bellwether ARGS``; return seconds and the parsed ``--json`` output (or stdout)."""
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-m", "bellwether.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT)
     if out.returncode != 0:
         raise SystemExit(f"bellwether {' '.join(args)} failed:\n{out.stderr.strip()}")
     try:

@@ -13,9 +13,9 @@ import time
 import numpy as np
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-from algorithms.community import detect_communities
-from algorithms.engines.igraph_engine import IgraphEngine
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.community import detect_communities
+from bellwether.algorithms.engines.igraph_engine import IgraphEngine
+from bellwether.graph.contact_graph import ContactGraph
 
 
 def lfr(n: int, mu: float, seed: int):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["planted_edges", "planted_graph"]
 

@@ -263,7 +263,7 @@ def realism_table(
     with tempfile.TemporaryDirectory(prefix="realism-") as tmp:
         out = Path(outdir) if outdir is not None else Path(tmp)
         if generate:
-            from loaders.synthetic import generate_operator
+            from bellwether.loaders.synthetic import generate_operator
 
             generate_operator(out, subscribers=subscribers, months=1, seed=seed)
         ties, nodes = generated_ties(out, scope="on_net")

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli import common
+from bellwether.cli import common
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +39,8 @@ def register(app: typer.Typer) -> None:
 
         Example: bellwether analyze --workspace ./ws --as-of 2024-03-01 --seed 7
         """
-        from algorithms.analysis import analyze, run_summary
-        from algorithms.engines import get_engine
+        from bellwether.algorithms.analysis import analyze, run_summary
+        from bellwether.algorithms.engines import get_engine
 
         if source not in ("workspace", "neo4j"):
             raise typer.BadParameter(f"--source must be workspace or neo4j, not {source!r}")
@@ -49,16 +49,16 @@ def register(app: typer.Typer) -> None:
         uses_neo4j = cfg.engine == "gds" or source == "neo4j"
         store = None
         if uses_neo4j:
-            from graph.neo4j_store import Neo4jStore
+            from bellwether.graph.neo4j_store import Neo4jStore
 
             store = Neo4jStore.from_settings(cfg)
         graph = None
         if source == "neo4j":
-            from graph.neo4j_store import pull_graph
+            from bellwether.graph.neo4j_store import pull_graph
 
             graph = pull_graph(store)
         if cfg.engine == "gds":
-            from algorithms.engines.gds_engine import GdsEngine
+            from bellwether.algorithms.engines.gds_engine import GdsEngine
 
             eng = GdsEngine(store)
         else:
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
             resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json), engine_celf=celf,
         )
         if write_back if write_back is not None else uses_neo4j:
-            from graph.neo4j_store import Neo4jStore, write_back as write_run
+            from bellwether.graph.neo4j_store import Neo4jStore, write_back as write_run
 
             write_run(store or Neo4jStore.from_settings(cfg), run_dir, progress=not (quiet or as_json))
         summary = run_summary(run_dir)

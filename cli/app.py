@@ -9,7 +9,7 @@ import sys
 import typer
 from rich.console import Console
 
-from graph.errors import BellwetherError
+from bellwether.graph.core.errors import BellwetherError
 
 app = typer.Typer(
     name="bellwether",
@@ -59,7 +59,7 @@ COMMAND_MODULES = (
     "query",
 )
 for _name in COMMAND_MODULES:
-    importlib.import_module(f"cli.{_name}").register(app)
+    importlib.import_module(f"{__package__}.{_name}").register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from cli.common import AsOfOpt, ConfigOpt, JsonOpt, QuietOpt, WorkspaceOpt, settings, workspace
-from graph.errors import BellwetherError
+from bellwether.cli.common import AsOfOpt, ConfigOpt, JsonOpt, QuietOpt, WorkspaceOpt, settings, workspace
+from bellwether.graph.core.errors import BellwetherError
 
 
 def _mapping(items: list[str], option: str) -> dict[str, str]:
@@ -28,8 +28,8 @@ def _layout_options(layout: Path | None, *, fmt, mapping, constants, names, deli
     """LoadOptions fields from the layout file, with the options given on the command line winning."""
     from dataclasses import asdict
 
-    from loaders.layout import read_layout
-    from loaders.times import TimeRules
+    from bellwether.loaders.layout import read_layout
+    from bellwether.loaders.times import TimeRules
 
     out = read_layout(layout) if layout else {}
     out.setdefault("mapping", {})
@@ -93,9 +93,9 @@ def build(
     Example: bellwether build export/ --id-kind opaque --map caller=from --map callee=to
     --map start_time=timestamp --time-format epoch --set type=sms --workspace ws
     """
-    from graph.build import ensure_graph
-    from loaders.load import LoadOptions, load
-    from loaders.pseudonym import resolve_key
+    from bellwether.graph.build import ensure_graph
+    from bellwether.loaders.load import LoadOptions, load
+    from bellwether.loaders.pseudonym import resolve_key
 
     cfg = settings(config, country_code=country_code, max_reject_ratio=max_reject_ratio, window_days=window,
                    pseudonym_key_file=str(key_file) if key_file else None)
@@ -113,7 +113,7 @@ def build(
     opts = LoadOptions(key=key, pseudonymize=not no_pseudonymize, country_code=cfg.country_code,
                        max_reject_ratio=cfg.max_reject_ratio, progress=progress,
                        replace_do_not_contact=replace_do_not_contact, **given)
-    from loaders.manifest import loaded_inputs, read_manifest
+    from bellwether.loaders.manifest import loaded_inputs, read_manifest
 
     with ws.lock("bellwether build"):  # one writer at a time; a second build fails at once naming this one
         summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts)

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from graph.settings import Settings, load_settings
-from graph.workspace import Workspace
+from bellwether.graph.core.settings import Settings, load_settings
+from bellwether.graph.core.workspace import Workspace
 
 WorkspaceOpt = Annotated[
     Optional[Path],

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import QuietOpt, SeedOpt
+from bellwether.cli.common import QuietOpt, SeedOpt
 
 
 @contextmanager
@@ -60,16 +60,16 @@ def demo(
 
     Example: `bellwether demo --out demo-output --subscribers 20000` (a smaller, faster operator).
     """
-    from algorithms.analysis import analyze
-    from algorithms.evaluation.report import evaluate_run_dir
-    from algorithms.evaluation.truth import read_truth
-    from algorithms.report import write_report
-    from algorithms.segments import load_run, segment_run, write_segments
-    from algorithms.targets.build import build_lists, write_lists
-    from graph.build import build_graph
-    from graph.workspace import Workspace, read_json
-    from loaders.load import LoadOptions, load
-    from loaders.synthetic import generate_operator
+    from bellwether.algorithms.analysis import analyze
+    from bellwether.algorithms.evaluation.report import evaluate_run_dir
+    from bellwether.algorithms.evaluation.truth import read_truth
+    from bellwether.algorithms.report import write_report
+    from bellwether.algorithms.segments import load_run, segment_run, write_segments
+    from bellwether.algorithms.targets.build import build_lists, write_lists
+    from bellwether.graph.build import build_graph
+    from bellwether.graph.core.workspace import Workspace, read_json
+    from bellwether.loaders.load import LoadOptions, load
+    from bellwether.loaders.synthetic import generate_operator
 
     seed = 42 if seed is None else seed
     console = Console(stderr=True)

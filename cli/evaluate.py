@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli import common
-from cli.common import ConfigOpt, JsonOpt, RunOpt, WorkspaceOpt
+from bellwether.cli import common
+from bellwether.cli.common import ConfigOpt, JsonOpt, RunOpt, WorkspaceOpt
 
 METHOD_LABELS = {
     "network_model": "network model (churn_risk)",
@@ -88,18 +88,18 @@ def evaluate(
     (setting `pseudonym_key` / `pseudonym_key_file`, as for `bellwether build`).
     Example: `bellwether evaluate --truth demo-data/truth.csv --workspace ws`.
     """
-    from algorithms.evaluation import evaluate_run_dir, read_truth
+    from bellwether.algorithms.evaluation import evaluate_run_dir, read_truth
 
     cfg = common.settings(config)
     ws = common.workspace(workspace, cfg)
     run_dir = ws.run_dir(run)
-    from graph.workspace import read_json
+    from bellwether.graph.core.workspace import read_json
 
     load = read_json(ws.manifest_path) if ws.manifest_path.exists() else {}
     pseudonymized = bool(load.get("pseudonymized", True))
     key = None
     if pseudonymized and truth.exists() and "msisdn" in truth.open(encoding="utf-8").readline().strip().split(","):
-        from loaders.pseudonym import resolve_key
+        from bellwether.loaders.pseudonym import resolve_key
 
         key = resolve_key(cfg)
     table = read_truth(truth, key=key, pseudonymized=pseudonymized, country_code=cfg.country_code)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.common import QuietOpt
+from bellwether.cli.common import QuietOpt
 
 
 def generate(
@@ -31,9 +31,9 @@ def generate(
     scored.  Example: `bellwether generate demo-data --subscribers 20000 --months 3`;
     `--contagion 3` plants a stronger contagion, `--contagion 1` none.
     """
-    from loaders.synthetic import generate_operator
-    from loaders.synthetic.churn import MAX_CONTAGION, ChurnModel
-    from loaders.synthetic.generate import GeneratorError, check_parameters
+    from bellwether.loaders.synthetic import generate_operator
+    from bellwether.loaders.synthetic.churn import MAX_CONTAGION, ChurnModel
+    from bellwether.loaders.synthetic.generate import GeneratorError, check_parameters
 
     console = Console(stderr=True)
     check_parameters(subscribers, months, start, bad_row_rate, duplicate_rate)  # fail before drawing a bar

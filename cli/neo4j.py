@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import ConfigOpt, JsonOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
+from bellwether.cli.common import ConfigOpt, JsonOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
 
 UriOpt = Annotated[
     Optional[str],
@@ -31,7 +31,7 @@ group = typer.Typer(
 
 
 def _store(config: Path | None, uri: str | None, database: str | None):
-    from graph.neo4j_store import Neo4jStore
+    from bellwether.graph.neo4j_store import Neo4jStore
 
     cfg = settings(config, neo4j_uri=uri, neo4j_database=database)
     return cfg, Neo4jStore.from_settings(cfg)
@@ -67,7 +67,7 @@ def schema_cmd(config: ConfigOpt = None, uri: UriOpt = None, database: DatabaseO
 
     Example: `bellwether neo4j schema`.
     """
-    from graph.neo4j_store import ensure_schema, schema_objects
+    from bellwether.graph.neo4j_store import ensure_schema, schema_objects
 
     _, store = _store(config, uri, database)
     with store:
@@ -98,7 +98,7 @@ def push(
     (:Subscriber)-[:CONTACT]->(:Subscriber) relationships from a to b.
     Example: `bellwether neo4j push --workspace ws`.
     """
-    from graph.neo4j_store import push_workspace
+    from bellwether.graph.neo4j_store import push_workspace
 
     cfg, store = _store(config, uri, database)
     ws = workspace(workspace_path, cfg)
@@ -138,8 +138,8 @@ def import_files(
     --batch-size: it creates the schema, finds every batch loaded and sends nothing.
     Example: `bellwether neo4j import-files /var/lib/neo4j/import/bellwether --workspace ws`.
     """
-    from graph.contact_graph import ContactGraph
-    from graph.neo4j_store.bulk import write_import_files
+    from bellwether.graph.contact_graph import ContactGraph
+    from bellwether.graph.neo4j_store.bulk import write_import_files
 
     cfg = settings(config, neo4j_database=database)
     ws = workspace(workspace_path, cfg)
@@ -172,8 +172,8 @@ def pull(
 
     Example: `bellwether neo4j pull --out ws-from-neo4j`, then `bellwether analyze --workspace ws-from-neo4j`.
     """
-    from graph.neo4j_store import pull_graph
-    from graph.workspace import Workspace, WorkspaceError
+    from bellwether.graph.neo4j_store import pull_graph
+    from bellwether.graph.core.workspace import Workspace, WorkspaceError
 
     ws = Workspace(out)
     if ws.has_graph() and not force:
@@ -201,7 +201,7 @@ def write_back_cmd(
     Re-running replaces what an earlier write-back wrote.
     Example: `bellwether neo4j write-back --workspace ws --run 20250401T120000`.
     """
-    from graph.neo4j_store import write_back
+    from bellwether.graph.neo4j_store import write_back
 
     cfg, store = _store(config, uri, database)
     ws = workspace(workspace_path, cfg)

@@ -25,8 +25,8 @@ from typing import Annotated, Any, Optional
 import pandas as pd
 import typer
 
-from cli import common
-from graph.cypher_library import CYPHER_DIR, CypherLibrary, CypherLibraryError, CypherQuery, default_library
+from bellwether.cli import common
+from bellwether.graph.cypher_library import CYPHER_DIR, CypherLibrary, CypherLibraryError, CypherQuery, default_library
 
 QUERIES_DIR = CYPHER_DIR / "queries"
 FORMATS = ("table", "csv", "json")
@@ -296,7 +296,7 @@ def register(app: typer.Typer) -> None:
         query = find_query(name)
         params = parse_params(list(param or []), query)
 
-        from graph.neo4j_store import Neo4jStore
+        from bellwether.graph.neo4j_store import Neo4jStore
 
         with Neo4jStore.from_settings(common.settings(config)) as store:
             store.connect()  # fail at once with the store's one-line error when the server is down

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import ConfigOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
+from bellwether.cli.common import ConfigOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
 
 
 def report(
@@ -28,8 +28,8 @@ def report(
     inputs, rejected rows and timings are in the appendix at the end.
     Example: `bellwether report --workspace ws && open ws/runs/*/report.html`.
     """
-    from algorithms.report import write_report
-    from algorithms.segments import load_run
+    from bellwether.algorithms.report import write_report
+    from bellwether.algorithms.segments import load_run
 
     cfg = settings(config)
     path = write_report(load_run(workspace(workspace_path, cfg), run), out)

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import ConfigOpt, JsonOpt, QuietOpt, RunOpt, SeedOpt, WorkspaceOpt, settings, workspace
+from bellwether.cli.common import ConfigOpt, JsonOpt, QuietOpt, RunOpt, SeedOpt, WorkspaceOpt, settings, workspace
 
 
 def _quantiles(text: str) -> tuple[float, ...]:
@@ -39,7 +39,7 @@ def segments(
     segment_profiles.parquet/.csv (segments under 10 people left out) and segments.json.
     Example: `bellwether segments --workspace ws --clusters 6 --quantiles 0.5,0.9`.
     """
-    from algorithms.segments import SegmentOptions, load_run, segment_run, write_segments
+    from bellwether.algorithms.segments import SegmentOptions, load_run, segment_run, write_segments
 
     cfg = settings(config)
     ws = workspace(workspace_path, cfg)

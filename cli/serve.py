@@ -1,7 +1,7 @@
 """`bellwether serve`: the target lists of a workspace over HTTP, read-only, for marketing tools.
 
-The service itself is :func:`graph.list_service.create_app` (FastAPI, OpenAPI schema at
-``/openapi.json``) run by uvicorn (:func:`graph.list_service.serve`); this command only
+The service itself is :func:`bellwether.graph.list_service.create_app` (FastAPI, OpenAPI schema at
+``/openapi.json``) run by uvicorn (:func:`bellwether.graph.list_service.serve`); this command only
 parses its options, builds the app and runs it.  Endpoints::
 
     GET /health                                  {"status": "ok"} (no token needed)
@@ -25,7 +25,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import ConfigOpt, QuietOpt, WorkspaceOpt, settings, workspace
+from bellwether.cli.common import ConfigOpt, QuietOpt, WorkspaceOpt, settings, workspace
 
 __all__ = ["register", "serve"]
 
@@ -46,7 +46,7 @@ def serve(
     beyond 127.0.0.1). Idle connections close after 5 s, a request gets 30 s.
     Example: `bellwether serve --workspace ws --port 8000`, then `curl localhost:8000/runs/latest/lists/viral.csv`.
     """
-    from graph import list_service as ls
+    from bellwether.graph import list_service as ls
 
     cfg = settings(config)
     ls.check_exposure(host, cfg.api_token)

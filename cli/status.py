@@ -8,9 +8,9 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from algorithms.crm import CRM_ABSENT_NOTE
-from cli.common import ConfigOpt, JsonOpt, WorkspaceOpt, settings, workspace
-from graph.workspace import Workspace, WorkspaceError, read_json
+from bellwether.algorithms.crm import CRM_ABSENT_NOTE
+from bellwether.cli.common import ConfigOpt, JsonOpt, WorkspaceOpt, settings, workspace
+from bellwether.graph.core.workspace import Workspace, WorkspaceError, read_json
 
 
 def require_workspace(ws: Workspace) -> None:
@@ -28,8 +28,8 @@ SHOWN_REVEALS = 5
 def workspace_status(ws: Workspace) -> dict[str, Any]:
     """Counts of a workspace: records loaded and rejected per reason, duplicates, subscribers, graph, inputs,
     and the last :data:`SHOWN_REVEALS` reveal audit records (``reveals``, with ``reveals_total``)."""
-    from algorithms.targets.reveal import read_audit
-    from loaders.manifest import read_manifest
+    from bellwether.algorithms.targets.reveal import read_audit
+    from bellwether.loaders.manifest import read_manifest
 
     m = read_manifest(ws)
     inputs = list(m["inputs"].values())

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import ConfigOpt, JsonOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
+from bellwether.cli.common import ConfigOpt, JsonOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
 
 
 class ListChoice(str, Enum):
@@ -67,8 +67,8 @@ def targets(
     Example: `bellwether targets --workspace ws --list all --top 500 --segment value_tier=high`.
     Example: `bellwether targets --workspace ws --reveal --list retention --subscribers crm.csv --out campaign.csv`.
     """
-    from algorithms.segments import load_run
-    from algorithms.targets import LIST_NAMES, TargetOptions, build_lists, parse_segment_filter, write_lists
+    from bellwether.algorithms.segments import load_run
+    from bellwether.algorithms.targets import LIST_NAMES, TargetOptions, build_lists, parse_segment_filter, write_lists
 
     cfg = settings(config)
     ws = workspace(workspace_path, cfg)
@@ -117,12 +117,12 @@ def targets(
 
 
 def _reveal(ws, cfg, which: ListChoice, run, subscribers, out, key_file, do_not_contact, column, json_out) -> None:
-    """`--reveal`: one list's numbers into --out, audited (:func:`algorithms.targets.reveal.reveal`)."""
+    """`--reveal`: one list's numbers into --out, audited (:func:`bellwether.algorithms.targets.reveal.reveal`)."""
     from dataclasses import replace
 
-    from algorithms.targets.reveal import RevealRefused, reveal
-    from loaders.errors import PseudonymKeyError
-    from loaders.pseudonym import resolve_key
+    from bellwether.algorithms.targets.reveal import RevealRefused, reveal
+    from bellwether.loaders.errors import PseudonymKeyError
+    from bellwether.loaders.pseudonym import resolve_key
 
     if which is ListChoice.all:
         raise RevealRefused("cannot reveal: name one list with --list (retention, viral, community or acquisition).")

@@ -3,16 +3,16 @@
 Records with ``as_of - window_days <= start_time < as_of`` are aggregated into
 one undirected contact per pair of numbers (``a < b``; ``_ab`` counts what ``a``
 initiated).  Exact duplicate records stored by two inputs count once.  Service
-numbers (:mod:`graph.service_numbers`) are listed in ``service_numbers.parquet``
+numbers (:mod:`bellwether.graph.service_numbers`) are listed in ``service_numbers.parquet``
 and their contacts dropped unless ``keep_service_numbers``.  Subscribers are the
 numbers of the remaining contacts plus every subscriber of the latest CRM
 extract (isolates included), sorted by id, ``vid`` = row number.
 
-Contact columns (:data:`graph.schema.CONTACTS`): calls, seconds and SMS per
+Contact columns (:data:`bellwether.graph.schema.CONTACTS`): calls, seconds and SMS per
 direction, first and last contact, active days (distinct calendar days with an
 event), night share (events with a start hour in 22:00-06:00 / events),
 reciprocity ``1 - |n_ab - n_ba| / (n_ab + n_ba)`` over events of both kinds,
-and the tie-strength ``weight`` (:mod:`graph.tie_strength`).
+and the tie-strength ``weight`` (:mod:`bellwether.graph.tie_strength`).
 
 ``graph.json`` also says what the window and the CRM did: stored records in the
 window, before it and on or after ``as_of``; CRM subscribers, and how many of
@@ -20,7 +20,7 @@ them have no contact in the graph.  Its ``source_digest`` (:func:`source_digest`
 names what the graph was built from, so :func:`graph_is_current` can tell a
 graph to keep from one to rebuild (after a crash, a new input or new parameters).
 
-The tables are published all or nothing (:meth:`graph.workspace.Workspace.writing_graph`)
+The tables are published all or nothing (:meth:`bellwether.graph.core.workspace.Workspace.writing_graph`)
 under the workspace lock; a build that finds no contact raises and keeps the
 previous graph.
 """
@@ -41,16 +41,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.faults import crash_point
-from graph.service_numbers import ServiceRules, service_sql
-from graph.tie_strength import DEFAULT as DEFAULT_TIE, TieStrength
-from graph.workspace import Workspace, WorkspaceError, write_json
-from loaders.duck import connect, sql_str
-from graph.dates import parse_day
-from loaders.manifest import loaded_inputs, read_manifest
-from loaders.pseudonym import key_to_id_sql
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.faults import crash_point
+from bellwether.graph.service_numbers import ServiceRules, service_sql
+from bellwether.graph.tie_strength import DEFAULT as DEFAULT_TIE, TieStrength
+from bellwether.graph.core.workspace import Workspace, WorkspaceError, write_json
+from bellwether.graph.core.duck import connect, sql_str
+from bellwether.graph.core.dates import parse_day
+from bellwether.loaders.manifest import loaded_inputs, read_manifest
+from bellwether.loaders.pseudonym import key_to_id_sql
 
 
 MIN_DAY_SHARE = 0.05  # a day counts for the default as_of with at least this share of the median daily records
@@ -388,7 +388,7 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
     """Build the graph tables and publish them as ``workspace/graph/`` (Parquet) with ``graph.json``.
 
     Writes ``subscribers.parquet``, ``contacts.parquet`` (sorted by ``a_vid, b_vid``),
-    ``service_numbers.parquet`` (:mod:`graph.schema` schemas; Parquet keeps timestamps in
+    ``service_numbers.parquet`` (:mod:`bellwether.graph.schema` schemas; Parquet keeps timestamps in
     milli- or microseconds, whole-second values) and ``graph.json``
     (as_of, window, counts, parameters, ``source_digest``) into a new directory, then
     publishes it all or nothing, under the workspace lock.  Returns the graph read back,

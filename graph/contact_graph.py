@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from graph import schema
-from graph.workspace import Workspace, read_json
+from bellwether.graph import schema
+from bellwether.graph.core.workspace import Workspace, read_json
 
 if TYPE_CHECKING:  # imported lazily: engines are heavy and optional per call
     import igraph as ig
@@ -25,9 +25,9 @@ class ContactGraph:
     Attributes
     ----------
     subscribers : pandas.DataFrame
-        Columns of :data:`graph.schema.SUBSCRIBERS`; row ``i`` has ``vid == i``.
+        Columns of :data:`bellwether.graph.schema.SUBSCRIBERS`; row ``i`` has ``vid == i``.
     contacts : pandas.DataFrame
-        Columns of :data:`graph.schema.CONTACTS`; ``a_vid < b_vid`` is not
+        Columns of :data:`bellwether.graph.schema.CONTACTS`; ``a_vid < b_vid`` is not
         required, but each unordered pair appears once.
     info : dict
         How the tables were built (``as_of``, ``window_days``, counts...).
@@ -123,7 +123,7 @@ class ContactGraph:
         """
         import pyarrow as pa
 
-        from graph.workspace import write_json
+        from bellwether.graph.core.workspace import write_json
 
         ws = (workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))).create()
         with ws.writing_graph("graph save") as new:

@@ -37,13 +37,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from graph.errors import BellwetherError
+from bellwether.graph.core.errors import BellwetherError
+
 
 def _cypher_dir() -> Path:
-    """The ``cypher/`` folder: beside the packages in a checkout, ``graph/cypher`` in an installed wheel."""
-    here = Path(__file__).resolve().parent
-    checkout = here.parent / "cypher"
-    return checkout if checkout.is_dir() else here / "cypher"
+    """The ``cypher/`` folder, beside the ``graph`` package: in a checkout and in an installed wheel
+    (``bellwether/cypher`` beside ``bellwether/graph``) alike."""
+    return Path(__file__).resolve().parent.parent / "cypher"
 
 
 CYPHER_DIR = _cypher_dir()

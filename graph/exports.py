@@ -35,8 +35,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graph.errors import BellwetherError
-from graph.workspace import read_json, write_json
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.core.workspace import read_json, write_json
 
 __all__ = ["FORMATS", "ExportError", "Export", "content_version", "export_table", "read_table", "read_sidecar"]
 

@@ -55,9 +55,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph.errors import BellwetherError
-from graph.exports import read_table
-from graph.workspace import Workspace, read_json
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.exports import read_table
+from bellwether.graph.core.workspace import Workspace, read_json
 
 __all__ = [
     "BACKLOG", "HEAD_TIMEOUT_SECONDS", "KEEP_ALIVE_SECONDS", "REQUEST_TIMEOUT_SECONDS", "ListNotFound", "ListService", "ListUnreadable",
@@ -238,9 +238,9 @@ class ListService:
         Raises
         ------
         ListsUnavailable
-            The list cannot be read (see :func:`loaders.do_not_contact.current_do_not_contact`).
+            The list cannot be read (see :func:`bellwether.loaders.do_not_contact.current_do_not_contact`).
         """
-        from loaders.do_not_contact import DoNotContactUnavailable, current_do_not_contact
+        from bellwether.loaders.do_not_contact import DoNotContactUnavailable, current_do_not_contact
 
         path = self.workspace.do_not_contact_path
         try:

@@ -9,10 +9,10 @@ records
     One normalised, pseudonymised CDR per row (``workspace/records/``).
     ``caller`` and ``callee`` hold the pseudonym as a 64-bit unsigned integer (the
     id's 16 hex characters read as one number: 8 bytes instead of a string, joined
-    and grouped as integers; :func:`loaders.pseudonym.key_to_id` gives the text id
+    and grouped as integers; :func:`bellwether.loaders.pseudonym.key_to_id` gives the text id
     used by every other table).  A workspace loaded with ``--no-pseudonymize``
     stores the E.164 text instead, and files written before this layout hold the
-    16-character text; :func:`graph.build.build_contacts` reads all three.
+    16-character text; :func:`bellwether.graph.build.build_contacts` reads all three.
 quarantine
     One rejected input row per row, with the reason (``workspace/quarantine/``).
 subscribers

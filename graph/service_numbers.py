@@ -2,7 +2,7 @@
 
 A number is a service number when
 
-* it is a short code (3-6 digits, :mod:`loaders.msisdn`), reason ``short_code``; or
+* it is a short code (3-6 digits, :mod:`bellwether.loaders.msisdn`), reason ``short_code``; or
 * many distinct numbers contact it and it rarely contacts them back: in-degree
   (distinct numbers that initiated a contact to it) >= ``min_in_degree``
   (default 100; a person's in-degree in a month is typically below 50) and
@@ -31,7 +31,7 @@ class ServiceRules:
 
 
 def service_sql(pairs: str, short_codes: str, rules: ServiceRules = ServiceRules()) -> str:
-    """SQL selecting (:data:`graph.schema.SERVICE_NUMBERS`) from a pair table with ``a, b, n_ab, n_ba``
+    """SQL selecting (:data:`bellwether.graph.schema.SERVICE_NUMBERS`) from a pair table with ``a, b, n_ab, n_ba``
     and a relation ``short_codes(id)``."""
     return f"""
 WITH ends AS (

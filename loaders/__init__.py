@@ -10,8 +10,8 @@ Public functions other code uses::
     loaders.do_not_contact.read_do_not_contact(path, key, country_code="86") -> set[str]
     loaders.load.load(workspace, cdr_paths, subscribers=None, do_not_contact=None, options=LoadOptions(...)) -> LoadSummary
 
-One module per source layout (:mod:`~loaders.cdr_csv`, :mod:`~loaders.cdr_parquet`,
-:mod:`~loaders.bandicoot`, :mod:`~loaders.subscribers`), one validation step
-shared by all (:mod:`~loaders.validate`), the error catalogue
-(:mod:`~loaders.errors`) and the manifest (:mod:`~loaders.manifest`).
+One module per source layout (:mod:`~bellwether.loaders.cdr_csv`, :mod:`~bellwether.loaders.cdr_parquet`,
+:mod:`~bellwether.loaders.bandicoot`, :mod:`~bellwether.loaders.subscribers`), one validation step
+shared by all (:mod:`~bellwether.loaders.validate`), the error catalogue
+(:mod:`~bellwether.loaders.errors`) and the manifest (:mod:`~bellwether.loaders.manifest`).
 """

@@ -21,8 +21,8 @@ from typing import Sequence
 import duckdb
 import pyarrow as pa
 
-from loaders.cdr_csv import RawSource
-from loaders.errors import mask_text
+from bellwether.loaders.cdr_csv import RawSource
+from bellwether.loaders.errors import mask_text
 
 COLUMNS = ("interaction", "direction", "correspondent_id", "datetime", "call_duration", "antenna_id")
 TYPE_VALUES = {"call": "voice", "text": "sms"}
@@ -36,7 +36,7 @@ def bandicoot_files(root: Path) -> list[Path]:
 
 
 def read_bandicoot(con: duckdb.DuckDBPyConnection, files: Sequence[Path], tag: str) -> RawSource:
-    """Raw relation of a bandicoot data set (see :class:`loaders.cdr_csv.RawSource`)."""
+    """Raw relation of a bandicoot data set (see :class:`bellwether.loaders.cdr_csv.RawSource`)."""
     cols: dict[str, list] = {k: [] for k in ("file", "line", "caller", "callee", "start_time", "duration", "type")}
     structural: list[dict] = []
     for path in files:

@@ -3,7 +3,7 @@
 The header is read and the delimiter sniffed in Python; DuckDB then reads every
 field as text (``all_varchar``), so a bad value never makes a neighbouring row
 disappear.  Lines that cannot be one record (an unbalanced quote, a stray carriage
-return) are found before parsing by :mod:`loaders.lines` and blanked in a copy the
+return) are found before parsing by :mod:`bellwether.loaders.lines` and blanked in a copy the
 reader gets instead; lines DuckDB still cannot split into fields (wrong number of
 fields, bad quoting, invalid UTF-8) are collected with ``store_rejects`` and carry
 their physical line number.  Rows are numbered in file order (by their position in the
@@ -25,10 +25,10 @@ from typing import Callable, Mapping, Sequence
 
 import duckdb
 
-from loaders.duck import sql_ident, sql_str
-from loaders.errors import LoadError, mask_text
-from loaders.lines import STRAY_CR, LineScan, clean_copy, is_gzip
-from loaders.validate import CDR_COLUMNS, OPTIONAL_CDR_COLUMNS
+from bellwether.graph.core.duck import sql_ident, sql_str
+from bellwether.loaders.errors import LoadError, mask_text
+from bellwether.loaders.lines import STRAY_CR, LineScan, clean_copy, is_gzip
+from bellwether.loaders.validate import CDR_COLUMNS, OPTIONAL_CDR_COLUMNS
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -57,7 +57,7 @@ class RawSource:
     blank_lines: list[int] = field(default_factory=list)  # blank lines after the header (skipped, counted)
 
     def attach_scan(self, scan: LineScan) -> None:
-        """Take the physical line count and blank lines from the input's :class:`loaders.lines.LineScan`."""
+        """Take the physical line count and blank lines from the input's :class:`bellwether.loaders.lines.LineScan`."""
         self.lines = scan.lines
         self.blank_lines = [b for b in scan.blank if b > self.header_lines]
 
@@ -189,7 +189,7 @@ def physical_lines(rows: Sequence[int], skipped: Sequence[int], header_lines: in
 
 
 def broken_rejects(broken: Mapping[int, str], text: Mapping[int, bytes], file_label: str) -> list[dict]:
-    """Quarantine rows for the lines :mod:`loaders.lines` found broken (masked text of each)."""
+    """Quarantine rows for the lines :mod:`bellwether.loaders.lines` found broken (masked text of each)."""
     out = []
     for line, reason in sorted(broken.items()):
         raw = text.get(line, b"").decode("utf-8", "replace").strip("\r\n")
@@ -206,7 +206,7 @@ def read_cdr_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping[st
     """Raw relation of a CSV CDR file (see :class:`RawSource`).
 
     ``names`` declares the columns of a file without a header; ``constants`` gives
-    columns the file lacks; ``scan`` (:func:`loaders.lines.scan_file`) lets broken lines
+    columns the file lacks; ``scan`` (:func:`bellwether.loaders.lines.scan_file`) lets broken lines
     be quarantined and the rest read from a clean copy under ``scratch``.
     """
     constants = dict(constants or {})

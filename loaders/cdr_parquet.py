@@ -5,7 +5,7 @@ a text file with the same calls give the same records.  Two typed cases read as
 their writers meant them: a floating-point ``duration`` holding whole seconds
 (what pandas writes when SMS rows leave it empty) reads as those seconds, and a
 ``start_time`` with a time zone (TIMESTAMP WITH TIME ZONE) is turned into the wall
-clock of the load's time zone (:class:`loaders.times.TimeRules`).  ``line`` is the
+clock of the load's time zone (:class:`bellwether.loaders.times.TimeRules`).  ``line`` is the
 1-based row number in the file.
 """
 
@@ -17,11 +17,11 @@ from typing import Mapping
 import duckdb
 import pyarrow.parquet as pq
 
-from loaders.cdr_csv import RawSource, resolve_columns
-from loaders.duck import sql_ident, sql_str
-from loaders.errors import LoadError, mask_text
-from loaders.times import TimeRules
-from loaders.validate import CDR_COLUMNS, OPTIONAL_CDR_COLUMNS
+from bellwether.loaders.cdr_csv import RawSource, resolve_columns
+from bellwether.graph.core.duck import sql_ident, sql_str
+from bellwether.loaders.errors import LoadError, mask_text
+from bellwether.loaders.times import TimeRules
+from bellwether.loaders.validate import CDR_COLUMNS, OPTIONAL_CDR_COLUMNS
 
 
 def _text(ident: str, column_type: str, column: str, time: TimeRules) -> str:
@@ -38,7 +38,7 @@ def _text(ident: str, column_type: str, column: str, time: TimeRules) -> str:
 def read_cdr_parquet(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping[str, str],
                      file_label: str | None = None, *, constants: Mapping[str, str] | None = None,
                      time: TimeRules | None = None) -> RawSource:
-    """Raw relation of a Parquet CDR file (see :class:`loaders.cdr_csv.RawSource`)."""
+    """Raw relation of a Parquet CDR file (see :class:`bellwether.loaders.cdr_csv.RawSource`)."""
     constants = dict(constants or {})
     time = time or TimeRules()
     try:

@@ -3,7 +3,7 @@
 A CSV (any of the delimiters ``, ; TAB |``, sniffed as for the other inputs,
 optionally gzip-compressed) or Parquet file with a ``msisdn`` column; a file of
 one column may have the header ``msisdn`` or none at all.  Each entry is
-normalised like every other number (:func:`loaders.msisdn.normalize_msisdn`, or,
+normalised like every other number (:func:`bellwether.loaders.msisdn.normalize_msisdn`, or,
 for opaque ids, trimmed) and pseudonymised with the workspace key, so lists can
 be filtered by pseudonym.  The stored list is ``WORKSPACE/do_not_contact.parquet``
 (column ``id``).
@@ -11,7 +11,7 @@ be filtered by pseudonym.  The stored list is ``WORKSPACE/do_not_contact.parquet
 The list is fail-closed:
 
 - a file with any unusable non-empty entry is refused as a whole (a
-  :class:`~loaders.errors.LoadError` naming the file, the first bad lines with masked
+  :class:`~bellwether.loaders.errors.LoadError` naming the file, the first bad lines with masked
   values and what to fix), and the stored list stays as it was;
 - a new file is merged into the stored list (union); it replaces the list only when
   asked for explicitly (``replace=True``, ``bellwether build --replace-do-not-contact``);
@@ -31,13 +31,13 @@ from typing import Any, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graph.errors import BellwetherError
-from graph.workspace import Workspace, read_json
-from loaders.cdr_csv import DELIMITERS, open_text, read_header
-from loaders.errors import LoadError, mask_text, mask_value
-from loaders.manifest import file_sha256
-from loaders.msisdn import WHITESPACE, normalize_msisdn
-from loaders.pseudonym import hmac_id
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.core.workspace import Workspace, read_json
+from bellwether.loaders.cdr_csv import DELIMITERS, open_text, read_header
+from bellwether.loaders.errors import LoadError, mask_text, mask_value
+from bellwether.loaders.manifest import file_sha256
+from bellwether.loaders.msisdn import WHITESPACE, normalize_msisdn
+from bellwether.loaders.pseudonym import hmac_id
 
 ID_KINDS = ("phone", "opaque")
 COLUMN = "msisdn"
@@ -283,7 +283,7 @@ def load_do_not_contact(stored: Path, path: Path | str, manifest: dict[str, Any]
     The manifest's ``do_not_contact`` entry gets the file (path, sha256, ids, added,
     removed, loaded_at, mode ``merged`` or ``replaced``) appended to ``files``, and
     ``ids``, the total now stored (``path``, ``sha256`` and ``loaded_at`` name the
-    latest file).  Returns the fields of a :class:`loaders.load.InputResult`
+    latest file).  Returns the fields of a :class:`bellwether.loaders.load.InputResult`
     (``status``, ``sha256``, ``rows``, ``records``, ``rejected_rows``, ``rejects``,
     ``message``).  A file with an unusable entry (:func:`read_do_not_contact`), without
     entries, or that cannot be read changes nothing and comes back ``failed``.

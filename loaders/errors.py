@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graph.errors import BellwetherError
+from bellwether.graph.core.errors import BellwetherError
 
 
 class LoadError(BellwetherError):

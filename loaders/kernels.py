@@ -1,12 +1,12 @@
 """Compiled (numba) kernels of the loader: number codes, durations and problem bits of a batch of rows; HMAC pseudonyms.
 
 Both do, row by row in one pass over Arrow buffers, what the SQL expressions
-:func:`loaders.msisdn.code_sql` and :func:`loaders.pseudonym.hmac_key_sql` do with
+:func:`bellwether.loaders.msisdn.code_sql` and :func:`bellwether.loaders.pseudonym.hmac_key_sql` do with
 several string functions per row; tests check them against the Python reference
-functions (:func:`loaders.msisdn.normalize_msisdn`, :func:`loaders.pseudonym.hmac_id`).
+functions (:func:`bellwether.loaders.msisdn.normalize_msisdn`, :func:`bellwether.loaders.pseudonym.hmac_id`).
 
 :func:`row_problems` reads a row's caller, callee and duration text and returns
-the codes, the duration and the problem bits of :data:`loaders.validate.FLAGS`
+the codes, the duration and the problem bits of :data:`bellwether.loaders.validate.FLAGS`
 (``start_time`` and ``type`` come already parsed from DuckDB).
 
 :func:`hmac64` computes HMAC-SHA256 (RFC 2104; SHA-256 of FIPS 180-4) of the
@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from loaders.msisdn import MAX_E164_DIGITS, MIN_E164_DIGITS, SHORT_CODE_DIGITS, _check_cc
+from bellwether.loaders.msisdn import MAX_E164_DIGITS, MIN_E164_DIGITS, SHORT_CODE_DIGITS, _check_cc
 
 THREADS = 2
 _POOL: ThreadPoolExecutor | None = None
@@ -107,13 +107,13 @@ def _trimmed(offs, data, bits, bit0, i):
 
 @njit(cache=True, inline="always")
 def _is_separator(ch):
-    """Visual separators dropped inside a number: space ``-`` ``(`` ``)`` (see :data:`loaders.msisdn.SEPARATORS`)."""
+    """Visual separators dropped inside a number: space ``-`` ``(`` ``)`` (see :data:`bellwether.loaders.msisdn.SEPARATORS`)."""
     return ch == 32 or ch == 45 or ch == 40 or ch == 41
 
 
 @njit(cache=True, inline="always")
 def _digits_code(data, s, e, plus, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi):
-    """(code, status) of the digits ``data[s:e]``, written after a ``+`` when ``plus`` (rules 2-6 of :mod:`loaders.msisdn`)."""
+    """(code, status) of the digits ``data[s:e]``, written after a ``+`` when ``plus`` (rules 2-6 of :mod:`bellwether.loaders.msisdn`)."""
     n = e - s
     if n == 0:
         return 0, 2
@@ -162,7 +162,7 @@ def _separated_code(data, s, e, plus, cc, cc_value, lo_digits, hi_digits, short_
 
 @njit(cache=True)
 def _code(offs, data, bits, bit0, i, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi):
-    """(code, status) of row ``i``: status 0 valid, 1 empty or missing, 2 malformed (see :func:`loaders.msisdn.normalize_msisdn`).
+    """(code, status) of row ``i``: status 0 valid, 1 empty or missing, 2 malformed (see :func:`bellwether.loaders.msisdn.normalize_msisdn`).
 
     Plain digits are read in place; the first non-digit sends the row to the slower
     :func:`_separated_code`.
@@ -260,11 +260,11 @@ def row_problems(caller: pa.Array, callee: pa.Array, duration: pa.Array, ts_null
     Returns
     -------
     c, e : int64 arrays
-        Number codes (:func:`loaders.msisdn.to_code`), meaningful where the matching bits are clear.
+        Number codes (:func:`bellwether.loaders.msisdn.to_code`), meaningful where the matching bits are clear.
     d : int32 array
         Seconds (0 for SMS and for unanswered call attempts).
     flags : uint8 array
-        Problem bits of :data:`loaders.validate.FLAGS` (0: a valid row).
+        Problem bits of :data:`bellwether.loaders.validate.FLAGS` (0: a valid row).
     attempt : bool array
         Voice rows whose duration is the unanswered-attempt marker ``-1``.
     """
@@ -405,7 +405,7 @@ def _key_states(key: bytes) -> tuple[np.ndarray, np.ndarray]:
 def hmac64(codes: np.ndarray, key: bytes) -> np.ndarray:
     """Pseudonyms (uint64) of number codes: the first 16 hex characters of HMAC-SHA256(key, normalised number).
 
-    Equal to ``int(hmac_id(from_code(code), key), 16)`` (:func:`loaders.pseudonym.hmac_id`).
+    Equal to ``int(hmac_id(from_code(code), key), 16)`` (:func:`bellwether.loaders.pseudonym.hmac_id`).
     """
     codes = np.ascontiguousarray(codes, np.int64)
     inner, outer = _key_states(key)

@@ -45,8 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from loaders.errors import LoadError
-from loaders.times import TimeRules, TimeRuleError
+from bellwether.loaders.errors import LoadError
+from bellwether.loaders.times import TimeRules, TimeRuleError
 
 TOP_KEYS = {"id_kind", "failed_calls", "delimiter", "names", "format", "columns", "constants", "types", "time", "files"}
 FILE_KEYS = {"match", "columns", "constants", "names", "delimiter"}
@@ -102,7 +102,7 @@ def _unknown(keys, allowed, where: str) -> None:
 
 
 def read_layout(path: Path | str) -> dict[str, Any]:
-    """Options of :class:`loaders.load.LoadOptions` described by a layout file (see the module docstring).
+    """Options of :class:`bellwether.loaders.load.LoadOptions` described by a layout file (see the module docstring).
 
     Raises
     ------

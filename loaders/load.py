@@ -4,14 +4,14 @@ For each CDR input (one file, or one bandicoot directory):
 
 1. content hash (SHA-256); an input already loaded with this hash is skipped;
 2. one streamed pass reads every field as text and computes typed values and a
-   problem bit mask per row (:mod:`loaders.validate`);
+   problem bit mask per row (:mod:`bellwether.loaders.validate`);
 3. problems go to ``quarantine/<hash16>.parquet`` (one row per problem, numbers
    masked), counts per reason to the manifest;
 4. the input fails, with a message naming it, its reject ratio and top reasons,
    when rejected rows / rows > ``max_reject_ratio``; other inputs still load;
 5. exact duplicate records are removed (counted as ``duplicate``), the distinct
-   numbers are pseudonymised once (compiled HMAC, :mod:`loaders.kernels`) and joined back, and the
-   records are written to ``records/<hash16>.parquet`` (:data:`graph.schema.RECORDS`:
+   numbers are pseudonymised once (compiled HMAC, :mod:`bellwether.loaders.kernels`) and joined back, and the
+   records are written to ``records/<hash16>.parquet`` (:data:`bellwether.graph.schema.RECORDS`:
    pseudonyms as 64-bit integers; Parquet stores ``start_time`` in microseconds,
    values are whole seconds).
 
@@ -34,20 +34,20 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from graph.faults import crash_point
-from graph.workspace import Workspace
-from loaders import bandicoot, cdr_csv, cdr_parquet, subscribers as crm
-from loaders.do_not_contact import load_do_not_contact
-from loaders.duck import connect, sql_str
-from loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKeyError, mask_text, mask_value, mask_value_sql
-from loaders.layout import FileRule, file_layout
-from loaders.lines import LineScan, clean_copy, scan_file
-from loaders.manifest import file_sha256, files_sha256, read_manifest, write_manifest
-from loaders.msisdn import code_text_sql
-from loaders.kernels import hmac64
-from loaders.pseudonym import key_fingerprint, key_to_id_sql
-from loaders.times import TimeRules
-from loaders.validate import DEFAULT_TYPE_VALUES, FLAGS, CdrRules, bad_rows_sql, opaque_code_sql, stage_rows
+from bellwether.graph.core.faults import crash_point
+from bellwether.graph.core.workspace import Workspace
+from bellwether.loaders import bandicoot, cdr_csv, cdr_parquet, subscribers as crm
+from bellwether.loaders.do_not_contact import load_do_not_contact
+from bellwether.graph.core.duck import connect, sql_str
+from bellwether.loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKeyError, mask_text, mask_value, mask_value_sql
+from bellwether.loaders.layout import FileRule, file_layout
+from bellwether.loaders.lines import LineScan, clean_copy, scan_file
+from bellwether.loaders.manifest import file_sha256, files_sha256, read_manifest, write_manifest
+from bellwether.loaders.msisdn import code_text_sql
+from bellwether.loaders.kernels import hmac64
+from bellwether.loaders.pseudonym import key_fingerprint, key_to_id_sql
+from bellwether.loaders.times import TimeRules
+from bellwether.loaders.validate import DEFAULT_TYPE_VALUES, FLAGS, CdrRules, bad_rows_sql, opaque_code_sql, stage_rows
 
 FORMATS = ("generic", "bandicoot")
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -72,12 +72,12 @@ class LoadOptions:
     memory_limit: str = "1GB"
     threads: int = 2
     progress: Callable[[str], None] | None = None
-    id_kind: str = "phone"  # or "opaque" (:class:`loaders.validate.CdrRules`)
+    id_kind: str = "phone"  # or "opaque" (:class:`bellwether.loaders.validate.CdrRules`)
     time: TimeRules = field(default_factory=TimeRules)
     failed_calls: str = "keep"  # or "drop"
     constants: Mapping[str, str] = field(default_factory=dict)  # columns the files lack, e.g. {"type": "sms"}
     names: Sequence[str] | None = None  # columns of files without a header
-    files: Sequence[FileRule] = ()  # per-file settings of a layout file (:mod:`loaders.layout`)
+    files: Sequence[FileRule] = ()  # per-file settings of a layout file (:mod:`bellwether.loaders.layout`)
     replace_do_not_contact: bool = False  # a do-not-contact file replaces the stored list (default: merged into it)
 
     def rules(self, type_values: Mapping[str, str] | None = None) -> CdrRules:
@@ -151,7 +151,7 @@ def _hash_input(path: Path, fmt: str) -> str:
 class _Scanner(threading.Thread):
     """Hash an input in the background while DuckDB reads it; for a text file, scan its lines in the same read.
 
-    hashlib and the compiled line scan release the GIL (:func:`loaders.lines.scan_file`).
+    hashlib and the compiled line scan release the GIL (:func:`bellwether.loaders.lines.scan_file`).
     """
 
     def __init__(self, path: Path, fmt: str, text: bool):
@@ -175,7 +175,7 @@ _QUARANTINE_COLS = ("file", "line", "column", "value", "reason", "message", "sou
 
 
 def _mask_sql(col: str, is_number: bool) -> str:
-    """SQL giving the stored form of a raw value: masked and cut short (:func:`loaders.errors.mask_value`).
+    """SQL giving the stored form of a raw value: masked and cut short (:func:`bellwether.loaders.errors.mask_value`).
 
     A number column keeps only its last two digits; any other column masks the
     phone-like runs in it (a number in the wrong column) and keeps dates and times.
@@ -201,7 +201,7 @@ def _quarantine_sql(stage: str, specs: Sequence[tuple[int, str, str, str, bool, 
 
 
 def _structural_table(rows: Sequence[dict], source: str) -> pa.Table:
-    """Quarantine rows of lines a reader could not split; values masked and cut short again (:func:`loaders.errors.mask_value`)."""
+    """Quarantine rows of lines a reader could not split; values masked and cut short again (:func:`bellwether.loaders.errors.mask_value`)."""
     cols: dict[str, list] = {k: [] for k in _QUARANTINE_COLS}
     for r in rows:
         value = mask_value(r.get("value", ""))
@@ -234,7 +234,7 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, sql_parts: list[str], stru
 def _line_map(con: duckdb.DuckDBPyConnection, src: cdr_csv.RawSource, stage: str) -> str:
     """Register a table mapping row numbers of bad rows to physical lines; return the line expression.
 
-    ``stage`` is the relation of bad rows (:func:`loaders.validate.bad_rows_sql`) aliased ``q``.
+    ``stage`` is the relation of bad rows (:func:`bellwether.loaders.validate.bad_rows_sql`) aliased ``q``.
     """
     if src.line_mapper is None:
         return "line"
@@ -271,7 +271,7 @@ def _id_text_sql(col: str, key: bytes | None) -> str:
 def _add_ids(con: duckdb.DuckDBPyConnection, codes_sql: str, key: bytes | None) -> None:
     """Pseudonymise the codes of ``codes_sql`` not yet in ``idmap`` (each distinct number once).
 
-    With a key the HMAC runs compiled on the new codes (:func:`loaders.kernels.hmac64`);
+    With a key the HMAC runs compiled on the new codes (:func:`bellwether.loaders.kernels.hmac64`);
     without one the id is the normalised text.
     """
     new = (f"SELECT DISTINCT code FROM ({codes_sql}) n WHERE code IS NOT NULL "
@@ -328,7 +328,7 @@ def _source(con, path: Path, opts: LoadOptions, tag: str, label: str, scratch: P
 
 
 def _stage(con, src: cdr_csv.RawSource, rules: CdrRules, stage: str, key: bytes | None):
-    """Stage the rows of ``src`` (:func:`loaders.validate.stage_rows`); return (staged, None) or (None, error text)."""
+    """Stage the rows of ``src`` (:func:`bellwether.loaders.validate.stage_rows`); return (staged, None) or (None, error text)."""
     try:
         staged = stage_rows(con, src.sql, rules, stage, src.label, opaque_key=key,
                             keep_tokens="opaque_tokens" if rules.id_kind == "opaque" and key is None else None)
@@ -486,7 +486,7 @@ def _size(path: Path) -> int:
 # --- subscriber extract -----------------------------------------------------------------
 
 def _subscriber_csv(con, path: Path, opts: LoadOptions, tag: str, label: str, scratch: Path) -> cdr_csv.RawSource:
-    """Raw relation of a CSV subscriber extract, broken lines quarantined as in CDR files (:mod:`loaders.lines`)."""
+    """Raw relation of a CSV subscriber extract, broken lines quarantined as in CDR files (:mod:`bellwether.loaders.lines`)."""
     try:
         scan, _ = scan_file(path, with_hash=False)
     except (OSError, EOFError, zlib.error) as exc:
@@ -602,7 +602,7 @@ def load(
     if opts.fmt not in FORMATS:
         raise LoadError(f"Unknown format {opts.fmt!r}; use one of {', '.join(FORMATS)}.")
     if opts.pseudonymize and opts.key is None:
-        from loaders.pseudonym import KEY_HELP
+        from bellwether.loaders.pseudonym import KEY_HELP
         raise PseudonymKeyError(f"No pseudonymisation key configured. {KEY_HELP}")
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
     inputs = expand_inputs(cdr, opts.fmt)

@@ -35,7 +35,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, Sequence
 
-from graph.workspace import Workspace, read_json, write_json
+from bellwether.graph.core.workspace import Workspace, read_json, write_json
 
 VERSION = 1
 

@@ -2,7 +2,7 @@
 
 Rules (one function in Python, :func:`normalize_msisdn`; the same rules as a DuckDB
 SQL expression, :func:`code_sql`, for the subscriber extract, and compiled,
-:func:`loaders.kernels.row_problems`, for CDR rows; property tests check that the
+:func:`bellwether.loaders.kernels.row_problems`, for CDR rows; property tests check that the
 three agree, so bulk loads and single look-ups give the same ids):
 
 1. Surrounding ASCII whitespace (space, tab, CR, LF, VT, FF) is removed; the rest

@@ -2,7 +2,7 @@
 
 ``id = first 16 hex characters of HMAC-SHA256(key, normalised number)``
 (RFC 2104 HMAC, FIPS 180-4 SHA-256), where the normalised number is the E.164
-text ``+8613812345678`` or a short code's digits (see :mod:`loaders.msisdn`).
+text ``+8613812345678`` or a short code's digits (see :mod:`bellwether.loaders.msisdn`).
 The same key gives the same id in every load, so months can be joined; without
 the key the ids cannot be turned back into numbers.  16 hex characters (64 bits)
 keep the chance of a collision among 10 million numbers below 3e-6.
@@ -10,7 +10,7 @@ keep the chance of a collision among 10 million numbers below 3e-6.
 The key comes from the setting ``pseudonym_key`` (environment variable
 ``BELLWETHER_PSEUDONYM_KEY``) or from the file named by ``pseudonym_key_file``
 (``--key-file``).  Bulk loads compute the HMAC on the distinct new numbers only,
-compiled (:func:`loaders.kernels.hmac64`); :func:`hmac_sql` is the same function as
+compiled (:func:`bellwether.loaders.kernels.hmac64`); :func:`hmac_sql` is the same function as
 a DuckDB expression.  Both equal :func:`hmac_id` (tested).
 The 16 hex characters are a 64-bit number: stored records carry it as such
 (UBIGINT, :func:`hmac_key_sql`), and :func:`key_to_id` gives back the text id.
@@ -23,9 +23,9 @@ import hmac
 from pathlib import Path
 from typing import Sequence
 
-from graph.settings import Settings
-from loaders.errors import PseudonymKeyError
-from loaders.msisdn import normalize_msisdn
+from bellwether.graph.core.settings import Settings
+from bellwether.loaders.errors import PseudonymKeyError
+from bellwether.loaders.msisdn import normalize_msisdn
 
 ID_HEX_CHARS = 16
 MIN_KEY_BYTES = 16
@@ -77,7 +77,7 @@ def hmac_id(normalized: str, key: bytes) -> str:
 
 
 def pseudonymize(numbers: Sequence[str | None], key: bytes, country_code: str = "86") -> list[str | None]:
-    """Normalise each number (:func:`loaders.msisdn.normalize_msisdn`) and return its pseudonym.
+    """Normalise each number (:func:`bellwether.loaders.msisdn.normalize_msisdn`) and return its pseudonym.
 
     Malformed or empty numbers give None.  Each distinct number is hashed once.
 

@@ -10,7 +10,7 @@ the graph build keeps, per id, the row of the latest extract.
 
 from __future__ import annotations
 
-from loaders.msisdn import code_sql, trim_sql
+from bellwether.loaders.msisdn import code_sql, trim_sql
 
 COLUMNS = ("msisdn", "plan", "arpu", "tenure_months", "region", "status", "churn_date")
 OPTIONAL = COLUMNS[1:]
@@ -29,7 +29,7 @@ FLAGS: tuple[tuple[int, str, str, str], ...] = (
 def stage_sql(raw: str, country_code: str, code: str | None = None) -> str:
     """Typed subscriber rows from a raw relation with VARCHAR columns ``file, line`` and :data:`COLUMNS`.
 
-    ``c`` is the phone number's code (:func:`loaders.msisdn.code_sql`), or the SQL expression
+    ``c`` is the phone number's code (:func:`bellwether.loaders.msisdn.code_sql`), or the SQL expression
     ``code`` on the ``msisdn`` column for opaque ids; ``token`` is the trimmed ``msisdn`` text.
     """
     code = code or code_sql('msisdn', country_code, 'msisdn_v')

@@ -19,7 +19,7 @@ A parsed time outside ``[valid_from, valid_until]`` is quarantined as
 or crash a later step.  ``valid_until`` defaults to one day after the load.
 
 The ISO and number parsers are compiled loops over Arrow string buffers
-(:mod:`loaders.kernels`); days from civil dates follow H. Hinnant, "chrono-compatible
+(:mod:`bellwether.loaders.kernels`); days from civil dates follow H. Hinnant, "chrono-compatible
 low-level date algorithms" (``days_from_civil``).
 """
 
@@ -34,8 +34,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
-from graph.errors import BellwetherError
-from loaders.kernels import _trimmed, string_buffers
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.loaders.kernels import _trimmed, string_buffers
 
 ISO = "iso"
 EPOCH = "epoch"
@@ -236,7 +236,7 @@ def parse_times(text: pa.Array, rules: TimeRules) -> tuple[np.ndarray, np.ndarra
     """Wall-clock seconds since 1970-01-01 and a status per value (0 ok, 1 empty, 2 malformed).
 
     For ``iso``, ``epoch`` and ``offset``; a strftime format is parsed in SQL
-    (:func:`loaders.validate.typed_sql`).
+    (:func:`bellwether.loaders.validate.typed_sql`).
     """
     n = len(text)
     out, status = np.empty(n, np.int64), np.empty(n, np.uint8)

@@ -4,7 +4,7 @@ A reader yields a *raw relation* (SQL text) with VARCHAR columns
 ``file, line, caller, callee, start_time, duration, type``; :func:`stage_rows`
 streams it in file order, parses ``type`` (and a strftime ``start_time``) in DuckDB
 (:func:`typed_sql`), the numbers and the duration in one compiled pass
-(:mod:`loaders.kernels`) and the times in another (:mod:`loaders.times`), so every field of every row is checked (one quarantine
+(:mod:`bellwether.loaders.kernels`) and the times in another (:mod:`bellwether.loaders.times`), so every field of every row is checked (one quarantine
 row per problem bit, :data:`FLAGS`); valid rows go to a stage table, rows with
 problems come back with their raw fields.
 
@@ -25,8 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loaders.duck import sql_str
-from loaders.times import TimeRules, in_range, parse_times
+from bellwether.graph.core.duck import sql_str
+from bellwether.loaders.times import TimeRules, in_range, parse_times
 
 #: Default accepted values of the ``type`` column (compared lower-cased) and their record type.
 DEFAULT_TYPE_VALUES: Mapping[str, str] = {"voice": "voice", "call": "voice", "sms": "sms", "text": "sms"}
@@ -63,7 +63,7 @@ class CdrRules:
     country_code : str
         Country code for national numbers (``--country-code``).
     time : TimeRules
-        How ``start_time`` is read and which times are plausible (:mod:`loaders.times`).
+        How ``start_time`` is read and which times are plausible (:mod:`bellwether.loaders.times`).
     type_values : mapping
         Lower-cased ``type`` values accepted, each mapped to ``"voice"`` or ``"sms"``.
     id_kind : str
@@ -82,7 +82,7 @@ class CdrRules:
     failed_calls: str = "keep"
 
     def __post_init__(self) -> None:
-        from loaders.errors import LoadError
+        from bellwether.loaders.errors import LoadError
 
         if self.id_kind not in ID_KINDS:
             raise LoadError(f"id kind {self.id_kind!r} is not one of {', '.join(ID_KINDS)} (--id-kind).")
@@ -108,10 +108,10 @@ def _trimmed(col: str) -> str:
 def opaque_code_sql(col: str, key: bytes | None) -> str:
     """DuckDB expression: the 64-bit code (BIGINT) of an opaque id, HMAC-SHA256 of the trimmed token; NULL when empty.
 
-    With a key the code is the pseudonym itself (:func:`loaders.pseudonym.hmac_id` read as a
+    With a key the code is the pseudonym itself (:func:`bellwether.loaders.pseudonym.hmac_id` read as a
     64-bit number); without one it is keyed with :data:`OPAQUE_CODE_KEY` and the token is kept.
     """
-    from loaders.pseudonym import hmac_key_sql
+    from bellwether.loaders.pseudonym import hmac_key_sql
 
     u = hmac_key_sql(_trimmed(col), key or OPAQUE_CODE_KEY)
     return f"CAST(CAST({u} AS HUGEINT) - CASE WHEN {u} >= 9223372036854775808 THEN 18446744073709551616 ELSE 0 END AS BIGINT)"
@@ -122,7 +122,7 @@ def typed_sql(raw: str, rules: CdrRules, with_file: bool = True, opaque_key: byt
 
     ``ts`` is ``start_time`` parsed with a strftime format (a TIMESTAMP to the second,
     NULL when the value does not match); for the ``iso``, ``epoch`` and ``offset`` formats
-    it is NULL here and the compiled parser reads the text (:func:`loaders.times.parse_times`).
+    it is NULL here and the compiled parser reads the text (:func:`bellwether.loaders.times.parse_times`).
     ``ty`` is the record type (0 voice, 1 sms, NULL for a value not in ``rules.type_values``).
     ``oc, oe``: the codes of opaque caller and callee ids (:func:`opaque_code_sql`).
     ``file`` is left out with ``with_file=False`` (a reader whose rows all come from one file).
@@ -203,7 +203,7 @@ def stage_rows(con: duckdb.DuckDBPyConnection, raw: str, rules: CdrRules, stage:
     seconds (0 for SMS and unanswered calls), ``ty`` 0 voice / 1 sms) is a table of the connection's
     database, filled from a second connection while the first streams ``raw`` in
     file order as Arrow batches; each batch is checked in one compiled pass
-    (:func:`loaders.kernels.row_problems`, :func:`loaders.times.parse_times`), so memory stays at one batch plus
+    (:func:`bellwether.loaders.kernels.row_problems`, :func:`bellwether.loaders.times.parse_times`), so memory stays at one batch plus
     what DuckDB keeps (it spills beyond its memory limit).  Rows with problems are
     returned with their problem bits (:data:`FLAGS`) and raw fields; a NULL
     ``line`` becomes the row's 1-based position in ``raw``.  ``file_label``, when
@@ -212,7 +212,7 @@ def stage_rows(con: duckdb.DuckDBPyConnection, raw: str, rules: CdrRules, stage:
     ``keep_tokens`` names a table ``(code, token)`` that receives the trimmed ids of valid rows
     (for loads that keep opaque ids in the clear).
     """
-    from loaders.kernels import row_problems
+    from bellwether.loaders.kernels import row_problems
 
     out = Staged()
     writer = con.cursor()

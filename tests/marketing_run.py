@@ -21,9 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.workspace import Workspace, write_json
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.workspace import Workspace, write_json
 
 AS_OF = date(2024, 3, 1)
 SIZES = (40, 35, 30, 30, 25, 6)
@@ -236,7 +236,7 @@ def make_marketing_run(root: Path, seed: int = 7) -> MarketingRun:
 def _contagion_test(rng: np.random.Generator) -> dict:
     """A measured contagion test (``metrics.churn.contagion``, as ``bellwether analyze`` writes it): contagion called,
     hazard ratio 1.84 (95% CI 1.31-2.58) against a time-shuffled null around 1."""
-    from algorithms.churn.contagion import verdict
+    from bellwether.algorithms.churn.contagion import verdict
 
     null = np.round(np.exp(rng.normal(0.0, 0.12, 199)), 4)
     m = {"measured": True, "called": True, "hr": 1.84, "ci_low": 1.31, "ci_high": 2.58, "se_log_hr": 0.17,

@@ -10,12 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from algorithms.analysis import analyze, mask_after, run_summary
+from bellwether.algorithms.analysis import analyze, mask_after, run_summary
 from bench.planted import planted_edges
-from cli.app import app
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.workspace import Workspace, write_json
+from bellwether.cli.app import app
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.workspace import Workspace, write_json
 
 AS_OF = "2024-03-01"
 
@@ -153,7 +153,7 @@ def test_cli_json_equals_the_library_call(tmp_path, graph):
 
 
 def test_cli_without_a_graph_says_what_to_run(tmp_path):
-    from cli.app import main
+    from bellwether.cli.app import main
 
     with pytest.raises(SystemExit) as exc:
         main(["analyze", "--workspace", str(tmp_path / "empty"), "--quiet"])

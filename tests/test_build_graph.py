@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graph import schema
-from graph.build import build_contacts, build_graph
-from graph.tie_strength import DEFAULT as TIE
-from graph.workspace import Workspace
-from loaders.load import LoadOptions, load
-from loaders.pseudonym import hmac_id
+from bellwether.graph import schema
+from bellwether.graph.build import build_contacts, build_graph
+from bellwether.graph.tie_strength import DEFAULT as TIE
+from bellwether.graph.core.workspace import Workspace
+from bellwether.loaders.load import LoadOptions, load
+from bellwether.loaders.pseudonym import hmac_id
 
 KEY = b"build-test-key-0123456789"
 HEADER = ["caller", "callee", "start_time", "duration", "type"]

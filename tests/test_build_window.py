@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from graph.build import build_graph, default_as_of, ensure_graph, graph_is_current
-from graph.contact_graph import ContactGraph
-from graph.workspace import Workspace, WorkspaceError, write_json
-from loaders.load import LoadOptions, load
+from bellwether.graph.build import build_graph, default_as_of, ensure_graph, graph_is_current
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.workspace import Workspace, WorkspaceError, write_json
+from bellwether.loaders.load import LoadOptions, load
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "window-test-key-0123456789"
@@ -65,7 +65,7 @@ def test_graph_json_counts_the_window_and_the_crm_and_the_cli_says_so(loaded, tm
     old, new, crm = loaded
     ws = tmp_path / "ws"
     env = {**os.environ, "BELLWETHER_PSEUDONYM_KEY": KEY}
-    r = subprocess.run([sys.executable, "-m", "cli", "build", str(old), str(new), "--subscribers", str(crm), "-w", str(ws),
+    r = subprocess.run([sys.executable, "-m", "bellwether.cli", "build", str(old), str(new), "--subscribers", str(crm), "-w", str(ws),
                         "-q", "--as-of", "2024-02-01", "--window", "20"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     info = json.loads((ws / "graph" / "graph.json").read_text())
@@ -127,7 +127,7 @@ def test_lock_is_reentrant_and_records_its_holder(tmp_path):
         assert holder["pid"] == os.getpid() and holder["command"] == "outer"
         with ws.lock("inner"):  # the same process: no deadlock, no error
             pass
-        code = ("import sys; from graph.workspace import Workspace\n"
+        code = ("import sys; from bellwether.graph.core.workspace import Workspace\n"
                 f"with Workspace({str(ws.root)!r}).lock('other'): pass")
         r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
         assert r.returncode == 1 and f"in use by `outer` (pid {os.getpid()}" in r.stderr

@@ -6,9 +6,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from algorithms.centrality import contact_flows, coreness, degree_strength, pagerank, reach
+from bellwether.algorithms.centrality import contact_flows, coreness, degree_strength, pagerank, reach
 from bench.planted import planted_graph
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 
 def test_star_centre_has_top_pagerank_and_pageranks_sum_to_one():

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from algorithms.churn import (
+from bellwether.algorithms.churn import (
     NETWORK_FEATURES,
     OWN_FEATURES,
     SCORE_COLUMNS,
@@ -21,7 +21,7 @@ from algorithms.churn import (
     timeline,
 )
 from bench.eval_churn import planted_churn
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 AS_OF = "2024-03-01"
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-from algorithms.community import (
+from bellwether.algorithms.community import (
     coarse_communities,
     canonical_labels,
     community_table,
@@ -25,9 +25,9 @@ from algorithms.community import (
     modularity,
     split_disconnected,
 )
-from algorithms.engines import EngineError
+from bellwether.algorithms.engines import EngineError
 from bench.planted import planted_graph
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 
 def clique_edges(size: int, offset: int = 0) -> list[tuple[int, int]]:

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from algorithms.churn import contagion_test, mantel_haenszel
-from algorithms.churn.contagion import StudyData, per_contact_multiplier, person_day_counts, verdict
-from algorithms.report.contagion import contagion_test_html
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.churn import contagion_test, mantel_haenszel
+from bellwether.algorithms.churn.contagion import StudyData, per_contact_multiplier, person_day_counts, verdict
+from bellwether.algorithms.report.contagion import contagion_test_html
+from bellwether.graph.contact_graph import ContactGraph
 
 
 # --- the estimators on hand-made timelines --------------------------------------------------------------
@@ -90,12 +90,12 @@ def test_per_contact_multiplier_without_decay_is_the_rate_ratio():
 
 # --- planted contagion in the synthetic operator ------------------------------------------------------------
 def _operator(tmp_path_factory, contagion: float, seed: int):
-    from graph.build import build_contacts
-    from graph.workspace import Workspace
-    from loaders.load import LoadOptions, load
-    from loaders.synthetic import generate_operator
-    from loaders.synthetic.churn import ChurnModel
-    from algorithms.churn import timeline
+    from bellwether.graph.build import build_contacts
+    from bellwether.graph.core.workspace import Workspace
+    from bellwether.loaders.load import LoadOptions, load
+    from bellwether.loaders.synthetic import generate_operator
+    from bellwether.loaders.synthetic.churn import ChurnModel
+    from bellwether.algorithms.churn import timeline
 
     root = tmp_path_factory.mktemp(f"op-{contagion:g}-{seed}")
     op = generate_operator(root / "data", subscribers=10_000, seed=seed,
@@ -170,7 +170,7 @@ def test_future_churn_changes_nothing_past_churn_does(strong):
 
 
 def test_a_graph_with_records_after_as_of_is_refused(strong):
-    from algorithms.churn.timeline import AsOfError
+    from bellwether.algorithms.churn.timeline import AsOfError
 
     graph, history, as_of = strong
     with pytest.raises(AsOfError):
@@ -215,8 +215,8 @@ def test_report_fragment_shows_verdict_and_chart():
 
 # --- the generator's planted strength -------------------------------------------------------------------------
 def test_generator_contagion_option_is_checked():
-    from cli.app import app
-    from loaders.synthetic.churn import ChurnModel
+    from bellwether.cli.app import app
+    from bellwether.loaders.synthetic.churn import ChurnModel
 
     with pytest.raises(ValueError, match="contagion"):
         ChurnModel(contagion=0.5)
@@ -227,8 +227,8 @@ def test_generator_contagion_option_is_checked():
 # --- where users see it ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("crm", [True, False], ids=["crm", "no-crm"])
 def test_analyze_records_the_verdict_in_the_manifest(tmp_path, crm):
-    from algorithms.analysis import analyze, run_summary
-    from graph.workspace import Workspace, read_json
+    from bellwether.algorithms.analysis import analyze, run_summary
+    from bellwether.graph.core.workspace import Workspace, read_json
     from tests.test_analyze import save, small_graph
 
     g = small_graph(600)

@@ -2,7 +2,7 @@
 
 Each crash test starts from a workspace holding the graph of month 1, runs the build
 of months 1-2 with ``BELLWETHER_CRASH_AT`` set (the process dies at that write
-boundary, :mod:`graph.faults`), checks the published graph is still all of the old
+boundary, :mod:`bellwether.graph.core.faults`), checks the published graph is still all of the old
 graph or all of the new one, re-runs the build, and checks the graph tables equal
 those of a clean build in a separate workspace.
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graph.faults import ENV
-from graph.workspace import Workspace, read_json
+from bellwether.graph.core.faults import ENV
+from bellwether.graph.core.workspace import Workspace, read_json
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "crash-test-key-0123456789"
@@ -37,7 +37,7 @@ def cli(*args: str, crash: str | None = None, popen: bool = False):
     env.pop(ENV, None)
     if crash:
         env[ENV] = crash
-    cmd = [sys.executable, "-m", "cli", *args]
+    cmd = [sys.executable, "-m", "bellwether.cli", *args]
     if popen:
         return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.cypher_library import CYPHER_DIR, CypherLibrary, CypherLibraryError, parse_file
+from bellwether.graph.cypher_library import CYPHER_DIR, CypherLibrary, CypherLibraryError, parse_file
 
 
 def write(tmp_path: Path, text: str, name: str = "q.cypher") -> Path:

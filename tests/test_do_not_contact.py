@@ -11,12 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from graph.workspace import Workspace
-from loaders.do_not_contact import read_do_not_contact, read_do_not_contact_counts, read_stored
-from loaders.errors import LoadError
-from loaders.load import LoadOptions, load
-from loaders.pseudonym import hmac_id
+from bellwether.cli.app import app
+from bellwether.graph.core.workspace import Workspace
+from bellwether.loaders.do_not_contact import read_do_not_contact, read_do_not_contact_counts, read_stored
+from bellwether.loaders.errors import LoadError
+from bellwether.loaders.load import LoadOptions, load
+from bellwether.loaders.pseudonym import hmac_id
 
 KEY = b"dnc-test-key-0123456789"
 NUMBERS = [f"138{i:08d}" for i in range(1, 6)]

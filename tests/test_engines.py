@@ -10,11 +10,11 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-from algorithms.centrality import coreness, degree_strength, pagerank
-from algorithms.community import detect_communities, leiden, louvain
-from algorithms.engines import Engine, EngineError, available_engines, get_engine, register_engine
+from bellwether.algorithms.centrality import coreness, degree_strength, pagerank
+from bellwether.algorithms.community import detect_communities, leiden, louvain
+from bellwether.algorithms.engines import Engine, EngineError, available_engines, get_engine, register_engine
 from bench.planted import planted_graph
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 
 def graphs():
@@ -100,7 +100,7 @@ def test_default_objective_agrees_across_engines():
         ring.append((6 * c + 5, (6 * (c + 1)) % 72))
     g = ContactGraph.from_edges(ring)
     truth = np.repeat(np.arange(12), 6)
-    from algorithms.engines.igraph_engine import IgraphEngine
+    from bellwether.algorithms.engines.igraph_engine import IgraphEngine
 
     for eng in ("igraph", IgraphEngine(leiden="igraph"), "networkx"):
         res = detect_communities(g, engine=eng)

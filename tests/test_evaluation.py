@@ -13,7 +13,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
-from algorithms.evaluation import (
+from bellwether.algorithms.evaluation import (
     SIZE_CLASSES,
     ami,
     ari,
@@ -27,10 +27,10 @@ from algorithms.evaluation import (
     read_truth,
     recovery_by_class,
 )
-from algorithms.evaluation.partition import read_size_classes, size_class
-from cli.app import app
-from graph import schema
-from graph.workspace import Workspace, read_json, write_json
+from bellwether.algorithms.evaluation.partition import read_size_classes, size_class
+from bellwether.cli.app import app
+from bellwether.graph import schema
+from bellwether.graph.core.workspace import Workspace, read_json, write_json
 
 
 # --- ranking -----------------------------------------------------------------------------------------
@@ -250,8 +250,8 @@ def test_cli_evaluate_errors(tmp_path):
 @pytest.mark.parametrize("pseudonymized", [True, False], ids=["pseudonyms", "e164"])
 def test_cli_evaluate_matches_phone_numbers(tmp_path, monkeypatch, pseudonymized):
     """truth.csv holds phone numbers as the generator writes them; the run holds the workspace's ids."""
-    from loaders.msisdn import normalize_msisdn
-    from loaders.pseudonym import pseudonymize
+    from bellwether.loaders.msisdn import normalize_msisdn
+    from bellwether.loaders.pseudonym import pseudonymize
 
     key = "evaluation-test-key-0123456789"
     monkeypatch.setenv("BELLWETHER_PSEUDONYM_KEY", key)

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from loaders.synthetic import ChurnModel, GeneratorError, generate_operator
+from bellwether.cli.app import app
+from bellwether.loaders.synthetic import ChurnModel, GeneratorError, generate_operator
 
 CDR_HEADER = ["caller", "callee", "start_time", "duration", "type"]
 
@@ -375,7 +375,7 @@ def test_cli_rejects_bad_parameters_with_one_line(tmp_path):
     with pytest.raises(GeneratorError, match="first day of a month"):
         generate_operator(tmp_path, subscribers=1000, start="2026-01-05")
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "generate", str(tmp_path / "x"), "--subscribers", "1000", "--bad-row-rate", "2"],
+        [sys.executable, "-m", "bellwether.cli", "generate", str(tmp_path / "x"), "--subscribers", "1000", "--bad-row-rate", "2"],
         capture_output=True,
         text=True,
     )

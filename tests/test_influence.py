@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from algorithms.influence import (
+from bellwether.algorithms.influence import (
     InfluenceResult,
     RRSets,
     arcs,
@@ -21,12 +21,12 @@ from algorithms.influence import (
     top_k_degree,
     top_k_pagerank,
 )
-from algorithms.influence.cascade import cascade_sizes, forward_index
-from algorithms.influence.imm import imm_sample_sizes, run_imm
-from algorithms.influence.probabilities import directed_strength
-from algorithms.influence.rr_sets import reverse_index
-from graph import schema
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.influence.cascade import cascade_sizes, forward_index
+from bellwether.algorithms.influence.imm import imm_sample_sizes, run_imm
+from bellwether.algorithms.influence.probabilities import directed_strength
+from bellwether.algorithms.influence.rr_sets import reverse_index
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
 
 
 def star(leaves: int = 8) -> ContactGraph:
@@ -179,7 +179,7 @@ def test_monte_carlo_matches_exact_spread_on_tiny_graph():
 
 
 def test_dense_and_sorted_cascades_agree_in_distribution():
-    import algorithms.influence.cascade as cascade
+    import bellwether.algorithms.influence.cascade as cascade
 
     g = two_cliques(8, 8)
     idx = forward_index(g, np.full(2 * g.n_contacts, 0.15))
@@ -198,7 +198,7 @@ def test_dense_and_sorted_cascades_agree_in_distribution():
 @pytest.fixture(params=["compiled", "numpy"])
 def sampler(request, monkeypatch):
     """Run a test on the compiled (numba) path and on the numpy reference path."""
-    from algorithms.influence import _kernels
+    from bellwether.algorithms.influence import _kernels
 
     if request.param == "numpy":
         monkeypatch.setenv("BELLWETHER_NUMBA", "0")
@@ -428,7 +428,7 @@ def test_select_seeds_on_a_generated_and_built_workspace(tmp_path):
     import sys
 
     env = {**os.environ, "BELLWETHER_PSEUDONYM_KEY": "influence-test-key-0123456789"}
-    cli = [sys.executable, "-m", "cli"]
+    cli = [sys.executable, "-m", "bellwether.cli"]
     subprocess.run([*cli, "generate", str(tmp_path / "data"), "--subscribers", "3000", "-q"], check=True, env=env)
     subprocess.run(
         [*cli, "build", str(tmp_path / "data" / "cdr"), "--subscribers", str(tmp_path / "data" / "subscribers.csv"),

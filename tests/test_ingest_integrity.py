@@ -9,9 +9,9 @@ import random
 import pyarrow.parquet as pq
 import pytest
 
-from graph.workspace import Workspace
-from loaders.load import LoadOptions, load
-from loaders.manifest import read_manifest
+from bellwether.graph.core.workspace import Workspace
+from bellwether.loaders.load import LoadOptions, load
+from bellwether.loaders.manifest import read_manifest
 from test_load_csv import HEADER, KEY, records, valid_row
 
 
@@ -151,7 +151,7 @@ def test_parquet_float_durations_and_zoned_times_read_as_meant(tmp_path):
     })
     f = tmp_path / "cdr.parquet"
     df.to_parquet(f)
-    from loaders.times import TimeRules
+    from bellwether.loaders.times import TimeRules
 
     ws = Workspace(tmp_path / "ws")
     res = load(ws, [f], options=LoadOptions(key=KEY, time=TimeRules(timezone="Asia/Shanghai"))).inputs[0]

@@ -9,13 +9,13 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from graph.workspace import Workspace
-from loaders.errors import LoadError
-from loaders.layout import FileRule, read_layout
-from loaders.load import LoadOptions, load
-from loaders.manifest import read_manifest
-from loaders.pseudonym import hmac_id, key_to_id
-from loaders.times import TimeRules, TimeRuleError
+from bellwether.graph.core.workspace import Workspace
+from bellwether.loaders.errors import LoadError
+from bellwether.loaders.layout import FileRule, read_layout
+from bellwether.loaders.load import LoadOptions, load
+from bellwether.loaders.manifest import read_manifest
+from bellwether.loaders.pseudonym import hmac_id, key_to_id
+from bellwether.loaders.times import TimeRules, TimeRuleError
 from test_load_csv import KEY
 
 
@@ -165,7 +165,7 @@ def test_cli_layout_and_options_build_a_graph(tmp_path):
     write(data / "sms.csv", "timestamp,from,to\n" + "".join(f"{100 * i + 7},{(i + 2) % 5},{i % 5}\n" for i in range(40)))
     layout = write(tmp_path / "cph.toml", LAYOUT)
     env = {**os.environ, "BELLWETHER_PSEUDONYM_KEY": KEY.decode()}
-    out = subprocess.run([sys.executable, "-m", "cli", "build", str(data), "--layout", str(layout), "--time-origin", "2013-09-02",
+    out = subprocess.run([sys.executable, "-m", "bellwether.cli", "build", str(data), "--layout", str(layout), "--time-origin", "2013-09-02",
                           "-w", str(tmp_path / "ws")], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "5 subscribers" in out.stdout and "0 service numbers" in out.stdout

@@ -6,7 +6,7 @@ import gzip
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from loaders.lines import clean_copy, scan_file
+from bellwether.loaders.lines import clean_copy, scan_file
 
 
 def reference(data: bytes) -> tuple[int, list[int], list[int], list[int]]:

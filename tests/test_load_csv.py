@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from typer.testing import CliRunner
 
-from cli.app import app
-from graph.workspace import Workspace
-from loaders.errors import PseudonymKeyError
-from loaders.load import LoadOptions, load
-from loaders.pseudonym import hmac_id, key_to_id
+from bellwether.cli.app import app
+from bellwether.graph.core.workspace import Workspace
+from bellwether.loaders.errors import PseudonymKeyError
+from bellwether.loaders.load import LoadOptions, load
+from bellwether.loaders.pseudonym import hmac_id, key_to_id
 
 KEY = b"load-test-key-0123456789"
 HEADER = "caller,callee,start_time,duration,type\n"

@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from graph.workspace import Workspace
-from loaders.load import LoadOptions, load
+from bellwether.graph.core.workspace import Workspace
+from bellwether.loaders.load import LoadOptions, load
 from test_load_csv import GARBLES, KEY, garble, records, valid_row
 
 

@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from loaders.msisdn import WHITESPACE, code_sql, trim_sql, from_code, is_short_code, normalize_msisdn, to_code
+from bellwether.loaders.msisdn import WHITESPACE, code_sql, trim_sql, from_code, is_short_code, normalize_msisdn, to_code
 
 
 @pytest.mark.parametrize("raw", ["13812345678", "+8613812345678", "008613812345678", "8613812345678", " 13812345678 ",
@@ -78,7 +78,7 @@ def test_compiled_codes_match_python(raws, cc):
     import numpy as np
     import pyarrow as pa
 
-    from loaders.kernels import row_problems
+    from bellwether.loaders.kernels import row_problems
 
     arr = pa.array(raws, pa.string())
     n = len(raws)

@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from algorithms.analysis import AnalysisError, analyze
-from graph.contact_graph import ContactGraph
-from graph.settings import ConfigError, Settings, load_settings
-from graph.workspace import Workspace, write_json
-from loaders.synthetic import generate_operator
+from bellwether.algorithms.analysis import AnalysisError, analyze
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import ConfigError, Settings, load_settings
+from bellwether.graph.core.workspace import Workspace, write_json
+from bellwether.loaders.synthetic import generate_operator
 
 KEY = "no-crm-test-key-0123456789"
 ENV = {"BELLWETHER_PSEUDONYM_KEY": KEY}
@@ -34,12 +34,12 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     """Run ``bellwether ARGS`` as a user would (through ``cli.app.main``, which prints errors)."""
     import os
 
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bellwether.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, cwd=Path(__file__).resolve().parents[1])
 
 
 def _invoke(*args: str):
-    from cli.app import app
+    from bellwether.cli.app import app
 
     res = CliRunner().invoke(app, list(args), env=ENV)
     assert res.exit_code == 0, f"bellwether {' '.join(args)} failed: {res.output}\n{res.exception!r}"

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from algorithms.churn import score_churn
+from bellwether.algorithms.churn import score_churn
 from bench.eval_churn import planted_churn
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from graph.settings import Settings
-from loaders.errors import PseudonymKeyError
-from loaders.pseudonym import hmac_id, hmac_sql, pseudonymize, resolve_key
+from bellwether.graph.core.settings import Settings
+from bellwether.loaders.errors import PseudonymKeyError
+from bellwether.loaders.pseudonym import hmac_id, hmac_sql, pseudonymize, resolve_key
 
 KEY = b"test-key-0123456789"
 
@@ -61,8 +61,8 @@ def test_compiled_hmac_matches_python(codes, key):
     """The loader's compiled HMAC (two SHA-256 compressions per number from the key's precomputed states) equals hmac_id."""
     import numpy as np
 
-    from loaders.kernels import hmac64
-    from loaders.msisdn import from_code
+    from bellwether.loaders.kernels import hmac64
+    from bellwether.loaders.msisdn import from_code
 
     got = hmac64(np.array(codes, np.int64), key)
     assert [f"{int(k):016x}" for k in got] == [hmac_id(from_code(c), key) for c in codes]
@@ -83,7 +83,7 @@ MASK_CASES = [
 
 @pytest.mark.parametrize("text,masked", MASK_CASES)
 def test_mask_text_masks_numbers_with_separators_and_keeps_dates(text, masked):
-    from loaders.errors import mask_text
+    from bellwether.loaders.errors import mask_text
 
     assert mask_text(text) == masked
 
@@ -101,7 +101,7 @@ _mask_texts = st.one_of(
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.one_of(st.none(), _mask_texts), min_size=1, max_size=20))
 def test_sql_masking_matches_python(values):
-    from loaders.errors import mask_number, mask_number_sql, mask_text, mask_text_sql, mask_value, mask_value_sql
+    from bellwether.loaders.errors import mask_number, mask_number_sql, mask_text, mask_text_sql, mask_value, mask_value_sql
 
     con = duckdb.connect()
     rows = con.execute(f"SELECT {mask_text_sql('v')}, {mask_number_sql('v')}, {mask_value_sql('v')}, "
@@ -137,7 +137,7 @@ def test_no_raw_number_in_any_form_reaches_the_workspace(tmp_path):
     import pyarrow.parquet as pq
     from typer.testing import CliRunner
 
-    from cli.app import app
+    from bellwether.cli.app import app
 
     good = [f"{RAW[i]},{RAW[(i + 3) % 10]},2026-01-0{1 + i % 9} 1{i % 10}:00:00,{60 + i},voice" for i in range(10)] * 20
     bad = [

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from graph.neo4j_store.lanes import plan_contacts, plan_rows, tournament_rounds
+from bellwether.graph.neo4j_store.lanes import plan_contacts, plan_rows, tournament_rounds
 
 
 @pytest.mark.parametrize("groups", [2, 4, 6, 8])

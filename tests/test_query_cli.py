@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app, main
-from cli.query import analyst_queries, declared_types, find_query, parse_params, parse_value
-from graph.cypher_library import CypherLibraryError
+from bellwether.cli.app import app, main
+from bellwether.cli.query import analyst_queries, declared_types, find_query, parse_params, parse_value
+from bellwether.graph.cypher_library import CypherLibraryError
 
 EXPECTED = {
     "bellwether.at_risk", "bellwether.followers", "bellwether.off_net_contacts", "churn.by_churned_contacts",

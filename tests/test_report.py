@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from algorithms.report import (
+from bellwether.algorithms.report import (
     SECTIONS, auc, build_report, contagion_curve, ego_network, gains_curve, lift_table, log_bins, render_html,
     wilson_interval, write_report,
 )
-from algorithms.report.contagion import contagion_sentence
-from algorithms.report.html import _fmt, _pct
-from algorithms.report.svg import Series, hbar_chart, line_chart, nice_ticks
-from algorithms.segments import load_run, segment_run, write_segments
-from algorithms.targets import TargetOptions, build_lists, write_lists
-from cli.app import app
+from bellwether.algorithms.report.contagion import contagion_sentence
+from bellwether.algorithms.report.html import _fmt, _pct
+from bellwether.algorithms.report.svg import Series, hbar_chart, line_chart, nice_ticks
+from bellwether.algorithms.segments import load_run, segment_run, write_segments
+from bellwether.algorithms.targets import TargetOptions, build_lists, write_lists
+from bellwether.cli.app import app
 from marketing_run import make_marketing_run
 
 

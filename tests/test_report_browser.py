@@ -19,9 +19,9 @@ import subprocess
 
 import pytest
 
-from algorithms.report import SECTIONS, write_report
-from algorithms.segments import load_run, segment_run, write_segments
-from algorithms.targets import TargetOptions, build_lists, write_lists
+from bellwether.algorithms.report import SECTIONS, write_report
+from bellwether.algorithms.segments import load_run, segment_run, write_segments
+from bellwether.algorithms.targets import TargetOptions, build_lists, write_lists
 from marketing_run import make_marketing_run
 
 

@@ -24,13 +24,13 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from algorithms.targets.reveal import RevealRefused, read_audit, reveal
-from graph.exports import read_sidecar, read_table
-from graph.workspace import Workspace
-from loaders.do_not_contact import read_stored, write_do_not_contact
-from loaders.msisdn import normalize_msisdn
-from loaders.pseudonym import hmac_id, key_fingerprint
-from loaders.synthetic import generate_operator
+from bellwether.algorithms.targets.reveal import RevealRefused, read_audit, reveal
+from bellwether.graph.exports import read_sidecar, read_table
+from bellwether.graph.core.workspace import Workspace
+from bellwether.loaders.do_not_contact import read_stored, write_do_not_contact
+from bellwether.loaders.msisdn import normalize_msisdn
+from bellwether.loaders.pseudonym import hmac_id, key_fingerprint
+from bellwether.loaders.synthetic import generate_operator
 
 KEY = "reveal-test-key-0123456789"
 ENV = {"BELLWETHER_PSEUDONYM_KEY": KEY}
@@ -38,7 +38,7 @@ NO_KEY = {"BELLWETHER_PSEUDONYM_KEY": "", "BELLWETHER_PSEUDONYM_KEY_FILE": ""}
 
 
 def _invoke(*args: str, env: dict[str, str] | None = None):
-    from cli.app import app
+    from bellwether.cli.app import app
 
     res = CliRunner().invoke(app, list(args), env=env if env is not None else ENV)
     assert res.exit_code == 0, f"bellwether {' '.join(args)} failed: {res.output}\n{res.exception!r}"
@@ -48,7 +48,7 @@ def _invoke(*args: str, env: dict[str, str] | None = None):
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run ``bellwether ARGS`` as a user would (errors printed by ``cli.app.main``)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BELLWETHER_PSEUDONYM")}
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env={**clean, **env},
+    return subprocess.run([sys.executable, "-m", "bellwether.cli", *args], capture_output=True, text=True, env={**clean, **env},
                           cwd=Path(__file__).resolve().parents[1])
 
 

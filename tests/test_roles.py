@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from algorithms.centrality import contact_flows, degree_strength, pagerank
-from algorithms.roles import assign_roles, bellwether_scores, followed_after, participation_coefficient
+from bellwether.algorithms.centrality import contact_flows, degree_strength, pagerank
+from bellwether.algorithms.roles import assign_roles, bellwether_scores, followed_after, participation_coefficient
 from bench.planted import planted_graph
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 
 def scored(g: ContactGraph, community) -> pd.DataFrame:
@@ -197,7 +197,7 @@ def test_followed_after_joins_the_score():
 
 
 def test_report_showcase_picks_the_top_scores_ties_by_id():
-    from algorithms.report.data import showcase_bellwethers
+    from bellwether.algorithms.report.data import showcase_bellwethers
 
     score = np.array([0.5, 0.99, 0.99, 0.97, 1.0, np.nan])
     ids = np.array(["f", "d", "b", "c", "a", "e"], dtype=object)

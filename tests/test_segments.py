@@ -11,13 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from algorithms.segments import (
+from bellwether.algorithms.segments import (
     BEHAVIOUR_LABELS, SEGMENT_COLUMNS, USAGE_MIX_LABELS, SegmentOptions, at_risk_communities, behaviour,
     kmeans_clusters, load_run, segment_profiles, segment_run, usage_features, usage_mix, value_tiers, write_segments,
 )
-from algorithms.segments.clusters import FEATURE_WORDS
-from cli.app import app
-from graph.exports import read_table
+from bellwether.algorithms.segments.clusters import FEATURE_WORDS
+from bellwether.cli.app import app
+from bellwether.graph.exports import read_table
 from marketing_run import SIZES, make_marketing_run
 
 

@@ -20,11 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cli.app import app
-from graph import list_service as ls
-from graph.exports import read_table
-from graph.list_service import ListPage, ListService, RunLists, RunsPage, create_app
-from graph.workspace import Workspace, write_json
+from bellwether.cli.app import app
+from bellwether.graph import list_service as ls
+from bellwether.graph.exports import read_table
+from bellwether.graph.list_service import ListPage, ListService, RunLists, RunsPage, create_app
+from bellwether.graph.core.workspace import Workspace, write_json
 from marketing_run import make_marketing_run
 
 TOKEN = "s3cret-token-for-tests"
@@ -194,7 +194,7 @@ def test_beyond_loopback_without_a_token_is_refused(host):
 
 def test_command_refuses_every_interface_without_a_token(mrun, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "BELLWETHER_API_TOKEN"}
-    done = subprocess.run([sys.executable, "-m", "cli", "serve", "--workspace", str(mrun.workspace.root),
+    done = subprocess.run([sys.executable, "-m", "bellwether.cli", "serve", "--workspace", str(mrun.workspace.root),
                            "--host", "0.0.0.0", "--port", "0"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 1
@@ -205,7 +205,7 @@ def test_command_refuses_every_interface_without_a_token(mrun, tmp_path):
 # -- what is served: do-not-contact, broken sidecars, files outside the run ----------------------
 
 def test_a_do_not_contact_entry_added_after_export_is_not_served(own_ws):
-    from loaders.do_not_contact import read_stored, write_do_not_contact
+    from bellwether.loaders.do_not_contact import read_stored, write_do_not_contact
 
     exported = (lists_dir(own_ws) / "retention.csv").read_bytes()
     lines = exported.decode().splitlines(keepends=True)
@@ -227,7 +227,7 @@ def test_a_do_not_contact_entry_added_after_export_is_not_served(own_ws):
 
 def test_the_row_count_of_a_list_is_what_would_be_served_now(own_ws):
     """`GET /runs/{run}/lists` counts the rows after the do-not-contact list as it is now, not the export's."""
-    from loaders.do_not_contact import read_stored, write_do_not_contact
+    from bellwether.loaders.do_not_contact import read_stored, write_do_not_contact
 
     exported = read_table(lists_dir(own_ws) / "retention.csv")
     c = TestClient(create_app(own_ws))
@@ -445,7 +445,7 @@ def test_command_serves_real_http_until_stopped(mrun, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "BELLWETHER_API_TOKEN": TOKEN}
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--workspace", str(mrun.workspace.root),
+    proc = subprocess.Popen([sys.executable, "-m", "bellwether.cli", "serve", "--workspace", str(mrun.workspace.root),
                              "--port", str(port), "--quiet"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
     base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {TOKEN}"}
     try:

@@ -4,9 +4,9 @@ import json
 
 from typer.testing import CliRunner
 
-from cli.app import app
-from cli.status import workspace_status
-from graph.workspace import Workspace
+from bellwether.cli.app import app
+from bellwether.cli.status import workspace_status
+from bellwether.graph.core.workspace import Workspace
 
 KEY = "status-test-key-0123456789"
 

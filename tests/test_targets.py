@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from algorithms.segments import load_run
-from algorithms.targets import (
+from bellwether.algorithms.segments import load_run
+from bellwether.algorithms.targets import (
     COLUMN_NOTES, PRIORITY, TargetError, TargetOptions, build_lists, churned_mask, community_offers, fit_offers,
     limit_rows, parse_segment_filter, retention_list, retention_scores, round_columns, write_lists,
 )
-from algorithms.targets.reasons import churned_contacts_text, leads_community_text, percent_text
-from cli.app import app
-from graph.exports import FORMATS, content_version, export_table, read_sidecar, read_table
+from bellwether.algorithms.targets.reasons import churned_contacts_text, leads_community_text, percent_text
+from bellwether.cli.app import app
+from bellwether.graph.exports import FORMATS, content_version, export_table, read_sidecar, read_table
 from marketing_run import make_marketing_run
 
 
@@ -310,7 +310,7 @@ def test_acquisition_lists_off_net_pseudonyms_only(mrun, lists):
 def test_segment_filter_restricts_and_reselects_seeds(mrun, run):
     built = build_lists(run, lists=["retention", "viral"], options=TargetOptions(top=5),
                         segment_filter={"value_tier": "high"})
-    from algorithms.segments import segment_run
+    from bellwether.algorithms.segments import segment_run
 
     high = set(built["retention"].rows["id"]) | set(built["viral"].rows["id"])
     table = segment_run(run).table
@@ -380,7 +380,7 @@ def test_cli_targets_json_matches_sidecars(mrun, tmp_path):
 
 
 def test_churn_risk_falls_back_to_the_baseline_model():
-    from algorithms.targets.retention import pick_churn_risk
+    from bellwether.algorithms.targets.retention import pick_churn_risk
 
     t = pd.DataFrame({"churn_risk": [np.nan, np.nan], "churn_risk_baseline": [0.2, np.nan], "contagion_score": [0.0, 0.1]})
     risk, source = pick_churn_risk(t)
@@ -392,8 +392,8 @@ def test_export_reads_the_do_not_contact_list_again(mrun, tmp_path):
     """An entry added after the run's tables were read (and the lists scored) is still held back at export."""
     import shutil
 
-    from graph.workspace import Workspace
-    from loaders.do_not_contact import DoNotContactUnavailable, read_stored, write_do_not_contact
+    from bellwether.graph.core.workspace import Workspace
+    from bellwether.loaders.do_not_contact import DoNotContactUnavailable, read_stored, write_do_not_contact
 
     ws = Workspace(tmp_path / "ws")
     shutil.copytree(mrun.workspace.root, ws.root, symlinks=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from algorithms.engines import get_engine
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.engines import get_engine
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["degree_strength"]
 

@@ -3,21 +3,21 @@
 :func:`score_churn` is the entry point used by the analysis pipeline.  It
 
 1. computes own and network features at ``as_of`` on the graph built from
-   records before ``as_of`` (:mod:`~algorithms.churn.features`), seeding the
-   contagion with churners before ``as_of`` only (:mod:`~algorithms.churn.timeline`);
+   records before ``as_of`` (:mod:`~bellwether.algorithms.churn.features`), seeding the
+   contagion with churners before ``as_of`` only (:mod:`~bellwether.algorithms.churn.timeline`);
 2. fits the classifier on a snapshot taken one horizon earlier,
    ``t0 = as_of - horizon_days``: features of the ``history`` graph (records
    before ``t0``) with churners before ``t0``, labels = churn in ``[t0, as_of)``,
-   all known at ``as_of`` (:mod:`~algorithms.churn.model`);
+   all known at ``as_of`` (:mod:`~bellwether.algorithms.churn.model`);
 3. scores the on-net persons not churned before ``as_of`` with the network
    model (``churn_risk``), the same classifier family without network features
    (``churn_risk_baseline``), plain spreading activation
-   (:mod:`~algorithms.churn.spreading_activation`) and personalised PageRank
-   from recent churners (:mod:`~algorithms.churn.contagion_ppr`).
+   (:mod:`~bellwether.algorithms.churn.spreading_activation`) and personalised PageRank
+   from recent churners (:mod:`~bellwether.algorithms.churn.contagion_ppr`).
 
 :func:`contagion_test` answers whether churn spreads in the network at all: the
 churn hazard ratio after a close contact churned, stratified, with its interval,
-against a time-shuffled null (:mod:`~algorithms.churn.contagion`).
+against a time-shuffled null (:mod:`~bellwether.algorithms.churn.contagion`).
 
 Without a ``history`` graph the training snapshot falls back to the ``as_of``
 graph itself with the seeds and labels moved back to ``t0``
@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.churn import timeline
-from algorithms.churn.contagion import ContagionResult, contagion_test, mantel_haenszel
-from algorithms.churn.contagion_ppr import contagion_pagerank, personalized_pagerank
-from algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES, ChurnFeatures, churn_features
-from algorithms.churn.model import MODELS, ChurnModel, fit_churn_model
-from algorithms.churn.spreading_activation import spread_energy, spreading_activation
+from bellwether.algorithms.churn import timeline
+from bellwether.algorithms.churn.contagion import ContagionResult, contagion_test, mantel_haenszel
+from bellwether.algorithms.churn.contagion_ppr import contagion_pagerank, personalized_pagerank
+from bellwether.algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES, ChurnFeatures, churn_features
+from bellwether.algorithms.churn.model import MODELS, ChurnModel, fit_churn_model
+from bellwether.algorithms.churn.spreading_activation import spread_energy, spreading_activation
 
 __all__ = [
     "ChurnResult",
@@ -154,7 +154,7 @@ def score_churn(
     Raises
     ------
     ValueError
-        ``model`` is unknown; :class:`~algorithms.churn.timeline.AsOfError` (a ValueError) when a graph
+        ``model`` is unknown; :class:`~bellwether.algorithms.churn.timeline.AsOfError` (a ValueError) when a graph
         holds contacts from on or after its cut.
     """
     if model not in MODELS:

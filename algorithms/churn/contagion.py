@@ -52,7 +52,7 @@ timing alone.  With one month of ties and one month of follow-up, a modest
 contagion is often not called at 30k customers (``bench/RESULTS.md``,
 "Contagion test"); the verdict then says the history may be too short.
 
-Only churn strictly before ``as_of`` is read (:mod:`algorithms.churn.timeline`):
+Only churn strictly before ``as_of`` is read (:mod:`bellwether.algorithms.churn.timeline`):
 exposures and events are both in the past; churn after ``as_of`` never enters.
 A common local shock (a competitor's campaign in one town) also clusters churn
 in time among contacts; calendar strata absorb shocks that hit everyone, not
@@ -69,7 +69,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from algorithms.churn import timeline
+from bellwether.algorithms.churn import timeline
 
 __all__ = [
     "ContagionResult",

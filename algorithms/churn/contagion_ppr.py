@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.churn import timeline
+from bellwether.algorithms.churn import timeline
 
 __all__ = ["personalized_pagerank", "contagion_pagerank", "restart_weights"]
 

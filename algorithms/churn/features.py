@@ -15,10 +15,10 @@ doi:10.1016/j.dss.2014.08.009): counts and shares of churned contacts, each
 churner weighed by recency ``r_j = exp(-days_since_churn_j / decay_days)``, by
 direction (the subscriber's own outgoing calls to the churner, incoming calls
 and SMS separately) and by tie strength; the plain spreading-activation energy
-(:mod:`algorithms.churn.spreading_activation`) and the personalised-PageRank
-contagion score (:mod:`algorithms.churn.contagion_ppr`).
+(:mod:`bellwether.algorithms.churn.spreading_activation`) and the personalised-PageRank
+contagion score (:mod:`bellwether.algorithms.churn.contagion_ppr`).
 
-Churn is read only through :mod:`algorithms.churn.timeline`, so nothing after
+Churn is read only through :mod:`bellwether.algorithms.churn.timeline`, so nothing after
 ``as_of`` enters a feature.  Everything is vectorised over the contacts
 (``numpy.bincount`` and sparse products): no Python loop over subscribers.
 """
@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.churn import timeline
-from algorithms.churn.contagion_ppr import personalized_pagerank, restart_weights
-from algorithms.churn.spreading_activation import spread_energy
+from bellwether.algorithms.churn import timeline
+from bellwether.algorithms.churn.contagion_ppr import personalized_pagerank, restart_weights
+from bellwether.algorithms.churn.spreading_activation import spread_energy
 
 __all__ = ["OWN_FEATURES", "NETWORK_FEATURES", "CATEGORICAL_FEATURES", "ChurnFeatures", "churn_features"]
 
@@ -110,7 +110,7 @@ def churn_features(
     strong_quantile : float, default 0.75
         Ties at or above this quantile of tie strength are strong ties.
     spreading_factor, sa_threshold : float
-        Spreading activation parameters (:func:`~algorithms.churn.spreading_activation.spread_energy`).
+        Spreading activation parameters (:func:`~bellwether.algorithms.churn.spreading_activation.spread_energy`).
     damping : float, default 0.85
         Personalised PageRank damping.
     weight : str or None, default "weight"

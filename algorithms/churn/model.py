@@ -30,7 +30,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from algorithms.churn.features import CATEGORICAL_FEATURES
+from bellwether.algorithms.churn.features import CATEGORICAL_FEATURES
 
 __all__ = ["MODELS", "ChurnModel", "fit_churn_model"]
 

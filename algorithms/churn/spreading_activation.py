@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.churn import timeline
+from bellwether.algorithms.churn import timeline
 
 __all__ = ["spread_energy", "spreading_activation"]
 
@@ -115,7 +115,7 @@ def spreading_activation(
     graph : ContactGraph
         Built from records before ``as_of``.
     as_of : date-like
-        Only churn dates strictly before it are read (:mod:`algorithms.churn.timeline`).
+        Only churn dates strictly before it are read (:mod:`bellwether.algorithms.churn.timeline`).
     recency_days : int, default 30
         Churners this recent seed the energy.
     spreading_factor, threshold, max_iterations

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graph.errors import BellwetherError
+from bellwether.graph.core.errors import BellwetherError
 
 __all__ = [
     "AsOfError",
@@ -73,7 +73,7 @@ def to_day(value: Any) -> np.datetime64:
 def churn_dates(subscribers: pd.DataFrame) -> np.ndarray:
     """All CRM churn dates as ``datetime64[D]`` (``NaT`` where there is none), past and future.
 
-    Only :mod:`algorithms.evaluation` and :func:`known_churn_dates` call this.
+    Only :mod:`bellwether.algorithms.evaluation` and :func:`known_churn_dates` call this.
     """
     if "churn_date" not in subscribers.columns:
         return np.full(len(subscribers), np.datetime64("NaT"), dtype="datetime64[D]")

@@ -1,7 +1,7 @@
 """Communities: Leiden (default: modularity at a resolution chosen from the graph) and Louvain through the engine dispatch,
 two nested levels (fine and coarse), quality checks, stable ids across runs, and the community table."""
 
-from algorithms.community.detect import (
+from bellwether.algorithms.community.detect import (
     AUTO,
     DEFAULT_OBJECTIVE,
     DEFAULT_TOLERANCE,
@@ -12,12 +12,12 @@ from algorithms.community.detect import (
     community_weights,
     detect_communities,
 )
-from algorithms.community.leiden import leiden
-from algorithms.community.levels import coarse_communities, coarse_resolution
-from algorithms.community.louvain import louvain
-from algorithms.community.quality import count_disconnected, cpm_quality, merge_singletons, modularity, split_disconnected
-from algorithms.community.stable_ids import match_community_ids
-from algorithms.community.table import community_table
+from bellwether.algorithms.community.leiden import leiden
+from bellwether.algorithms.community.levels import coarse_communities, coarse_resolution
+from bellwether.algorithms.community.louvain import louvain
+from bellwether.algorithms.community.quality import count_disconnected, cpm_quality, merge_singletons, modularity, split_disconnected
+from bellwether.algorithms.community.stable_ids import match_community_ids
+from bellwether.algorithms.community.table import community_table
 
 __all__ = [
     "AUTO",

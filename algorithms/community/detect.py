@@ -1,7 +1,7 @@
 """Community detection through the engine dispatch: seeded, connected, canonically labelled.
 
 The default, ``objective="auto"``, is Leiden on modularity at a resolution
-chosen from the graph (:func:`algorithms.community.fast_leiden.adaptive_leiden_csr`):
+chosen from the graph (:func:`bellwether.algorithms.engines.numba_leiden.adaptive_leiden_csr`):
 a scan of the resolution :math:`\\gamma` from fine to coarse keeps the finest
 partition whose modularity stays within 8% of the best one.  Modularity at
 :math:`\\gamma = 1` has a resolution limit (Fortunato & Barthélemy 2007,
@@ -20,7 +20,7 @@ weights are tie strength divided by its mean, so :math:`\\gamma` is a density in
 "average contacts per pair".
 
 Every run gives two nested levels: the partition above is the fine one (the close
-circle: household, family, close friends) and :mod:`algorithms.community.levels`
+circle: household, family, close friends) and :mod:`bellwether.algorithms.community.levels`
 groups its communities into coarse ones (the wider group: workplace, class,
 village).
 """
@@ -35,17 +35,17 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from algorithms.community.fast_leiden import DEFAULT_TOLERANCE as _FAST_TOLERANCE
-from algorithms.community.levels import coarse_communities, coarse_resolution
-from algorithms.community.quality import (
+from bellwether.algorithms.engines.numba_leiden import DEFAULT_TOLERANCE as _FAST_TOLERANCE
+from bellwether.algorithms.community.levels import coarse_communities, coarse_resolution
+from bellwether.algorithms.community.quality import (
     count_disconnected,
     cpm_quality,
     merge_singletons,
     modularity,
     split_disconnected,
 )
-from algorithms.engines import EngineError, check_community_options, get_engine
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.engines import EngineError, check_community_options, get_engine
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = [
     "AUTO",
@@ -135,7 +135,7 @@ def canonical_labels(membership) -> np.ndarray:
 
 def _auto_generic(eng, graph, w, method, seed, max_iterations, tolerance):
     """The adaptive scan with full runs of ``eng`` at each resolution (engines without a cascade)."""
-    from algorithms.community.fast_leiden import _GAMMA_CAP, SCAN_FACTOR, choose_resolution, csr_from_edges, resolution_scale
+    from bellwether.algorithms.engines.numba_leiden import _GAMMA_CAP, SCAN_FACTOR, choose_resolution, csr_from_edges, resolution_scale
 
     indptr, indices, data = csr_from_edges(graph.n_subscribers, graph.edge_array(), w)
     top = float(min(2.0 ** np.ceil(np.log2(max(resolution_scale(indptr, indices, data) / 2.0, 2.0))), _GAMMA_CAP))
@@ -175,7 +175,7 @@ def detect_communities(
     max_iterations: int | None = 2,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> CommunityResult:
-    """Find communities with ``method`` on ``objective``; see :func:`algorithms.community.leiden.leiden`.
+    """Find communities with ``method`` on ``objective``; see :func:`bellwether.algorithms.community.leiden.leiden`.
 
     ``objective="auto"`` (the default) chooses the modularity resolution from the graph
     (``tolerance``: share of the best modularity it may give up for a finer partition), merges

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from algorithms.community.detect import DEFAULT_OBJECTIVE, detect_communities
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.community.detect import DEFAULT_OBJECTIVE, detect_communities
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["leiden"]
 
@@ -32,8 +32,8 @@ def leiden(
     ``"auto"`` (default), modularity at a resolution chosen from the graph: the finest
         partition within 8% of the best modularity of a scan of resolutions, subscribers
         alone with two or more contacts merged into their strongest community, a
-        :class:`~algorithms.community.detect.WeakStructureWarning` when the best modularity
-        is below 0.3 (:func:`algorithms.community.fast_leiden.adaptive_leiden_csr`).
+        :class:`~bellwether.algorithms.community.detect.WeakStructureWarning` when the best modularity
+        is below 0.3 (:func:`bellwether.algorithms.engines.numba_leiden.adaptive_leiden_csr`).
     ``"cpm"``, the Constant Potts Model
         :math:`H = \sum_c (W_c - \gamma \binom{n_c}{2})`, on tie strength
         divided by its mean: a group is a community when its internal
@@ -55,8 +55,8 @@ def leiden(
     seed : int, default 42
         Same seed, same graph -> same partition.
     engine : {"igraph", "networkx", ...} or Engine, default "igraph"
-        See :mod:`algorithms.engines`.  The igraph engine runs Leiden in
-        numba or in igraph's C code (:mod:`algorithms.engines.igraph_engine`);
+        See :mod:`bellwether.algorithms.engines`.  The igraph engine runs Leiden in
+        numba or in igraph's C code (:mod:`bellwether.algorithms.engines.igraph_engine`);
         ``engine=IgraphEngine(leiden="igraph")`` picks igraph's.
     max_iterations : int or None, default 2
         Leiden iterations (leidenalg's default); None runs until an iteration

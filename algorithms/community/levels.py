@@ -2,7 +2,7 @@ r"""The coarse community level: the fine communities grouped into wider ones, ne
 
 Marketing needs two circles around a subscriber: the close one (household,
 family plan, close friends: the fine communities of
-:func:`algorithms.community.detect_communities`) and the wider group
+:func:`bellwether.algorithms.community.detect_communities`) and the wider group
 (workplace, class, village).  The coarse level is the next level of the
 Louvain hierarchy (Blondel, Guillaume, Lambiotte & Lefebvre 2008,
 doi:10.1088/1742-5468/2008/10/P10008) built on the fine partition: each fine
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from algorithms.community.fast_leiden import csr_from_edges, leiden_csr
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.engines.numba_leiden import csr_from_edges, leiden_csr
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["aggregate_communities", "coarse_communities", "coarse_resolution"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from algorithms.community.detect import detect_communities
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.community.detect import detect_communities
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["louvain"]
 
@@ -25,7 +25,7 @@ def louvain(
     Louvain may return internally disconnected communities (Traag et al. 2019,
     doi:10.1038/s41598-019-41695-z); they are split into their connected
     components here, so the output holds connected communities only.
-    Parameters and output as :func:`algorithms.community.leiden.leiden`;
+    Parameters and output as :func:`bellwether.algorithms.community.leiden.leiden`;
     the igraph engine supports ``objective="modularity"`` only.
 
     Examples

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.engines.numba_leiden import _root  # union-find root with path halving
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["modularity", "cpm_quality", "split_disconnected", "count_disconnected", "merge_singletons"]
 
@@ -84,14 +85,6 @@ def cpm_quality(graph: ContactGraph, membership, weights=None, *, resolution: fl
     w_in, _ = _inside_and_strength(a, b, np.ascontiguousarray(w), lab, 0)
     n_c = np.bincount(lab).astype(np.float64)
     return float(w_in - resolution * (n_c * (n_c - 1) / 2).sum())
-
-
-@njit(cache=True)
-def _root(parent, x):
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
 
 
 @njit(cache=True)

@@ -1,13 +1,13 @@
-"""The community tables: one row per fine community (:data:`graph.schema.COMMUNITIES`) or per coarse
-community (:data:`graph.schema.COARSE_COMMUNITIES`)."""
+"""The community tables: one row per fine community (:data:`bellwether.graph.schema.COMMUNITIES`) or per coarse
+community (:data:`bellwether.graph.schema.COARSE_COMMUNITIES`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from graph import schema
-from graph.contact_graph import ContactGraph
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["community_table"]
 
@@ -37,8 +37,8 @@ def community_table(
     Returns
     -------
     pandas.DataFrame
-        Columns of :data:`graph.schema.COMMUNITIES` (fine) or
-        :data:`graph.schema.COARSE_COMMUNITIES` (coarse), largest community first:
+        Columns of :data:`bellwether.graph.schema.COMMUNITIES` (fine) or
+        :data:`bellwether.graph.schema.COARSE_COMMUNITIES` (coarse), largest community first:
 
         - ``internal_density`` :math:`= 2 E_c / (n_c (n_c - 1))`, contacts inside
           over possible pairs (0 for a single subscriber);

@@ -1,8 +1,8 @@
 """The one dispatch point between Bellwether's algorithms and the graph libraries that run them.
 
-Every public algorithm (:mod:`algorithms.community`, :mod:`algorithms.centrality`)
+Every public algorithm (:mod:`bellwether.algorithms.community`, :mod:`bellwether.algorithms.centrality`)
 takes ``engine="igraph"`` and asks :func:`get_engine` for an object that
-implements :class:`Engine`.  Engines receive a :class:`~graph.contact_graph.ContactGraph`
+implements :class:`Engine`.  Engines receive a :class:`~bellwether.graph.contact_graph.ContactGraph`
 and plain NumPy arrays, and return plain NumPy arrays indexed by vertex number
 ``vid``; the public functions turn those into the same tables whatever the engine.
 
@@ -11,13 +11,13 @@ Engines
 ``igraph`` (default)
     python-igraph's C code for PageRank, k-core and the graph object, and for
     Leiden a numba implementation on CSR arrays
-    (:mod:`algorithms.community.fast_leiden`, igraph's own Leiden on request):
+    (:mod:`bellwether.algorithms.engines.numba_leiden`, igraph's own Leiden on request):
     fast, used for production runs.
 ``networkx``
     Pure-Python reference, readable, for small graphs and cross-checks in tests.
 ``gds``
     Neo4j Graph Data Science, in the database.  It plugs in by name: a module
-    ``algorithms.engines.gds_engine`` defining ``GdsEngine`` (or a call to
+    ``bellwether.algorithms.engines.gds_engine`` defining ``GdsEngine`` (or a call to
     :func:`register_engine`) is all it takes.
 
 An engine that lacks an algorithm raises :class:`EngineError` naming the engine
@@ -31,8 +31,8 @@ from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
-from graph.contact_graph import ContactGraph
-from graph.errors import BellwetherError
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.errors import BellwetherError
 
 __all__ = [
     "Engine",
@@ -92,9 +92,9 @@ class Engine(Protocol):
 
 # name -> "module:attribute" (imported on first use) or a factory
 _REGISTRY: dict[str, str | Callable[[], Engine]] = {
-    "igraph": "algorithms.engines.igraph_engine:IgraphEngine",
-    "networkx": "algorithms.engines.networkx_engine:NetworkxEngine",
-    "gds": "algorithms.engines.gds_engine:GdsEngine",
+    "igraph": "bellwether.algorithms.engines.igraph_engine:IgraphEngine",
+    "networkx": "bellwether.algorithms.engines.networkx_engine:NetworkxEngine",
+    "gds": "bellwether.algorithms.engines.gds_engine:GdsEngine",
 }
 _INSTANCES: dict[str, Engine] = {}
 

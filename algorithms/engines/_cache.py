@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable
 
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 
 class NativeCache:

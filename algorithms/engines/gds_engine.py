@@ -35,10 +35,10 @@ Weights: engines receive the weights the public function chose.  GDS reads
 the ``weight`` property in the database, so the engine accepts weights that
 are the ``weight`` column times a constant (what modularity, CPM normalisation
 and PageRank use; strength is scaled back) or constant weights (unweighted);
-anything else raises :class:`~algorithms.engines.EngineError`.
+anything else raises :class:`~bellwether.algorithms.engines.EngineError`.
 
 Write-back of a run's results goes through the store's
-:func:`graph.neo4j_store.write_back`, as for every other engine.
+:func:`bellwether.graph.neo4j_store.write_back`, as for every other engine.
 """
 
 from __future__ import annotations
@@ -52,14 +52,14 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 import pandas as pd
 
-from algorithms.engines import EngineError, check_community_options
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.engines import EngineError, check_community_options
+from bellwether.graph.contact_graph import ContactGraph
 
 if TYPE_CHECKING:
     from graphdatascience import GraphDataScience
 
-    from graph.neo4j_store import Neo4jStore
-    from graph.settings import Settings
+    from bellwether.graph.neo4j_store import Neo4jStore
+    from bellwether.graph.core.settings import Settings
 
 __all__ = ["GdsEngine", "Projection"]
 
@@ -93,7 +93,7 @@ class Projection:
 
 
 class GdsEngine:
-    """Engine on Neo4j GDS; see :class:`algorithms.engines.Engine` for the interface.
+    """Engine on Neo4j GDS; see :class:`bellwether.algorithms.engines.Engine` for the interface.
 
     Parameters
     ----------
@@ -131,7 +131,7 @@ class GdsEngine:
 
     @classmethod
     def from_settings(cls, settings: "Settings", **kwargs: Any) -> "GdsEngine":
-        from graph.neo4j_store import Neo4jStore
+        from bellwether.graph.neo4j_store import Neo4jStore
 
         return cls(Neo4jStore.from_settings(settings), **kwargs)
 
@@ -139,8 +139,8 @@ class GdsEngine:
     @property
     def store(self) -> "Neo4jStore":
         if self._store is None:
-            from graph.neo4j_store import Neo4jStore
-            from graph.settings import load_settings
+            from bellwether.graph.neo4j_store import Neo4jStore
+            from bellwether.graph.core.settings import load_settings
 
             self._store = Neo4jStore.from_settings(load_settings())
         return self._store
@@ -373,7 +373,7 @@ class GdsEngine:
         Returns
         -------
         pandas.DataFrame
-            :data:`graph.schema.INFLUENCE_SEEDS` columns: ``rank`` (1 = picked
+            :data:`bellwether.graph.schema.INFLUENCE_SEEDS` columns: ``rank`` (1 = picked
             first, i.e. largest marginal gain), ``vid``, ``id``, ``marginal_gain``
             (GDS's ``spread`` of the node) and ``cumulative_spread``.
         """
@@ -398,8 +398,8 @@ class GdsEngine:
         return self._run(graph, "influence", call)
 
     def write_back(self, run_dir, **kwargs: Any):
-        """Write a run's tables into Neo4j with the store's :func:`graph.neo4j_store.write_back`."""
-        from graph.neo4j_store import write_back
+        """Write a run's tables into Neo4j with the store's :func:`bellwether.graph.neo4j_store.write_back`."""
+        from bellwether.graph.neo4j_store import write_back
 
         t0 = time.perf_counter()
         result = write_back(self.store, run_dir, **kwargs)

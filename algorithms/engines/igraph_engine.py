@@ -1,7 +1,7 @@
 """The default engine: python-igraph's C core (Csárdi & Nepusz 2006) for every algorithm.
 
 Leiden (Traag, Waltman & van Eck 2019, doi:10.1038/s41598-019-41695-z) runs
-either in :mod:`algorithms.community.fast_leiden` (``leiden="numba"``: compiled,
+either in :mod:`bellwether.algorithms.engines.numba_leiden` (``leiden="numba"``: compiled,
 refinement and aggregation on both cores) or in igraph's own C implementation
 (``leiden="igraph"``, single-threaded); :data:`DEFAULT_LEIDEN` says which one
 ``get_engine("igraph")`` uses, and ``IgraphEngine(leiden=...)`` picks the other.
@@ -20,9 +20,9 @@ from typing import Iterator
 
 import numpy as np
 
-from algorithms.engines import EngineError, check_community_options
-from algorithms.engines._cache import NativeCache
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.engines import EngineError, check_community_options
+from bellwether.algorithms.engines._cache import NativeCache
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["DEFAULT_LEIDEN", "LEIDEN_IMPLEMENTATIONS", "IgraphEngine"]
 
@@ -43,7 +43,7 @@ def _seeded(seed: int) -> Iterator[None]:
 
 
 class IgraphEngine:
-    """Engine on python-igraph; see :class:`algorithms.engines.Engine` for the interface."""
+    """Engine on python-igraph; see :class:`bellwether.algorithms.engines.Engine` for the interface."""
 
     name = "igraph"
 
@@ -57,9 +57,9 @@ class IgraphEngine:
     def csr(self, graph: ContactGraph):
         """The cached CSR structure ``(indptr, indices, arc_edge, vertex)`` of ``graph`` for the numba Leiden.
 
-        Rows are numbered breadth-first (:func:`algorithms.community.fast_leiden.csr_structure`).
+        Rows are numbered breadth-first (:func:`bellwether.algorithms.engines.numba_leiden.csr_structure`).
         """
-        from algorithms.community.fast_leiden import csr_structure
+        from bellwether.algorithms.engines.numba_leiden import csr_structure
 
         return self._csr.get(graph, lambda g: csr_structure(g.n_subscribers, g.edge_array()))
 
@@ -99,7 +99,7 @@ class IgraphEngine:
         return np.asarray(part.membership, dtype=np.int64)
 
     def _numba_leiden(self, graph, w, objective, resolution, seed, max_iterations):
-        from algorithms.community.fast_leiden import arc_weights, leiden_csr
+        from bellwether.algorithms.engines.numba_leiden import arc_weights, leiden_csr
 
         indptr, indices, arc_edge, vertex = self.csr(graph)
         n = graph.n_subscribers
@@ -118,11 +118,11 @@ class IgraphEngine:
 
     def communities_auto(self, graph, weights, *, seed, max_iterations, tolerance, stats=None):
         """The adaptive default (``objective="auto"``) in numba: membership per vid and the scan's
-        record (:func:`algorithms.community.fast_leiden.adaptive_leiden_csr`); None when this engine
+        record (:func:`bellwether.algorithms.engines.numba_leiden.adaptive_leiden_csr`); None when this engine
         runs igraph's own Leiden, which leaves the scan to the caller."""
         if self.leiden != "numba":
             return None
-        from algorithms.community.fast_leiden import adaptive_leiden_csr, arc_weights
+        from bellwether.algorithms.engines.numba_leiden import adaptive_leiden_csr, arc_weights
 
         w = np.asarray(weights, dtype=np.float64)
         n = graph.n_subscribers

@@ -8,7 +8,7 @@ doi:10.1088/1742-5468/2008/10/P10008).  ``objective="cpm"`` runs
 :func:`cpm_louvain` below, a plain Louvain local-moving-and-aggregation loop on
 the Constant Potts Model (Traag, Van Dooren & Nesterov 2011,
 doi:10.1103/PhysRevE.84.016114).  With ``method="leiden"`` the caller
-(:func:`algorithms.community.leiden.leiden`) splits any disconnected community
+(:func:`bellwether.algorithms.community.leiden.leiden`) splits any disconnected community
 into its connected components, which gives Leiden's connectivity guarantee
 (Traag, Waltman & van Eck 2019, doi:10.1038/s41598-019-41695-z) but not its
 refinement phase; partitions therefore agree with igraph's up to a high NMI,
@@ -23,9 +23,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from algorithms.engines import check_community_options
-from algorithms.engines._cache import NativeCache
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.engines import check_community_options
+from bellwether.algorithms.engines._cache import NativeCache
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["NetworkxEngine", "cpm_louvain"]
 
@@ -108,7 +108,7 @@ def cpm_louvain(
 
 
 class NetworkxEngine:
-    """Engine on networkx; see :class:`algorithms.engines.Engine` for the interface."""
+    """Engine on networkx; see :class:`bellwether.algorithms.engines.Engine` for the interface."""
 
     name = "networkx"
 

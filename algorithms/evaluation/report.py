@@ -1,18 +1,18 @@
 """The evaluation of an analysis run against known truth.
 
 For a run (``runs/<id>/subscribers.parquet`` and ``manifest.json``) and a truth
-table (:func:`algorithms.evaluation.truth.read_truth`):
+table (:func:`bellwether.algorithms.evaluation.truth.read_truth`):
 
 * **communities**: NMI, AMI and ARI of the run's communities against the planted
   ones on the persons present in both, and the recovery of planted groups by size
-  class (family, friends, workplace) (:mod:`~algorithms.evaluation.partition`),
+  class (family, friends, workplace) (:mod:`~bellwether.algorithms.evaluation.partition`),
   for the fine level and the coarse one;
 * **churn**: AUC and lift at 1 / 5 / 10 % of each churn score (network model,
   non-network baseline, plain spreading activation, contagion PageRank) against
   churn in ``(as_of, as_of + horizon]`` from the truth, over the subscribers the
   run scored: on-net persons not churned before ``as_of`` (persons the truth
   says churned before ``as_of``, or on ``as_of`` itself, are left out as
-  neither scoreable nor in the label window) (:mod:`~algorithms.evaluation.ranking`);
+  neither scoreable nor in the label window) (:mod:`~bellwether.algorithms.evaluation.ranking`);
   and the two target ratios (network lift at 10 % over the baseline's, target
   1.3; network lift at 5 % over spreading activation's, target 2);
 * **influence**: the expected spread of the influence seeds against the
@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from algorithms.churn import timeline
-from algorithms.evaluation.partition import community_agreement, read_size_classes
-from algorithms.evaluation.ranking import FRACTIONS, ranking_table
-from graph.workspace import read_json, write_json
+from bellwether.algorithms.churn import timeline
+from bellwether.algorithms.evaluation.partition import community_agreement, read_size_classes
+from bellwether.algorithms.evaluation.ranking import FRACTIONS, ranking_table
+from bellwether.graph.core.workspace import read_json, write_json
 
 __all__ = ["CHURN_SCORES", "TARGETS", "evaluate_run", "evaluate_run_dir", "churn_evaluation", "influence_summary"]
 
@@ -135,9 +135,9 @@ def evaluate_run(
     Parameters
     ----------
     run : pandas.DataFrame
-        Run subscribers (:data:`graph.schema.RUN_SUBSCRIBERS`).
+        Run subscribers (:data:`bellwether.graph.schema.RUN_SUBSCRIBERS`).
     truth : pandas.DataFrame
-        :func:`~algorithms.evaluation.truth.read_truth` output.
+        :func:`~bellwether.algorithms.evaluation.truth.read_truth` output.
     as_of : date-like
         The run's ``as_of``.
     horizon_days : int, default 30
@@ -146,12 +146,12 @@ def evaluate_run(
         The run's influence metrics (``expected_spread``, ``pagerank_spread``...).
     size_classes : dict, optional
         Planted size range per group type for the recovery by class
-        (:func:`~algorithms.evaluation.partition.read_size_classes`).
+        (:func:`~bellwether.algorithms.evaluation.partition.read_size_classes`).
 
     Returns
     -------
     dict
-        ``as_of``, ``communities`` (:func:`~algorithms.evaluation.partition.community_agreement` of
+        ``as_of``, ``communities`` (:func:`~bellwether.algorithms.evaluation.partition.community_agreement` of
         the fine level, with the same for the coarse level under ``coarse`` when the run has one),
         ``churn`` (:func:`churn_evaluation`) and ``influence`` (:func:`influence_summary`, or None).
     """

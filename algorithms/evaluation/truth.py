@@ -2,8 +2,8 @@
 
 ``bellwether generate`` writes ``truth.csv`` with columns
 ``msisdn,on_net,kind,community,role,churn_date``.  Numbers are pseudonymised
-with the workspace's key (:func:`loaders.pseudonym.pseudonymize`), or only
-normalised to E.164 (:func:`loaders.msisdn.normalize_msisdn`) for a workspace
+with the workspace's key (:func:`bellwether.loaders.pseudonym.pseudonymize`), or only
+normalised to E.164 (:func:`bellwether.loaders.msisdn.normalize_msisdn`) for a workspace
 loaded with ``--no-pseudonymize``, so truth rows join run rows on ``id``.  A
 file that already carries an ``id`` column is used as is.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from graph.errors import BellwetherError
+from bellwether.graph.core.errors import BellwetherError
 
 __all__ = ["TruthError", "read_truth", "TRUTH_COLUMNS"]
 
@@ -39,7 +39,7 @@ def read_truth(
     path : path
         CSV with ``msisdn`` (or ``id``), ``on_net``, ``kind``, ``community``, ``role``, ``churn_date``.
     key : bytes, optional
-        Pseudonymisation key (:func:`loaders.pseudonym.resolve_key`); required when the file has
+        Pseudonymisation key (:func:`bellwether.loaders.pseudonym.resolve_key`); required when the file has
         ``msisdn`` and ``pseudonymized``.
     pseudonymized : bool, default True
         The workspace stores pseudonyms (False: E.164 numbers, ``--no-pseudonymize``).
@@ -63,13 +63,13 @@ def read_truth(
     if "id" in raw.columns:
         ids = raw["id"].astype(str)
     elif not pseudonymized:
-        from loaders.msisdn import normalize_msisdn
+        from bellwether.loaders.msisdn import normalize_msisdn
 
         ids = pd.Series([normalize_msisdn(x, country_code) for x in raw["msisdn"]], index=raw.index, dtype=object)
     else:
         if key is None:
             raise TruthError(f"Truth file {p} holds phone numbers: a pseudonymisation key is needed to match them.")
-        from loaders.pseudonym import pseudonymize
+        from bellwether.loaders.pseudonym import pseudonymize
 
         ids = pd.Series(pseudonymize(raw["msisdn"].tolist(), key, country_code), index=raw.index, dtype=object)
     community = pd.to_numeric(raw["community"].replace("", None), errors="coerce")

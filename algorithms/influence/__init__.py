@@ -7,8 +7,8 @@ compared with top-k PageRank and degree seeds (:mod:`.baselines`).
 
 Examples
 --------
->>> from graph.contact_graph import ContactGraph
->>> from algorithms.influence import select_seeds, estimate_spread
+>>> from bellwether.graph.contact_graph import ContactGraph
+>>> from bellwether.algorithms.influence import select_seeds, estimate_spread
 >>> g = ContactGraph.from_edges([(0, 1), (0, 2), (0, 3), (3, 4)])
 >>> result = select_seeds(g, k=1, n_simulations=200)
 >>> result.seeds["vid"].tolist()
@@ -17,11 +17,11 @@ Examples
 (5.0, 5.0, 5.0)
 """
 
-from algorithms.influence.baselines import pagerank_scores, top_k_degree, top_k_pagerank
-from algorithms.influence.cascade import cascade_sizes, estimate_spread, spread_interval
-from algorithms.influence.imm import InfluenceResult, node_selection, run_imm, select_seeds
-from algorithms.influence.probabilities import arcs, edge_probabilities
-from algorithms.influence.rr_sets import RRSets, sample_rr_sets
+from bellwether.algorithms.influence.baselines import pagerank_scores, top_k_degree, top_k_pagerank
+from bellwether.algorithms.influence.cascade import cascade_sizes, estimate_spread, spread_interval
+from bellwether.algorithms.influence.imm import InfluenceResult, node_selection, run_imm, select_seeds
+from bellwether.algorithms.influence.probabilities import arcs, edge_probabilities
+from bellwether.algorithms.influence.rr_sets import RRSets, sample_rr_sets
 
 __all__ = [
     "InfluenceResult",

@@ -1,6 +1,6 @@
 """Compiled (numba) cascades and RR sets: the fast path of :mod:`.cascade` and :mod:`.rr_sets`.
 
-They walk the same :class:`~algorithms.influence.cascade.ArcIndex` with the same
+They walk the same :class:`~bellwether.algorithms.influence.cascade.ArcIndex` with the same
 geometric skipping as the vectorised numpy reference, one cascade at a time,
 with a visited stamp per vertex instead of sorted key look-ups, so their cost is
 proportional to the vertices activated.  The walk is bound by memory latency
@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from algorithms.splitmix import uniform as _uniform  # SplitMix64
+from bellwether.algorithms.splitmix import uniform as _uniform  # SplitMix64
 
 _CHUNKS = 8  # pieces of work per call; fixed so results do not depend on the core count
 _MAX_WORKERS = 4

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["pagerank_scores", "top_k", "top_k_degree", "top_k_pagerank"]
 

@@ -17,7 +17,7 @@ probability ``p / q >= 1/2``.  This is exact and costs about
 hubs.  When numba is installed the same walk runs compiled, one cascade at a
 time (:mod:`._kernels`); the numpy path is the reference and the fallback
 (``BELLWETHER_NUMBA=0``).  The same routine run on the reversed arcs samples reverse-reachable sets
-(:mod:`algorithms.influence.rr_sets`).
+(:mod:`bellwether.algorithms.influence.rr_sets`).
 
 References
 ----------
@@ -34,7 +34,7 @@ from functools import cached_property
 
 import numpy as np
 
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["ArcIndex", "arc_index", "reach", "cascade_sizes", "estimate_spread", "spread_interval"]
 
@@ -255,7 +255,7 @@ def cascade_sizes(
     index: ArcIndex, seeds: np.ndarray, n_cascades: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Return the number of activated vertices in each of ``n_cascades`` independent cascades from ``seeds``."""
-    from algorithms.influence import _kernels
+    from bellwether.algorithms.influence import _kernels
 
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
     sizes = np.zeros(n_cascades, dtype=np.int64)
@@ -289,7 +289,7 @@ def spread_interval(sizes: np.ndarray) -> tuple[float, float, float]:
 
 def forward_index(graph: ContactGraph, probabilities: np.ndarray) -> ArcIndex:
     """The :class:`ArcIndex` of the forward arcs of ``graph`` with per-arc ``probabilities``."""
-    from algorithms.influence.probabilities import arcs
+    from bellwether.algorithms.influence.probabilities import arcs
 
     source, target = arcs(graph)
     if len(probabilities) != len(source):
@@ -318,8 +318,8 @@ def estimate_spread(
         Random seed; the same seed gives the same estimate.
     probabilities : numpy.ndarray, str or float, optional
         Per-arc probabilities in the order of
-        :func:`algorithms.influence.probabilities.arcs`, or a model name / number
-        passed to :func:`~algorithms.influence.probabilities.edge_probabilities`;
+        :func:`bellwether.algorithms.influence.probabilities.arcs`, or a model name / number
+        passed to :func:`~bellwether.algorithms.influence.probabilities.edge_probabilities`;
         default ``"tie_strength"``.
 
     Returns
@@ -328,7 +328,7 @@ def estimate_spread(
         Mean number of activated subscribers (seeds included) and the 95%
         normal-approximation confidence interval ``mean -+ 1.96 sd / sqrt(N)``.
     """
-    from algorithms.influence.probabilities import edge_probabilities
+    from bellwether.algorithms.influence.probabilities import edge_probabilities
 
     if n_simulations < 1:
         raise ValueError(f"n_simulations must be at least 1, got {n_simulations}")

@@ -52,12 +52,12 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
-from algorithms.influence.baselines import top_k_degree, top_k_pagerank
-from algorithms.influence.cascade import ArcIndex, _expand, arc_index, cascade_sizes, spread_interval
-from algorithms.influence.probabilities import arcs, edge_probabilities
-from algorithms.influence.rr_sets import RRSets, reverse_index, sample_rr_sets
-from graph import schema
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.influence.baselines import top_k_degree, top_k_pagerank
+from bellwether.algorithms.influence.cascade import ArcIndex, _expand, arc_index, cascade_sizes, spread_interval
+from bellwether.algorithms.influence.probabilities import arcs, edge_probabilities
+from bellwether.algorithms.influence.rr_sets import RRSets, reverse_index, sample_rr_sets
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["InfluenceResult", "Coverage", "run_imm", "imm_sample_sizes", "node_selection", "select_seeds"]
 
@@ -69,7 +69,7 @@ class InfluenceResult:
     Attributes
     ----------
     seeds : pandas.DataFrame
-        Columns of :data:`graph.schema.INFLUENCE_SEEDS`, one row per seed in pick order.
+        Columns of :data:`bellwether.graph.schema.INFLUENCE_SEEDS`, one row per seed in pick order.
     metrics : dict
         Plain Python numbers: parameters, RR-set counts, Monte-Carlo spreads with
         95% intervals for the IMM, PageRank and degree seeds, ratios, seconds.
@@ -206,7 +206,7 @@ def run_imm(
     Parameters
     ----------
     index : ArcIndex
-        Reversed arcs (:func:`algorithms.influence.rr_sets.reverse_index`).
+        Reversed arcs (:func:`bellwether.algorithms.influence.rr_sets.reverse_index`).
     k, epsilon, ell
         Seeds, approximation slack (``1 - 1/e - epsilon``) and failure exponent (``1/n^ell``).
     rng : numpy.random.Generator
@@ -319,7 +319,7 @@ def select_seeds(
         Monte-Carlo cascades used to evaluate the IMM, PageRank and degree seeds
         (0 skips the evaluation; spreads are then NaN).
     probability : str or float, default "tie_strength"
-        Arc probability model, see :func:`~algorithms.influence.probabilities.edge_probabilities`.
+        Arc probability model, see :func:`~bellwether.algorithms.influence.probabilities.edge_probabilities`.
 
     Returns
     -------
@@ -332,7 +332,7 @@ def select_seeds(
 
     Examples
     --------
-    >>> from graph.contact_graph import ContactGraph
+    >>> from bellwether.graph.contact_graph import ContactGraph
     >>> g = ContactGraph.from_edges([(0, 1), (0, 2), (0, 3), (0, 4)])
     >>> select_seeds(g, k=1, n_simulations=100).seeds["vid"].tolist()
     [0]

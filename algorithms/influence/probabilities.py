@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["arcs", "directed_strength", "edge_probabilities", "MODELS"]
 

@@ -9,7 +9,7 @@ and choosing seeds becomes maximum coverage.
 
 Sets are sampled on the reversed arcs by the compiled walk of :mod:`._kernels`
 or, without numba, in vectorised numpy batches with
-:func:`algorithms.influence.cascade.reach`, and stored as CSR arrays (``ptr``, ``nodes``).
+:func:`bellwether.algorithms.influence.cascade.reach`, and stored as CSR arrays (``ptr``, ``nodes``).
 
 References
 ----------
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algorithms.influence.cascade import _TARGET_KEYS, ArcIndex, arc_index, reach
+from bellwether.algorithms.influence.cascade import _TARGET_KEYS, ArcIndex, arc_index, reach
 
 __all__ = ["RRSets", "reverse_index", "sample_rr_sets"]
 
@@ -60,7 +60,7 @@ def _node_dtype(n: int):
 
 
 def reverse_index(source: np.ndarray, target: np.ndarray, prob: np.ndarray, n: int) -> ArcIndex:
-    """The :class:`~algorithms.influence.cascade.ArcIndex` of the reversed arcs (``target -> source``)."""
+    """The :class:`~bellwether.algorithms.influence.cascade.ArcIndex` of the reversed arcs (``target -> source``)."""
     return arc_index(target, source, prob, n)
 
 
@@ -81,7 +81,7 @@ def sample_rr_sets(index: ArcIndex, count: int, rng: np.random.Generator, *, mea
     -------
     RRSets
     """
-    from algorithms.influence import _kernels
+    from bellwether.algorithms.influence import _kernels
 
     n = index.n
     out = RRSets.empty(n)

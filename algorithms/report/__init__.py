@@ -1,11 +1,11 @@
 """The HTML report of a run: data (distributions, contagion curve, lift, influence, ego networks) and renderer."""
 
-from algorithms.report.build import build_report, exported_lists, write_report
-from algorithms.report.data import (
+from bellwether.algorithms.report.build import build_report, exported_lists, write_report
+from bellwether.algorithms.report.data import (
     ReportData, auc, contagion_curve, ego_network, force_layout, gains_curve, lift_table, log_bins, report_data,
     wilson_interval,
 )
-from algorithms.report.html import SECTIONS, render_html
+from bellwether.algorithms.report.html import SECTIONS, render_html
 
 __all__ = [
     "SECTIONS", "ReportData", "auc", "build_report", "contagion_curve", "ego_network", "exported_lists",

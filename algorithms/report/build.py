@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from algorithms.report.data import ReportData, report_data
-from algorithms.report.html import render_html
-from algorithms.segments.build import read_segments, segment_run
-from algorithms.segments.run_tables import RunTables
-from graph.workspace import read_json
+from bellwether.algorithms.report.data import ReportData, report_data
+from bellwether.algorithms.report.html import render_html
+from bellwether.algorithms.segments.build import read_segments, segment_run
+from bellwether.algorithms.segments.run_tables import RunTables
+from bellwether.graph.core.workspace import read_json
 
 __all__ = ["build_report", "write_report", "exported_lists"]
 

@@ -2,7 +2,7 @@
 
 :func:`contagion_sentence` gives the short answer of the report's first screen;
 :func:`contagion_test_html` renders ``metrics.churn.contagion`` of a run
-(:func:`algorithms.churn.contagion.contagion_test`) as an HTML fragment for the evidence
+(:func:`bellwether.algorithms.churn.contagion.contagion_test`) as an HTML fragment for the evidence
 section: the plain-words verdict and an inline SVG of the time-shuffled null's hazard
 ratios (a histogram) with the observed ratio and its 95 % interval drawn over it.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from algorithms.report.svg import PALETTE, _axes, _open, _Scale, nice_ticks
+from bellwether.algorithms.report.svg import PALETTE, _axes, _open, _Scale, nice_ticks
 
 __all__ = ["contagion_sentence", "contagion_test_html"]
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.segments.profiles import MIN_GROUP_SIZE
+from bellwether.algorithms.segments.profiles import MIN_GROUP_SIZE
 
 __all__ = [
     "wilson_interval", "log_bins", "contagion_curve", "gains_curve", "lift_table", "auc", "ego_network",
@@ -221,7 +221,7 @@ def _list_column(folder: Path | None, file_name: str, column: str) -> np.ndarray
     """One numeric column of an exported list file (None when the file or the column cannot be read)."""
     if folder is None or not file_name:
         return None
-    from graph.exports import read_table
+    from bellwether.graph.exports import read_table
 
     try:
         rows = read_table(folder / file_name)

@@ -1,4 +1,4 @@
-"""Render :class:`~algorithms.report.data.ReportData` as one self-contained HTML file.
+"""Render :class:`~bellwether.algorithms.report.data.ReportData` as one self-contained HTML file.
 
 The first screen says what to do: one entry per exported target list (its size, what it is
 expected to achieve, who was held back and why, its file), whether churn spreads in this
@@ -6,7 +6,7 @@ network, and a few headline figures.  The evidence follows (graph, both communit
 contagion, churn models, influence, bellwethers, segments); parameters, software versions,
 inputs, rejected rows and timings are in the appendix at the end.
 
-Inline CSS, inline SVG from :mod:`algorithms.report.svg`, no scripts, fonts, images or
+Inline CSS, inline SVG from :mod:`bellwether.algorithms.report.svg`, no scripts, fonts, images or
 links to anything outside the file: a marketing manager can open it offline or mail
 it.  Every text value is HTML-escaped and written in words: booleans as yes/no, missing
 values as "–", numbers rounded for reading (never "-0").
@@ -21,9 +21,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from algorithms.report.contagion import contagion_sentence, contagion_test_html
-from algorithms.report.data import LIST_ORDER, ReportData, list_action
-from algorithms.report.svg import PALETTE, Series, bar_chart, hbar_chart, histogram_chart, line_chart, network_chart
+from bellwether.algorithms.report.contagion import contagion_sentence, contagion_test_html
+from bellwether.algorithms.report.data import LIST_ORDER, ReportData, list_action
+from bellwether.algorithms.report.svg import PALETTE, Series, bar_chart, hbar_chart, histogram_chart, line_chart, network_chart
 
 __all__ = ["SECTIONS", "render_html"]
 

@@ -1,6 +1,6 @@
 """Roles of subscribers in their communities: bellwether score, bellwether, follower, bridge, member, isolate."""
 
-from algorithms.roles.bellwether import (
+from bellwether.algorithms.roles.bellwether import (
     PILLARS,
     ROLES,
     SCORE_WEIGHTS,

@@ -119,8 +119,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from algorithms.centrality.initiative import edge_events
-from graph.contact_graph import ContactGraph
+from bellwether.algorithms.centrality.initiative import edge_events
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = [
     "PILLARS", "ROLES", "SCORE_WEIGHTS", "bellwether_scores", "score_components", "assign_roles",
@@ -266,7 +266,7 @@ def score_components(graph: ContactGraph, table: pd.DataFrame, *, weight: str | 
     if "coreness" in table:
         core = table["coreness"].to_numpy(np.float64)
     else:
-        from algorithms.centrality import coreness
+        from bellwether.algorithms.centrality import coreness
 
         core = coreness(graph)["coreness"].to_numpy(np.float64)
     other = np.zeros(n, dtype=np.int64)
@@ -306,7 +306,7 @@ def bellwether_scores(
     r"""The ``bellwether_score`` of every subscriber on one global scale, and its rank in its community.
 
     The definition and its references are in the module docstring
-    (:mod:`algorithms.roles.bellwether`): the global percentile of an equal-weight
+    (:mod:`bellwether.algorithms.roles.bellwether`): the global percentile of an equal-weight
     composite of *position* (contacts and tie strength inside its community,
     k-core), *reach* (degree, PageRank, other communities contacted) and
     *followed* (contact events received, contacts who turn to the subscriber, and

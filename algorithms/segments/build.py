@@ -4,7 +4,7 @@
     One row per subscriber: ``vid, id, value_tier, behaviour, usage_mix, cluster,
     cluster_label, role, community, at_risk_community``.
 ``runs/<id>/segment_profiles.parquet`` / ``.csv`` (+ sidecar manifests)
-    :func:`algorithms.segments.profiles.segment_profiles`, small groups held back.
+    :func:`bellwether.algorithms.segments.profiles.segment_profiles`, small groups held back.
 ``runs/<id>/segments.json``
     Parameters, ARPU cut points and the description of every cluster.
 """
@@ -20,15 +20,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from algorithms.segments.behaviour import behaviour
-from algorithms.segments.clusters import kmeans_clusters
-from algorithms.segments.network import network_segments
-from algorithms.segments.profiles import MIN_GROUP_SIZE, PROFILE_DIMENSIONS, segment_profiles
-from algorithms.segments.run_tables import RunTables
-from algorithms.segments.usage import usage_features, usage_mix
-from algorithms.segments.value import tier_cut_points, value_tiers
-from graph.exports import export_table
-from graph.workspace import write_json
+from bellwether.algorithms.segments.behaviour import behaviour
+from bellwether.algorithms.segments.clusters import kmeans_clusters
+from bellwether.algorithms.segments.network import network_segments
+from bellwether.algorithms.segments.profiles import MIN_GROUP_SIZE, PROFILE_DIMENSIONS, segment_profiles
+from bellwether.algorithms.segments.run_tables import RunTables
+from bellwether.algorithms.segments.usage import usage_features, usage_mix
+from bellwether.algorithms.segments.value import tier_cut_points, value_tiers
+from bellwether.graph.exports import export_table
+from bellwether.graph.core.workspace import write_json
 
 __all__ = ["SEGMENT_COLUMNS", "SegmentOptions", "Segments", "segment_run", "write_segments", "read_segments"]
 

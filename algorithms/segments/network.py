@@ -27,7 +27,7 @@ def at_risk_communities(communities: pd.DataFrame, *, min_recent_churners: int =
     Parameters
     ----------
     communities : pandas.DataFrame
-        Columns ``community``, ``size``, ``recent_churners`` (:data:`graph.schema.COMMUNITIES`).
+        Columns ``community``, ``size``, ``recent_churners`` (:data:`bellwether.graph.schema.COMMUNITIES`).
     min_recent_churners : int, default 2
         Fewest recent churners for a community to count (higher → fewer at risk).
     min_lift : float, default 2.0
@@ -54,7 +54,7 @@ def network_segments(
     Parameters
     ----------
     subscribers : pandas.DataFrame
-        Run subscribers with ``role`` and ``community`` (:data:`graph.schema.RUN_SUBSCRIBERS`).
+        Run subscribers with ``role`` and ``community`` (:data:`bellwether.graph.schema.RUN_SUBSCRIBERS`).
     communities : pandas.DataFrame
         The run's communities table.
     min_recent_churners, min_lift

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from algorithms.crm import CRM_ABSENT_NOTE, crm_of_run, customers
-from graph.contact_graph import ContactGraph
-from graph.workspace import Workspace, WorkspaceError, read_json
+from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_of_run, customers
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.workspace import Workspace, WorkspaceError, read_json
 
 __all__ = ["RunTables", "load_run", "find_parameter", "CRM_COLUMNS", "CONTACT_COLUMNS"]
 

@@ -44,7 +44,7 @@ def usage_features(
     contacts : pandas.DataFrame
         Columns ``a_vid``, ``b_vid`` and, when present, ``weight``, ``calls_ab``,
         ``calls_ba``, ``seconds_ab``, ``seconds_ba``, ``sms_ab``, ``sms_ba``,
-        ``last_contact`` (:data:`graph.schema.CONTACTS`). Missing counters count as 0.
+        ``last_contact`` (:data:`bellwether.graph.schema.CONTACTS`). Missing counters count as 0.
     on_net : bool array of length n, optional
         Which subscribers are ours; used for ``on_net_share``. Default: all.
     strong_quantile : float, default 0.75

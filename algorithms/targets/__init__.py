@@ -1,16 +1,16 @@
 """Target lists: retention, viral seeding, community offers and acquisition, with reasons and suppression;
-the audited reveal of one list's phone numbers for a campaign (:mod:`algorithms.targets.reveal`)."""
+the audited reveal of one list's phone numbers for a campaign (:mod:`bellwether.algorithms.targets.reveal`)."""
 
-from algorithms.targets.acquisition import acquisition_list
-from algorithms.targets.build import (
+from bellwether.algorithms.targets.acquisition import acquisition_list
+from bellwether.algorithms.targets.build import (
     COLUMN_NOTES, LEADING_COLUMNS, LIST_COLUMNS, LIST_NAMES, TargetError, TargetList, TargetOptions, build_lists,
     limit_rows, marketing_table, parse_segment_filter, round_columns, segment_mask, write_lists,
 )
-from algorithms.targets.community_offers import community_offers, fit_offers, offer_members
-from algorithms.targets.retention import churn_exposure, retention_list, retention_scores
-from algorithms.targets.reveal import RevealRefused, read_audit, reveal
-from algorithms.targets.suppression import PRIORITY, churned_mask, eligibility, final_check
-from algorithms.targets.viral import list_spread, seed_accounting, viral_list
+from bellwether.algorithms.targets.community_offers import community_offers, fit_offers, offer_members
+from bellwether.algorithms.targets.retention import churn_exposure, retention_list, retention_scores
+from bellwether.algorithms.targets.reveal import RevealRefused, read_audit, reveal
+from bellwether.algorithms.targets.suppression import PRIORITY, churned_mask, eligibility, final_check
+from bellwether.algorithms.targets.viral import list_spread, seed_accounting, viral_list
 
 __all__ = [
     "COLUMN_NOTES", "LEADING_COLUMNS", "LIST_COLUMNS", "LIST_NAMES", "PRIORITY", "RevealRefused", "TargetError",

@@ -5,14 +5,14 @@ Every list row has the same leading columns::
     list, rank, id, score, segment, community, reasons, ...list-specific columns
 
 Every row is one person to contact.  ``id`` is the pseudonym (never a phone number:
-:mod:`algorithms.targets.reveal` is the audited way back); ``segment`` is the
+:mod:`bellwether.algorithms.targets.reveal` is the audited way back); ``segment`` is the
 subscriber's value tier and behavioural cluster in words; ``reasons`` are plain-word
-reason codes, what drove the rank first (:mod:`algorithms.targets.reasons`).  Numbers
+reason codes, what drove the rank first (:mod:`bellwether.algorithms.targets.reasons`).  Numbers
 are rounded for people: scores, probabilities and shares to 4 significant digits,
 money to 2 decimals (:data:`ROUNDING`); every column is described in
 :data:`COLUMN_NOTES`, also written into the sidecar.  Lists are written to
 ``runs/<id>/lists/`` by default, each with a sidecar manifest
-(:func:`graph.exports.export_table`) that holds the list version, the rows held back per
+(:func:`bellwether.graph.exports.export_table`) that holds the list version, the rows held back per
 reason, the priority, the parameters and the assumptions of the ranking.
 
 A list that cannot be made from the run's data is empty and says why in its
@@ -35,18 +35,18 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from algorithms.crm import NO_CHURN_WITHOUT_CRM, NO_PROSPECTS_WITHOUT_CRM
-from algorithms.segments.build import read_segments, segment_run
-from algorithms.segments.run_tables import RunTables, find_parameter
-from algorithms.targets import reasons as R
-from algorithms.targets.acquisition import acquisition_list
-from algorithms.targets.community_offers import community_offers, fit_offers, offer_members
-from algorithms.targets.retention import churn_exposure, pick_churn_risk, retention_list
-from algorithms.targets.suppression import PRIORITY, churned_mask, eligibility, final_check, merge_counts
-from algorithms.targets.viral import DEFAULT_RR_SETS, list_spread, viral_list
-from graph.errors import BellwetherError
-from graph.exports import Export, export_table
-from loaders.do_not_contact import current_do_not_contact
+from bellwether.algorithms.crm import NO_CHURN_WITHOUT_CRM, NO_PROSPECTS_WITHOUT_CRM
+from bellwether.algorithms.segments.build import read_segments, segment_run
+from bellwether.algorithms.segments.run_tables import RunTables, find_parameter
+from bellwether.algorithms.targets import reasons as R
+from bellwether.algorithms.targets.acquisition import acquisition_list
+from bellwether.algorithms.targets.community_offers import community_offers, fit_offers, offer_members
+from bellwether.algorithms.targets.retention import churn_exposure, pick_churn_risk, retention_list
+from bellwether.algorithms.targets.suppression import PRIORITY, churned_mask, eligibility, final_check, merge_counts
+from bellwether.algorithms.targets.viral import DEFAULT_RR_SETS, list_spread, viral_list
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.exports import Export, export_table
+from bellwether.loaders.do_not_contact import current_do_not_contact
 
 __all__ = [
     "LIST_NAMES", "LEADING_COLUMNS", "TargetOptions", "TargetList", "TargetError", "marketing_table",
@@ -450,7 +450,7 @@ def write_lists(run: RunTables, lists: Mapping[str, TargetList], fmt: str = "csv
 
     The do-not-contact list is read again from the workspace (it may have grown since the
     run's tables were read) and fail-closed: when it cannot be read nothing is written
-    (:class:`loaders.do_not_contact.DoNotContactUnavailable`).
+    (:class:`bellwether.loaders.do_not_contact.DoNotContactUnavailable`).
     """
     dnc = current_do_not_contact(run.workspace) | frozenset(run.do_not_contact)
     directory = Path(out_dir) if out_dir is not None else run.run_dir / "lists"

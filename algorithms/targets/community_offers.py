@@ -2,7 +2,7 @@
 
 A community qualifies when
 
-- contagion is under way (:func:`algorithms.segments.network.at_risk_communities`:
+- contagion is under way (:func:`bellwether.algorithms.segments.network.at_risk_communities`:
   enough recent churners, at a rate well above the graph's);
 - it is tight: at least ``min_internal_share`` of its members' tie strength stays inside
   (``internal_weight_share``), so a group offer reaches people who talk to each other;
@@ -28,11 +28,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from algorithms.segments.network import at_risk_communities
+from bellwether.algorithms.segments.network import at_risk_communities
 
 __all__ = ["ROLE_ORDER", "community_offers", "fit_offers", "offer_members"]
 
-#: Order of the members of one offer (roles of :mod:`algorithms.roles`; anything else last).
+#: Order of the members of one offer (roles of :mod:`bellwether.algorithms.roles`; anything else last).
 ROLE_ORDER = {"bellwether": 0, "follower": 1, "bridge": 2, "member": 3, "isolate": 4}
 
 

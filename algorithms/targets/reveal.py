@@ -1,13 +1,13 @@
 """From pseudonyms back to phone numbers for one campaign: an explicit, audited export step.
 
 Target lists name people by pseudonym only (``HMAC-SHA256(key, number)[:16]``,
-:mod:`loaders.pseudonym`).  A campaign tool needs numbers, so :func:`reveal` maps the
+:mod:`bellwether.loaders.pseudonym`).  A campaign tool needs numbers, so :func:`reveal` maps the
 pseudonyms of one exported list back through the operator's subscriber (CRM) extract:
 
 1. every number of the extract is normalised by the workspace's id rule
-   (:func:`loaders.msisdn.normalize_msisdn` with the workspace's country code, or the
+   (:func:`bellwether.loaders.msisdn.normalize_msisdn` with the workspace's country code, or the
    trimmed token for opaque ids) and hashed with the pseudonymisation key
-   (:func:`loaders.pseudonym.hmac_id`, through :func:`loaders.do_not_contact.entry_id`,
+   (:func:`bellwether.loaders.pseudonym.hmac_id`, through :func:`bellwether.loaders.do_not_contact.entry_id`,
    the same rule as every other input); the key must be the workspace's (its
    fingerprint is checked);
 2. the list's rows are joined on the pseudonym; a row whose pseudonym has no number in
@@ -49,9 +49,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graph.errors import BellwetherError
-from graph.exports import read_table
-from graph.workspace import Workspace, WorkspaceError, read_json
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.exports import read_table
+from bellwether.graph.core.workspace import Workspace, WorkspaceError, read_json
 
 __all__ = ["RevealRefused", "RevealResult", "AUDIT_FILE", "audit_path", "read_audit", "reveal", "find_list"]
 
@@ -132,8 +132,8 @@ def _crm_rows(path: Path, column: str) -> Iterator[tuple[str | None, str | None]
     The number is None for a CSV row with the wrong number of fields.  Raises
     :class:`RevealRefused` when the file has no number column.
     """
-    from loaders.cdr_csv import open_text, read_header
-    from loaders.errors import LoadError
+    from bellwether.loaders.cdr_csv import open_text, read_header
+    from bellwether.loaders.errors import LoadError
 
     want = column.lower()
     if path.name.endswith(".parquet"):
@@ -157,7 +157,7 @@ def _crm_rows(path: Path, column: str) -> Iterator[tuple[str | None, str | None]
         raise RevealRefused(f"cannot reveal: {exc}") from None
     lower = {n.lower(): i for i, n in reversed(list(enumerate(names)))}
     if want not in lower:
-        from loaders.errors import mask_text
+        from bellwether.loaders.errors import mask_text
 
         raise RevealRefused(f"cannot reveal: the subscriber extract {path} has no {column!r} column "
                             f"(columns: {mask_text(', '.join(names))[:200]}); name it with --msisdn-column.")
@@ -176,7 +176,7 @@ def _crm_rows(path: Path, column: str) -> Iterator[tuple[str | None, str | None]
 
 def _number(raw: str, country_code: str, id_kind: str) -> str | None:
     """The number to hand a campaign tool: E.164 (or a short code's digits), or the trimmed opaque id."""
-    from loaders.msisdn import WHITESPACE, normalize_msisdn
+    from bellwether.loaders.msisdn import WHITESPACE, normalize_msisdn
 
     if id_kind == "opaque":
         token = raw.strip(WHITESPACE)
@@ -247,12 +247,12 @@ def reveal(
     RevealRefused
         Something the reveal needs is missing or unusable; nothing was written.
     """
-    from loaders.do_not_contact import DoNotContactUnavailable, current_do_not_contact, entry_id, read_do_not_contact
-    from loaders.errors import LoadError
-    from loaders.manifest import file_sha256
-    from loaders.pseudonym import key_fingerprint
+    from bellwether.loaders.do_not_contact import DoNotContactUnavailable, current_do_not_contact, entry_id, read_do_not_contact
+    from bellwether.loaders.errors import LoadError
+    from bellwether.loaders.manifest import file_sha256
+    from bellwether.loaders.pseudonym import key_fingerprint
 
-    from algorithms.targets.build import LIST_NAMES
+    from bellwether.algorithms.targets.build import LIST_NAMES
 
     if name not in LIST_NAMES:
         raise RevealRefused(f"cannot reveal: --list must name one list ({', '.join(LIST_NAMES)}), got {name!r}.")

@@ -9,7 +9,7 @@ Three rules, applied in this order, each counted under its own reason:
     Pseudonyms in the workspace's ``do_not_contact.parquet``.  Applied before scoring
     (:func:`eligibility`), once more on the finished rows at export (:func:`final_check`,
     with the list as it is then) and again whenever a list is served
-    (:mod:`graph.list_service`), so a list edited, built elsewhere or older than the
+    (:mod:`bellwether.graph.list_service`), so a list edited, built elsewhere or older than the
     latest do-not-contact file cannot leak them.
 ``in_<list>_list``
     A subscriber gets at most one offer: lists are built in :data:`PRIORITY` order and a

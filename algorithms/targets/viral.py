@@ -5,16 +5,16 @@ under the independent cascade model; Kempe, Kleinberg & Tardos 2003,
 doi:10.1145/956750.956769; Leskovec et al. 2007, doi:10.1145/1281192.1281239) in
 seed order, minus anyone who may not be targeted.  Within a segment the seeds are
 re-selected among the segment's eligible members with
-``algorithms.influence.select_seeds(graph, k, candidates=...)`` (IMM; Tang, Shi &
+``bellwether.algorithms.influence.select_seeds(graph, k, candidates=...)`` (IMM; Tang, Shi &
 Xiao 2015, doi:10.1145/2723372.2723734).  The expected spread of the final list comes from
-``algorithms.influence.estimate_spread`` (Monte-Carlo, with a 95 % interval).
+``bellwether.algorithms.influence.estimate_spread`` (Monte-Carlo, with a 95 % interval).
 
 The run's ``marginal_gain`` and ``cumulative_spread`` describe the run's seed list; once
 seeds are held back (do-not-contact, churned, already on the retention list) they no
 longer add up.  So the list's spread accounting is done again on the seeds actually
 kept (:func:`seed_accounting`): reverse-reachable sets are drawn afresh
-(:func:`algorithms.influence.sample_rr_sets`, as many as the run used), the greedy
-maximum coverage (:func:`algorithms.influence.node_selection`) orders the kept seeds,
+(:func:`bellwether.algorithms.influence.sample_rr_sets`, as many as the run used), the greedy
+maximum coverage (:func:`bellwether.algorithms.influence.node_selection`) orders the kept seeds,
 and a second, independent draw of RR sets gives each its marginal gain (counting on the
 sets that chose the order would overstate the reach by the greedy's own selection
 bias).  ``cumulative_spread`` is the running sum of the gains, so row ``k`` is the
@@ -44,8 +44,8 @@ def seed_accounting(graph, candidates: np.ndarray, k: int, *, seed: int = 42, n_
     seed to the rows above it) and ``cumulative_spread`` (their running sum: the
     estimated spread of the first rows), in pick order.
     """
-    from algorithms.influence import arcs, edge_probabilities, node_selection, sample_rr_sets
-    from algorithms.influence.rr_sets import reverse_index
+    from bellwether.algorithms.influence import arcs, edge_probabilities, node_selection, sample_rr_sets
+    from bellwether.algorithms.influence.rr_sets import reverse_index
 
     cand = np.unique(np.asarray(candidates, dtype=np.int64))
     if len(cand) == 0 or k <= 0:
@@ -78,7 +78,7 @@ def _new_coverage(rr, order: np.ndarray) -> np.ndarray:
 
 def list_spread(graph, vids: np.ndarray, *, n_simulations: int = 1000, seed: int = 42) -> dict[str, Any]:
     """Expected spread of a seed list as ``{"mean", "ci_low", "ci_high", "n_simulations"}`` (Monte-Carlo IC cascades)."""
-    from algorithms.influence import estimate_spread
+    from bellwether.algorithms.influence import estimate_spread
 
     if len(vids) == 0:
         return {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "n_simulations": 0}
@@ -139,7 +139,7 @@ def viral_list(
         rows = seed_accounting(graph, kept, k, seed=seed, n_rr_sets=n_rr_sets, probability=probability)
         method = "run_seeds"
     else:
-        from algorithms.influence import select_seeds
+        from bellwether.algorithms.influence import select_seeds
 
         cand = np.flatnonzero(eligible)
         if len(cand) == 0:

@@ -1,6 +1,6 @@
 """Files for ``neo4j-admin database import``: the offline bulk path into an empty database.
 
-The transactional push (:mod:`graph.neo4j_store.push`) is bound by the server's
+The transactional push (:mod:`bellwether.graph.neo4j_store.push`) is bound by the server's
 per-relationship write cost (about 12-20k contacts/s on two cores,
 ``bench/bench_neo4j_load.py``).  For a first load into a new database,
 Neo4j's offline importer writes the store files directly and is many times
@@ -32,10 +32,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.cypher_library import CypherLibrary, default_library
-from graph.neo4j_store.push import (
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.cypher_library import CypherLibrary, default_library
+from bellwether.graph.neo4j_store.push import (
     CONTACT_COLUMNS,
     DEFAULT_BATCH_SIZE,
     DEFAULT_WRITERS,

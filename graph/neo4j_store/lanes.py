@@ -19,7 +19,7 @@ Subscriber nodes take no relationship locks: their batches are dealt to the lane
 of a single round.
 
 Everything here is a pure function of the vertex numbers, the batch size and the
-number of writers, so a resumed push (and :mod:`graph.neo4j_store.bulk`) cuts the
+number of writers, so a resumed push (and :mod:`bellwether.graph.neo4j_store.bulk`) cuts the
 same batches in the same order.
 """
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graph.neo4j_store.rows import batch_bounds
+from bellwether.graph.neo4j_store.rows import batch_bounds
 
 __all__ = ["BatchPlan", "plan_contacts", "plan_rows", "tournament_rounds"]
 

@@ -1,9 +1,9 @@
 """Pull the contact graph out of Neo4j as the workspace's tables.
 
-``pull_graph`` returns a :class:`graph.contact_graph.ContactGraph` whose
-subscribers table has the columns of :data:`graph.schema.SUBSCRIBERS` with dense
+``pull_graph`` returns a :class:`bellwether.graph.contact_graph.ContactGraph` whose
+subscribers table has the columns of :data:`bellwether.graph.schema.SUBSCRIBERS` with dense
 vertex numbers in id order, and whose contacts table has the columns of
-:data:`graph.schema.CONTACTS` ordered by ``(a_vid, b_vid)``, so an analysis run
+:data:`bellwether.graph.schema.CONTACTS` ordered by ``(a_vid, b_vid)``, so an analysis run
 from Neo4j sees the same tables as one run from the workspace.
 """
 
@@ -14,10 +14,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.neo4j_store.rows import frame_to_schema
-from graph.neo4j_store.store import Neo4jError, Neo4jStore
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.neo4j_store.rows import frame_to_schema
+from bellwether.graph.neo4j_store.store import Neo4jError, Neo4jStore
 
 
 def pull_graph(store: Neo4jStore) -> ContactGraph:

@@ -3,12 +3,12 @@
 Both tables go in parameterised ``UNWIND $rows`` batches (``cypher/load/``).
 Each batch commits together with a ``(:LoadBatch {key})`` node in the same
 transaction.  The key is derived from the table's content, the statement text
-and the batch size (:func:`graph.neo4j_store.rows.content_key`), so a push that
+and the batch size (:func:`bellwether.graph.neo4j_store.rows.content_key`), so a push that
 was killed half-way and is run again skips exactly the batches that committed,
 and a uniqueness constraint on the key stops a batch from committing twice.
 
 Batches go out on ``writers`` concurrent lanes scheduled so that no two
-transactions in flight share a subscriber (:mod:`graph.neo4j_store.lanes`; the rare
+transactions in flight share a subscriber (:mod:`bellwether.graph.neo4j_store.lanes`; the rare
 deadlock on an older relationship is retried).
 
 Subscribers are merged on their pseudonymous id (properties replaced, absent
@@ -29,17 +29,17 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pandas as pd
 
-from graph.contact_graph import ContactGraph
-from graph.cypher_library import CypherLibrary
-from graph.neo4j_store.progress import row_progress
-from graph import schema
-from graph.neo4j_store.lanes import BatchPlan, plan_contacts, plan_rows
-from graph.neo4j_store.rows import content_key, flat_rows, to_load_arrow
-from graph.neo4j_store.schema import ensure_schema
-from graph.neo4j_store.store import Neo4jError, Neo4jStore
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.cypher_library import CypherLibrary
+from bellwether.graph.neo4j_store.progress import row_progress
+from bellwether.graph import schema
+from bellwether.graph.neo4j_store.lanes import BatchPlan, plan_contacts, plan_rows
+from bellwether.graph.neo4j_store.rows import content_key, flat_rows, to_load_arrow
+from bellwether.graph.neo4j_store.schema import ensure_schema
+from bellwether.graph.neo4j_store.store import Neo4jError, Neo4jStore
 
 if TYPE_CHECKING:
-    from graph.workspace import Workspace
+    from bellwether.graph.core.workspace import Workspace
 
 DEFAULT_BATCH_SIZE = 20_000  # bench/bench_neo4j_load.py: 20k-50k rows beat 5k-10k
 DEFAULT_WRITERS = 2  # concurrent write transactions (graph/neo4j_store/lanes.py); 1.37x on 2 cores
@@ -174,7 +174,7 @@ def load_batches(library: CypherLibrary, kind: str, df: pd.DataFrame, columns: I
     The load key depends only on the table's content in sending order, the statement
     text, the batch size and (for contacts) the number of writers, so it is the same
     for every push of the same graph with the same settings (and for the ``LoadBatch``
-    nodes that :mod:`graph.neo4j_store.bulk` writes for ``neo4j-admin database import``).
+    nodes that :mod:`bellwether.graph.neo4j_store.bulk` writes for ``neo4j-admin database import``).
     Batch ``i`` of the plan has the key :func:`batch_key` ``(kind, load, i)``.
     """
     cols = [c for c in columns if c in df.columns]

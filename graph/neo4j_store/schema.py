@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.neo4j_store.store import Neo4jStore
+from bellwether.graph.neo4j_store.store import Neo4jStore
 
 
 def ensure_schema(store: Neo4jStore) -> list[str]:

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pandas as pd
 
-from graph.cypher_library import CypherLibrary, CypherQuery, default_library
-from graph.errors import BellwetherError
+from bellwether.graph.cypher_library import CypherLibrary, CypherQuery, default_library
+from bellwether.graph.core.errors import BellwetherError
 
 if TYPE_CHECKING:
     import neo4j
 
-    from graph.settings import Settings
+    from bellwether.graph.core.settings import Settings
 
 SETTINGS_HINT = "set `neo4j_uri` in bellwether.toml [neo4j] (`uri = ...`) or BELLWETHER_NEO4J_URI"
 START_HINT = "start one with `scripts/neo4j-server start` or `docker compose up -d neo4j`"

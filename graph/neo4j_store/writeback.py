@@ -1,8 +1,8 @@
 """Write an analysis run back into Neo4j: subscriber properties, both community levels, memberships, segments.
 
-Reads ``runs/<run_id>/subscribers.parquet`` (:data:`graph.schema.RUN_SUBSCRIBERS`),
-``communities.parquet`` (:data:`graph.schema.COMMUNITIES`) and, when present,
-``coarse_communities.parquet`` (:data:`graph.schema.COARSE_COMMUNITIES`) and
+Reads ``runs/<run_id>/subscribers.parquet`` (:data:`bellwether.graph.schema.RUN_SUBSCRIBERS`),
+``communities.parquet`` (:data:`bellwether.graph.schema.COMMUNITIES`) and, when present,
+``coarse_communities.parquet`` (:data:`bellwether.graph.schema.COARSE_COMMUNITIES`) and
 ``segments.parquet`` (any columns; all but ``vid`` are written), and applies
 the ``cypher/writeback/`` statements: ``(:Subscriber)-[:MEMBER_OF]->(:Community)``
 for the fine level, ``(:Community)-[:PART_OF]->(:CoarseCommunity)`` for the
@@ -21,10 +21,10 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from graph.neo4j_store.progress import row_progress
-from graph.neo4j_store.rows import batch_bounds, row_maps, to_arrow
-from graph.neo4j_store.schema import ensure_schema
-from graph.neo4j_store.store import Neo4jError, Neo4jStore
+from bellwether.graph.neo4j_store.progress import row_progress
+from bellwether.graph.neo4j_store.rows import batch_bounds, row_maps, to_arrow
+from bellwether.graph.neo4j_store.schema import ensure_schema
+from bellwether.graph.neo4j_store.store import Neo4jError, Neo4jStore
 
 DEFAULT_BATCH_SIZE = 10_000
 

@@ -8,7 +8,7 @@ numbers, mixed number formats, duplicates and a few bad rows.
 
 Examples
 --------
->>> from loaders.synthetic import generate_operator
+>>> from bellwether.loaders.synthetic import generate_operator
 >>> summary = generate_operator("/tmp/op", subscribers=2000, months=2, seed=7)  # doctest: +SKIP
 >>> summary["suggested_as_of"]  # doctest: +SKIP
 '2026-02-01'

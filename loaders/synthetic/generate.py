@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.errors import BellwetherError
+from bellwether.graph.core.errors import BellwetherError
 
 from . import numbers as nb
 from .churn import ChurnModel, baseline_hazard, contagion_matrix, measure_contagion, simulate_churn

@@ -8,7 +8,7 @@ neo4j_server (session)
     ``BELLWETHER_TEST_NEO4J_URI`` (with ``BELLWETHER_TEST_NEO4J_USER`` /
     ``_PASSWORD`` / ``_DATABASE``), which is then used as is.
 neo4j_store (function)
-    A :class:`graph.neo4j_store.Neo4jStore` on that server, with an empty database:
+    A :class:`bellwether.graph.neo4j_store.Neo4jStore` on that server, with an empty database:
     every node, relationship, projected GDS graph and Bellwether constraint/index
     is removed before the test.
 server_script (session)
@@ -35,7 +35,7 @@ from typing import Iterator
 
 import pytest
 
-from graph.neo4j_store import Neo4jError, Neo4jStore
+from bellwether.graph.neo4j_store import Neo4jError, Neo4jStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_SCRIPT = ROOT / "scripts" / "neo4j-server"
@@ -148,6 +148,6 @@ def neo4j_driver(neo4j_store: Neo4jStore):
 @pytest.fixture
 def make_contact_graph():
     """``make_contact_graph(n, m, seed=0)``: a random graph with every table column filled."""
-    from loaders.synthetic.random_graph import random_contact_graph
+    from bellwether.graph.random_graph import random_contact_graph
 
     return random_contact_graph

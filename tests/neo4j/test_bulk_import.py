@@ -18,11 +18,11 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.neo4j_store import Neo4jStore, pull_graph
-from graph.workspace import Workspace
+from bellwether.cli.app import app
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.neo4j_store import Neo4jStore, pull_graph
+from bellwether.graph.core.workspace import Workspace
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -60,7 +60,7 @@ def test_import_then_push_on_a_server_with_auth(server_script, tmp_path, make_co
         again = server("import", instance, args_file)
         assert again.returncode != 0 and "stop it first" in again.stderr
 
-        wrong = subprocess.run([sys.executable, "-m", "cli", "neo4j", "status", "--uri", uri], cwd=tmp_path,
+        wrong = subprocess.run([sys.executable, "-m", "bellwether.cli", "neo4j", "status", "--uri", uri], cwd=tmp_path,
                                env={**os.environ, "BELLWETHER_NEO4J_PASSWORD": "not-the-password"},
                                capture_output=True, text=True, timeout=120)
         lines = [ln for ln in wrong.stderr.splitlines() if ln.strip()]

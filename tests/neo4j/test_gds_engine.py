@@ -13,14 +13,14 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.stats import spearmanr
 
-from algorithms.centrality import coreness, degree_strength, pagerank
-from algorithms.community import detect_communities
-from algorithms.community.quality import modularity
-from algorithms.engines import EngineError, get_engine
-from algorithms.engines.gds_engine import PROJECTION_PREFIX, GdsEngine
+from bellwether.algorithms.centrality import coreness, degree_strength, pagerank
+from bellwether.algorithms.community import detect_communities
+from bellwether.algorithms.community.quality import modularity
+from bellwether.algorithms.engines import EngineError, get_engine
+from bellwether.algorithms.engines.gds_engine import PROJECTION_PREFIX, GdsEngine
 from bench.planted import planted_graph
-from graph.contact_graph import ContactGraph
-from graph.neo4j_store import Neo4jError, Neo4jStore, push_graph
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.neo4j_store import Neo4jError, Neo4jStore, push_graph
 
 pytestmark = pytest.mark.neo4j
 
@@ -143,7 +143,7 @@ def test_celf_picks_one_seed_per_planted_hub(neo4j_server):
 
 
 def test_analyze_with_gds_engine_and_write_back(pushed, tmp_path):
-    from algorithms.analysis import analyze
+    from bellwether.algorithms.analysis import analyze
 
     store, engine, graph, _ = pushed
     run = analyze(tmp_path / "ws", graph=graph, as_of="2025-03-01", engine=engine, objective="modularity",
@@ -163,7 +163,7 @@ def test_analyze_with_gds_engine_and_write_back(pushed, tmp_path):
 def test_analyze_records_gds_celf_beside_the_imm_seeds(pushed, tmp_path):
     import json
 
-    from algorithms.analysis import analyze
+    from bellwether.algorithms.analysis import analyze
 
     store, engine, graph, _ = pushed
     run = analyze(tmp_path / "ws", graph=graph, as_of="2025-03-01", engine=engine, objective="modularity",

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from graph.errors import BellwetherError
-from graph.neo4j_store import Neo4jError, Neo4jStore
-from graph.settings import load_settings
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.neo4j_store import Neo4jError, Neo4jStore
+from bellwether.graph.core.settings import load_settings
 
 
 def closed_port() -> int:
@@ -43,7 +43,7 @@ def test_store_takes_its_connection_from_settings(tmp_path):
 
 def test_cli_prints_one_error_line_when_the_server_is_down(tmp_path):
     uri = f"bolt://127.0.0.1:{closed_port()}"
-    proc = subprocess.run([sys.executable, "-m", "cli", "neo4j", "status", "--uri", uri],
+    proc = subprocess.run([sys.executable, "-m", "bellwether.cli", "neo4j", "status", "--uri", uri],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 1
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]

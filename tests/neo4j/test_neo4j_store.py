@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graph import schema
-from graph.cypher_library import CypherLibraryError
-from graph.neo4j_store import (
+from bellwether.graph import schema
+from bellwether.graph.cypher_library import CypherLibraryError
+from bellwether.graph.neo4j_store import (
     Neo4jError,
     Neo4jStore,
     ensure_schema,
@@ -27,7 +27,7 @@ from graph.neo4j_store import (
     schema_objects,
     write_back,
 )
-from graph.workspace import Workspace
+from bellwether.graph.core.workspace import Workspace
 
 pytestmark = pytest.mark.neo4j
 
@@ -117,8 +117,8 @@ def test_push_then_pull_gives_the_same_tables(neo4j_store, make_contact_graph):
 def test_pull_command_writes_a_workspace_the_analysis_can_read(neo4j_store, make_contact_graph, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from cli.app import app
-    from graph.contact_graph import ContactGraph
+    from bellwether.cli.app import app
+    from bellwether.graph.contact_graph import ContactGraph
 
     g = make_contact_graph(120, 400, seed=4)
     g.info = {"as_of": "2025-04-01", "window_days": 30}
@@ -179,7 +179,7 @@ def test_push_killed_half_way_resumes_exactly(neo4j_store, neo4j_server, make_co
     g = make_contact_graph(5_000, 40_000, seed=8)
     ws = write_workspace(tmp_path / "ws", g)
     env = {**os.environ, "BELLWETHER_NEO4J_URI": neo4j_server.uri, "BELLWETHER_NEO4J_DATABASE": "neo4j"}
-    cmd = [sys.executable, "-m", "cli", "neo4j", "push", "--workspace", str(ws.root), "--batch-size", "500", "-q"]
+    cmd = [sys.executable, "-m", "bellwether.cli", "neo4j", "push", "--workspace", str(ws.root), "--batch-size", "500", "-q"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     done = 0

@@ -1,8 +1,8 @@
 """The analysts' Cypher library against a real Neo4j 5.26 + GDS server, with known answers.
 
 One graph with planted structure is pushed once for the module, analysed by the
-real pipeline (:func:`algorithms.analysis.analyze`, modularity objective),
-segmented (:func:`algorithms.segments.segment_run`) and written back with the
+real pipeline (:func:`bellwether.algorithms.analysis.analyze`, modularity objective),
+segmented (:func:`bellwether.algorithms.segments.segment_run`) and written back with the
 store's write-back.  Four groups, each around a hub that its members call
 (the planted bellwether):
 
@@ -33,12 +33,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cli.query import analyst_queries, parse_params, records
-from graph import schema
-from graph.contact_graph import ContactGraph
-from graph.cypher_library import default_library
-from graph.neo4j_store import Neo4jStore, push_graph, write_back
-from graph.workspace import Workspace, write_json
+from bellwether.cli.query import analyst_queries, parse_params, records
+from bellwether.graph import schema
+from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.cypher_library import default_library
+from bellwether.graph.neo4j_store import Neo4jStore, push_graph, write_back
+from bellwether.graph.core.workspace import Workspace, write_json
 
 pytestmark = pytest.mark.neo4j
 
@@ -130,8 +130,8 @@ class Loaded:
 
 @pytest.fixture(scope="module")
 def loaded(neo4j_server, tmp_path_factory) -> Loaded:
-    from algorithms.analysis import analyze
-    from algorithms.segments import load_run, segment_run, write_segments
+    from bellwether.algorithms.analysis import analyze
+    from bellwether.algorithms.segments import load_run, segment_run, write_segments
 
     graph = planted_graph()
     root = tmp_path_factory.mktemp("queries") / "ws"

@@ -1,8 +1,8 @@
 """A random contact graph with every column of the graph tables filled: for load tests and load benchmarks.
 
-Unlike :func:`loaders.synthetic.generate_operator` it plants no structure; it exists
-to exercise every column (including nulls) of :data:`graph.schema.SUBSCRIBERS` and
-:data:`graph.schema.CONTACTS` cheaply at any size.
+Unlike :func:`bellwether.loaders.synthetic.generate_operator` it plants no structure; it exists
+to exercise every column (including nulls) of :data:`bellwether.graph.schema.SUBSCRIBERS` and
+:data:`bellwether.graph.schema.CONTACTS` cheaply at any size.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["random_contact_graph"]
 

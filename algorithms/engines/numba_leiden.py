@@ -66,14 +66,23 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from algorithms.community.quality import _root  # union-find root with path halving
-from algorithms.splitmix import GOLDEN, MIX1, uniform
+from bellwether.algorithms.splitmix import GOLDEN, MIX1, uniform
 
 # numba's OpenMP layer costs about 20 ms per parallel region on a busy machine,
 # its own work queue a fraction of a millisecond; the parallel regions here are
 # entered from one Python thread at a time, which is all the work queue needs.
 if "NUMBA_THREADING_LAYER" not in os.environ and numba.config.THREADING_LAYER == "default":
     numba.config.THREADING_LAYER = "workqueue"
+
+
+@njit(cache=True)
+def _root(parent, x):
+    """Union-find root of ``x``, halving the path on the way."""
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
 
 __all__ = [
     "DEFAULT_TOLERANCE", "VERTEX_ORDER_MIN", "adaptive_leiden_csr", "arc_weights", "choose_resolution", "csr_from_edges",
@@ -757,7 +766,7 @@ def quality_csr(indptr, indices, weights, memb, *, node_weights, gamma) -> float
 
 # --- the adaptive default: modularity at a resolution chosen from the data ---------------------------
 #
-# ``adaptive_leiden_csr`` (the default of :func:`algorithms.community.detect_communities`,
+# ``adaptive_leiden_csr`` (the default of :func:`bellwether.algorithms.community.detect_communities`,
 # ``objective="auto"``) scans the resolution :math:`\gamma` of modularity (Reichardt & Bornholdt
 # 2006) from fine to coarse and keeps the finest partition whose modularity (at
 # :math:`\gamma = 1`) stays within ``tolerance`` of the best one found.  Modularity's landscape has

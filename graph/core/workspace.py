@@ -44,8 +44,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from graph.errors import BellwetherError
-from graph.faults import crash_point
+from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.core.faults import crash_point
 
 
 class WorkspaceError(BellwetherError):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from graph.errors import BellwetherError
+from bellwether.graph.core.errors import BellwetherError
 
 
 class ConfigError(BellwetherError):

@@ -1,4 +1,4 @@
-"""The numba Leiden (algorithms.community.fast_leiden): known answers, quality against igraph's
+"""The numba Leiden (bellwether.algorithms.engines.numba_leiden): known answers, quality against igraph's
 Leiden, reproducibility, connectivity, both objectives, and its place in the igraph engine."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-from algorithms.community import count_disconnected, cpm_quality, detect_communities, modularity
-from algorithms.community.fast_leiden import (
+from bellwether.algorithms.community import count_disconnected, cpm_quality, detect_communities, modularity
+from bellwether.algorithms.engines.numba_leiden import (
     adaptive_leiden_csr,
     choose_resolution,
     csr_from_edges,
@@ -22,10 +22,10 @@ from algorithms.community.fast_leiden import (
     quality_csr,
     resolution_scale,
 )
-from algorithms.engines import EngineError
-from algorithms.engines.igraph_engine import IgraphEngine
+from bellwether.algorithms.engines import EngineError
+from bellwether.algorithms.engines.igraph_engine import IgraphEngine
 from bench.planted import planted_graph
-from graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph
 
 
 def clique_edges(size: int, offset: int = 0) -> list[tuple[int, int]]:
@@ -223,7 +223,7 @@ def test_adaptive_leiden_is_reproducible_and_resolves_small_groups():
     resolution limit (more, smaller communities than modularity at 1) and stays connected."""
     g, truth = planted_graph(20_000, 12.0, 0.2, seed=12)
     indptr, indices, arc_edge, vertex = csr_structure(g.n_subscribers, g.edge_array())
-    from algorithms.community.fast_leiden import arc_weights
+    from bellwether.algorithms.engines.numba_leiden import arc_weights
 
     data = arc_weights(g.weights(), arc_edge)
     a, info = adaptive_leiden_csr(indptr, indices, data, seed=5)

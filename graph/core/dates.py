@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from graph.errors import BellwetherError
+from bellwether.graph.core.errors import BellwetherError
 
 
 class DateError(BellwetherError):
