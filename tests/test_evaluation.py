@@ -10,7 +10,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from bellwether.algorithms.evaluation import (
@@ -19,8 +18,11 @@ from bellwether.algorithms.evaluation import (
     ari,
     auc,
     community_agreement,
+    decile_lift,
     evaluate_run,
     evaluate_run_dir,
+    expected_hits,
+    gains_curve,
     lift_at,
     nmi,
     ranking_table,
@@ -42,11 +44,31 @@ def test_auc_by_hand():
     assert math.isnan(auc([0, 0], [0.1, 0.2]))
 
 
-def test_auc_matches_sklearn():
-    rng = np.random.default_rng(0)
-    y = rng.random(500) < 0.1
-    s = np.round(rng.random(500) + y * 0.3, 2)  # rounding makes ties
-    assert auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+def test_gains_and_deciles_on_a_perfect_and_a_useless_score():
+    y = np.array([1] * 10 + [0] * 90, bool)
+    perfect = np.linspace(1, 0, 100)
+    g = gains_curve(y, perfect)
+    assert g.loc[g["share_targeted"].round(2) == 0.10, "share_captured"].item() == 1.0
+    assert decile_lift(y, perfect)["lift"].iloc[0] == pytest.approx(10.0)
+    assert auc(y, perfect) == 1.0
+    useless = decile_lift(y, np.zeros(100))  # everyone tied: every decile at the base rate
+    assert useless["lift"].to_numpy() == pytest.approx(np.ones(10))
+    assert auc(y, np.zeros(100)) == 0.5
+
+
+def test_one_tie_rule_for_lift_gains_and_deciles():
+    """The report's decile and gains figures count ties as lift_at does, whatever the row order."""
+    rng = np.random.default_rng(3)
+    y = rng.random(1000) < 0.08
+    s = np.round(rng.random(1000) + y * 0.2, 1)  # coarse scores: big tied groups straddle every cut
+    deciles = decile_lift(y, s)
+    assert deciles["lift"].iloc[0] == pytest.approx(lift_at(y, s, 0.10))
+    assert deciles["churners"].sum() == pytest.approx(y.sum())
+    gains = gains_curve(y, s)
+    assert gains.loc[10, "share_captured"] == pytest.approx(lift_at(y, s, 0.10) * 0.10)
+    order = rng.permutation(1000)
+    pd.testing.assert_frame_equal(decile_lift(y[order], s[order]), deciles)
+    assert expected_hits(y, s)[-1] == y.sum()
 
 
 def test_lift_by_hand():
@@ -114,6 +136,7 @@ def test_ami_and_ari_are_zero_for_shuffled_labels_where_nmi_is_not():
     assert abs(ami(truth, shuffled)) < 0.01 and abs(ari(truth, shuffled)) < 0.01
     assert ami(truth, found) > 0.7 and ari(truth, found) > 0.7
     assert ami([0, 0, 1, 1], [1, 1, 0, 0]) == 1.0 == ari([0, 0, 1, 1], [1, 1, 0, 0])
+
 
 
 def test_recovery_by_size_class():

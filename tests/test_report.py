@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bellwether.algorithms.report import (
-    SECTIONS, auc, build_report, contagion_curve, ego_network, gains_curve, lift_table, log_bins, render_html,
+    SECTIONS, build_report, contagion_curve, ego_network, log_bins, render_html,
     wilson_interval, write_report,
 )
 from bellwether.algorithms.report.contagion import contagion_sentence
@@ -57,16 +57,6 @@ def test_contagion_curve_rises_and_drops_small_groups():
     assert t["n"].sum() == 5000
     few = contagion_curve(np.array([0] * 20 + [1] * 3), np.zeros(23, bool), np.ones(23, bool))
     assert few["k"].tolist() == [0]  # three people with one churned contact are not reported
-
-
-def test_gains_lift_and_auc_on_a_perfect_and_a_useless_score():
-    y = np.array([1] * 10 + [0] * 90, bool)
-    perfect = np.linspace(1, 0, 100)
-    g = gains_curve(perfect, y)
-    assert g.loc[g["share_targeted"].round(2) == 0.10, "share_captured"].item() == 1.0
-    assert lift_table(perfect, y)["lift"].iloc[0] == pytest.approx(10.0)
-    assert auc(perfect, y) == 1.0
-    assert auc(np.zeros(100), y) == 0.5
 
 
 def test_log_bins_and_ticks():

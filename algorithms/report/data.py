@@ -2,7 +2,7 @@
 community levels, the contagion curve, lift, influence and ego networks.
 
 Pure functions on arrays and tables; :func:`report_data` gathers them for one run.
-Nothing here draws; :mod:`algorithms.report.html` turns the result into HTML and SVG.
+Nothing here draws; :mod:`bellwether.algorithms.report.html` turns the result into HTML and SVG.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bellwether.algorithms.evaluation.ranking import auc, decile_lift, gains_curve
 from bellwether.algorithms.segments.profiles import MIN_GROUP_SIZE
 
 __all__ = [
-    "wilson_interval", "log_bins", "contagion_curve", "gains_curve", "lift_table", "auc", "ego_network",
+    "wilson_interval", "log_bins", "contagion_curve", "ego_network",
     "force_layout", "list_action", "coarse_table", "ReportData", "report_data",
 ]
 
@@ -109,43 +110,6 @@ def contagion_curve(
         "churners": c.astype(np.int64), "rate": rate, "ci_low": lo, "ci_high": hi,
     })
     return t.loc[t["n"] >= min_group_size].reset_index(drop=True)
-
-
-def gains_curve(score: np.ndarray, label: np.ndarray, n_points: int = 101) -> pd.DataFrame:
-    """Cumulative gains: share of churners captured when targeting the top share of customers by ``score``."""
-    s = np.asarray(score, dtype=np.float64)
-    y = np.asarray(label, dtype=bool)
-    order = np.argsort(-np.nan_to_num(s, nan=-np.inf), kind="stable")
-    captured = np.concatenate([[0], np.cumsum(y[order])])
-    share = np.linspace(0, 1, n_points)
-    idx = np.round(share * len(s)).astype(np.int64)
-    total = max(int(y.sum()), 1)
-    return pd.DataFrame({"share_targeted": share, "share_captured": captured[idx] / total})
-
-
-def lift_table(score: np.ndarray, label: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
-    """Churn rate and lift over the base rate per score decile (1 = highest scores)."""
-    s = np.asarray(score, dtype=np.float64)
-    y = np.asarray(label, dtype=bool)
-    order = np.argsort(-np.nan_to_num(s, nan=-np.inf), kind="stable")
-    bins = np.array_split(order, n_bins)
-    base = y.mean() if len(y) else np.nan
-    rows = [{"decile": i + 1, "n": len(b), "churners": int(y[b].sum()), "rate": float(y[b].mean()) if len(b) else np.nan}
-            for i, b in enumerate(bins)]
-    t = pd.DataFrame(rows)
-    t["lift"] = t["rate"] / base if base and base > 0 else np.nan
-    return t
-
-
-def auc(score: np.ndarray, label: np.ndarray) -> float:
-    """Area under the ROC curve by the rank-sum (Mann–Whitney) formula; NaN without both classes."""
-    s = np.asarray(score, dtype=np.float64)
-    y = np.asarray(label, dtype=bool)
-    n1, n0 = int(y.sum()), int((~y).sum())
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    ranks = pd.Series(s).rank(method="average").to_numpy()
-    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def ego_network(contacts: pd.DataFrame, center: int, *, max_neighbours: int = 24) -> dict[str, np.ndarray]:
@@ -493,8 +457,8 @@ def report_data(run, segments, *, n_egos: int = 4, max_neighbours: int = 24, min
         for name, col in (("network model", "churn_risk"), ("baseline (no network features)", "churn_risk_baseline")):
             if col in subs and subs[col].notna().any():
                 s = subs[col].to_numpy(np.float64, na_value=np.nan)[known]
-                lift["models"][name] = {"gains": gains_curve(s, y[known]), "deciles": lift_table(s, y[known]),
-                                        "auc": auc(s, y[known])}
+                lift["models"][name] = {"gains": gains_curve(y[known], s), "deciles": decile_lift(y[known], s),
+                                        "auc": auc(y[known], s)}
 
     infl = dict(run.manifest.get("metrics", {}).get("influence", {}))
     seeds = run.seeds.sort_values("rank")
