@@ -138,6 +138,17 @@ def test_ami_and_ari_are_zero_for_shuffled_labels_where_nmi_is_not():
     assert ami([0, 0, 1, 1], [1, 1, 0, 0]) == 1.0 == ari([0, 0, 1, 1], [1, 1, 0, 0])
 
 
+@pytest.mark.parametrize("n, groups", [(7, 1), (60, 6), (500, 40), (3000, 600), (4000, 4000)])
+def test_ami_equals_scikit_learns(n, groups):
+    """The expected mutual information summed by group size gives scikit-learn's AMI, edge cases included."""
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    rng = np.random.default_rng(n)
+    a = rng.integers(0, groups, n)
+    b = np.where(rng.random(n) < 0.6, a, rng.integers(0, max(groups // 2, 1), n))
+    for x, y in [(a, b), (a, a), (a, np.zeros(n)), (np.arange(n), np.arange(n)), (np.arange(n), b)]:
+        assert ami(x, y) == pytest.approx(adjusted_mutual_info_score(x, y), abs=1e-8)
+
 
 def test_recovery_by_size_class():
     # family f (4 members): 3 found together; friends g (12): 6 + 6; workplace h (40): 40 together
