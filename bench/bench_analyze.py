@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bellwether.algorithms.analysis import analyze
-from bench.planted import planted_edges
+from bellwether.graph.synthetic.planted import planted_edges
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.workspace import Workspace
 

@@ -22,7 +22,7 @@ from bellwether.algorithms.centrality import pagerank
 from bellwether.algorithms.community import detect_communities, modularity
 from bellwether.algorithms.engines import get_engine
 from bellwether.algorithms.engines.igraph_engine import DEFAULT_LEIDEN, IgraphEngine
-from bench.planted import planted_graph
+from bellwether.graph.synthetic.planted import planted_graph
 
 
 def main(argv=None) -> None:

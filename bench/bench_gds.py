@@ -1,6 +1,6 @@
 """In-database GDS engine against the igraph engine: projection, algorithms and write-back times.
 
-For each graph size, a planted-community contact graph (:func:`bench.planted.planted_graph`)
+For each graph size, a planted-community contact graph (:func:`bellwether.graph.synthetic.planted.planted_graph`)
 is pushed into Neo4j (push time shown, not compared), then each engine runs the
 graph algorithms of ``bellwether analyze``:
 
@@ -43,7 +43,7 @@ from bellwether.algorithms.community.detect import canonical_labels
 from bellwether.algorithms.community.quality import modularity
 from bellwether.algorithms.engines import get_engine
 from bellwether.algorithms.engines.gds_engine import GdsEngine
-from bench.planted import planted_graph
+from bellwether.graph.synthetic.planted import planted_graph
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.neo4j_store import Neo4jStore, push_graph, write_back
 

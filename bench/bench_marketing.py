@@ -3,7 +3,7 @@
 Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_marketing --subscribers 1000000``
 
 The run directory is synthesised once (planted-partition graph from
-:mod:`bench.planted`, CRM attributes, and run tables with the columns and meaning of
+:mod:`bellwether.graph.synthetic.planted`, CRM attributes, and run tables with the columns and meaning of
 ``bellwether.graph.schema``: communities from the planted partition, strength-based scores,
 roles, churn before and after ``as_of``, 50 influence seeds) and cached under
 ``.cache/bench_marketing/``.  Each step then runs as its command would, from reading
@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.planted import planted_edges
+from bellwether.graph.synthetic.planted import planted_edges
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.workspace import Workspace, write_json

@@ -41,7 +41,7 @@ from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.neo4j_store import Neo4jStore, push_graph
 from bellwether.graph.neo4j_store.rows import batch_bounds, flat_rows, to_load_arrow
 from bellwether.graph.neo4j_store.schema import ensure_schema
-from bellwether.graph.random_graph import random_contact_graph
+from bellwether.graph.synthetic.random_graph import random_contact_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -276,10 +276,10 @@ def synthetic_operator(subscribers: int, cache: Path | str, *, seed: int = 42) -
 
 def timing(subscribers: int, *, seed: int = 42) -> dict[str, Any]:
     """Seconds of :func:`bellwether.algorithms.roles.bellwether_scores` and :func:`assign_roles` on a planted graph of ``subscribers``
-    (:mod:`bench.planted`, mean degree 8, communities of 3-300, random call and SMS counts per direction)."""
+    (:mod:`bellwether.graph.synthetic.planted`, mean degree 8, communities of 3-300, random call and SMS counts per direction)."""
     import time
 
-    from bench.planted import planted_graph
+    from bellwether.graph.synthetic.planted import planted_graph
 
     g, membership = planted_graph(subscribers, mean_degree=8.0, min_size=3, max_size=300, seed=seed)
     rng = np.random.default_rng(seed)

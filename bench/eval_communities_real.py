@@ -95,11 +95,11 @@ def synthetic_graphs() -> dict[str, tuple[ContactGraph, np.ndarray]]:
     - LFR benchmarks (networkx; Lancichinetti, Fortunato & Radicchi 2008) at mixing 0.3 and 0.5;
     - a polblogs-like graph: two groups of 586 and 636, heavy-tailed degrees (degree-corrected
       block model, lognormal propensities, in-group tie probability 10x the cross-group one);
-    - the project's planted contact graph (``bench/planted.py``, 20,000 subscribers, groups of 3-300).
+    - the project's planted contact graph (``graph/synthetic/planted.py``, 20,000 subscribers, groups of 3-300).
     """
     import networkx as nx
 
-    from bench.planted import planted_graph
+    from bellwether.graph.synthetic.planted import planted_graph
 
     out: dict[str, tuple[ContactGraph, np.ndarray]] = {}
     for n, mu, avg, lo, hi in ((3000, 0.3, 15, 10, 60), (5000, 0.5, 20, 20, 100)):

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bellwether.algorithms.analysis import analyze, mask_after, run_summary
-from bench.planted import planted_edges
+from bellwether.graph.synthetic.planted import planted_edges
 from bellwether.cli.app import app
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bellwether.algorithms.centrality import contact_flows, coreness, degree_strength, pagerank, reach
-from bench.planted import planted_graph
+from bellwether.graph.synthetic.planted import planted_graph
 from bellwether.graph.contact_graph import ContactGraph
 
 

@@ -20,7 +20,7 @@ from bellwether.algorithms.churn import (
     spreading_activation,
     timeline,
 )
-from bench.eval_churn import planted_churn
+from bellwether.graph.synthetic.planted_churn import planted_churn
 from bellwether.graph.contact_graph import ContactGraph
 
 AS_OF = "2024-03-01"

@@ -26,7 +26,7 @@ from bellwether.algorithms.community import (
     split_disconnected,
 )
 from bellwether.algorithms.engines import EngineError
-from bench.planted import planted_graph
+from bellwether.graph.synthetic.planted import planted_graph
 from bellwether.graph.contact_graph import ContactGraph
 
 

@@ -13,7 +13,7 @@ from sklearn.metrics import normalized_mutual_info_score as nmi
 from bellwether.algorithms.centrality import coreness, degree_strength, pagerank
 from bellwether.algorithms.community import detect_communities, leiden, louvain
 from bellwether.algorithms.engines import Engine, EngineError, available_engines, get_engine, register_engine
-from bench.planted import planted_graph
+from bellwether.graph.synthetic.planted import planted_graph
 from bellwether.graph.contact_graph import ContactGraph
 
 

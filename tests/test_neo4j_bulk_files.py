@@ -11,7 +11,7 @@ import pytest
 from bellwether.graph.cypher_library import default_library
 from bellwether.graph.neo4j_store.bulk import write_import_files
 from bellwether.graph.neo4j_store.push import CONTACT_COLUMNS, SUBSCRIBER_COLUMNS, batch_key, load_batches
-from bellwether.graph.random_graph import random_contact_graph
+from bellwether.graph.synthetic.random_graph import random_contact_graph
 
 
 @pytest.fixture(scope="module")

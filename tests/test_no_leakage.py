@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from bellwether.algorithms.churn import score_churn
-from bench.eval_churn import planted_churn
+from bellwether.graph.synthetic.planted_churn import planted_churn
 from bellwether.graph.contact_graph import ContactGraph
 
 

@@ -24,7 +24,7 @@ from bellwether.algorithms.engines.numba_leiden import (
 )
 from bellwether.algorithms.engines import EngineError
 from bellwether.algorithms.engines.igraph_engine import IgraphEngine
-from bench.planted import planted_graph
+from bellwether.graph.synthetic.planted import planted_graph
 from bellwether.graph.contact_graph import ContactGraph
 
 

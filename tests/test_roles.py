@@ -10,7 +10,7 @@ import pytest
 
 from bellwether.algorithms.centrality import contact_flows, degree_strength, pagerank
 from bellwether.algorithms.roles import assign_roles, bellwether_scores, followed_after, participation_coefficient
-from bench.planted import planted_graph
+from bellwether.graph.synthetic.planted import planted_graph
 from bellwether.graph.contact_graph import ContactGraph
 
 

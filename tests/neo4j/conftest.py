@@ -148,6 +148,6 @@ def neo4j_driver(neo4j_store: Neo4jStore):
 @pytest.fixture
 def make_contact_graph():
     """``make_contact_graph(n, m, seed=0)``: a random graph with every table column filled."""
-    from bellwether.graph.random_graph import random_contact_graph
+    from bellwether.graph.synthetic.random_graph import random_contact_graph
 
     return random_contact_graph

@@ -18,7 +18,7 @@ from bellwether.algorithms.community import detect_communities
 from bellwether.algorithms.community.quality import modularity
 from bellwether.algorithms.engines import EngineError, get_engine
 from bellwether.algorithms.engines.gds_engine import PROJECTION_PREFIX, GdsEngine
-from bench.planted import planted_graph
+from bellwether.graph.synthetic.planted import planted_graph
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.neo4j_store import Neo4jError, Neo4jStore, push_graph
 
