@@ -42,7 +42,7 @@ con.execute(f'''COPY (
 
 BARE = """
 import duckdb, sys, time
-con = duckdb.connect(config={'threads': 2, 'memory_limit': '1GB', 'temp_directory': sys.argv[2]})
+con = duckdb.connect(config={'threads': 2, 'memory_limit': '2GB', 'temp_directory': sys.argv[2]})
 con.execute('SET enable_progress_bar = false')
 files = sys.argv[3:]
 t = time.perf_counter()
