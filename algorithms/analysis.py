@@ -55,7 +55,7 @@ from bellwether.algorithms.centrality import contact_flows, coreness, degree_str
 from bellwether.algorithms.community import community_table, detect_communities, match_community_ids
 from bellwether.algorithms.community.detect import DEFAULT_OBJECTIVE, DEFAULT_RESOLUTION
 from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_status, customers
-from bellwether.algorithms.engines import get_engine
+from bellwether.algorithms.engines import DEFAULT_ENGINE, get_engine
 from bellwether.algorithms.roles import assign_roles, bellwether_scores
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
@@ -241,7 +241,7 @@ def analyze(
     workspace: Workspace | str | Path,
     *,
     as_of: Any = None,
-    engine: str = "igraph",
+    engine: str = DEFAULT_ENGINE,
     seed: int = 42,
     objective: str = DEFAULT_OBJECTIVE,
     resolution: float | None = None,
@@ -266,7 +266,7 @@ def analyze(
     as_of : date or "YYYY-MM-DD", optional
         Analysis date; default the graph's ``as_of``.  A different date than the
         graph's makes the contacts be rebuilt in memory for that date.
-    engine : str, default "igraph"
+    engine : str, default "numba"
         Engine for communities and centrality (:func:`bellwether.algorithms.engines.get_engine`).
     seed : int, default 42
         Seed of every stochastic step; same inputs and seed -> identical tables.

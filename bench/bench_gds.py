@@ -128,18 +128,18 @@ def main(argv: list[str] | None = None) -> None:
             gds = GdsEngine(store)
             try:
                 results = {name: run_engine(name, eng, store, graph, args.seed, Path(tmp) / name)
-                           for name, eng in (("igraph", get_engine("igraph")), ("gds", gds))}
+                           for name, eng in (("numba", get_engine("numba")), ("gds", gds))}
                 gds_version = str(gds.gds.server_version())
             finally:
                 gds.close()
-            rho = float(spearmanr(results["igraph"][1]["pagerank"], results["gds"][1]["pagerank"]).statistic)
+            rho = float(spearmanr(results["numba"][1]["pagerank"], results["gds"][1]["pagerank"]).statistic)
             for name, (times, res) in results.items():
                 total = sum(times.get(s, 0.0) for s in STEPS)
                 q = modularity(graph, res["community"])
                 table.add_row(
                     f"{graph.n_subscribers:,}", f"{graph.n_contacts:,}", f"{push:.1f}", name,
                     *(f"{times.get(s, 0.0):.2f}" for s in STEPS), f"{total:.2f}", f"{q:.4f}",
-                    "" if name == "igraph" else f"{rho:.4f}",
+                    "" if name == "numba" else f"{rho:.4f}",
                 )
             console.print(f"n={n:,}: GDS {gds_version}; GDS client connect {results['gds'][0]['connect']:.2f}s (not in total)")
     console.print(table)

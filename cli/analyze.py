@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         workspace: common.WorkspaceOpt = None,
         config: common.ConfigOpt = None,
         as_of: common.AsOfOpt = None,
-        engine: Annotated[Optional[str], typer.Option("--engine", help="igraph (default), networkx (reference, small graphs) or gds (in Neo4j on the pushed graph; --objective modularity).")] = None,
+        engine: Annotated[Optional[str], typer.Option("--engine", help="numba (default: igraph with the project's compiled Leiden), igraph (igraph throughout, its own Leiden), networkx (reference, small graphs) or gds (in Neo4j on the pushed graph; --objective modularity).")] = None,
         seed: common.SeedOpt = None,
         resolution: Annotated[Optional[float], typer.Option("--resolution", help="Community resolution for --objective cpm (default 0.05) or modularity (default 1.0); higher gives smaller communities. The default objective chooses it from the graph.")] = None,
         objective: Annotated[Optional[str], typer.Option("--objective", help="Community objective: auto (the default: modularity at a resolution chosen from the graph, finest within 8% of the best modularity), modularity (the default with --engine gds) or cpm (fixed density).")] = None,

@@ -189,6 +189,20 @@ def test_engine_runs_both_implementations():
         IgraphEngine(leiden="fastest")
 
 
+def test_engine_names_say_which_leiden_ran():
+    """``numba`` (the default) runs the compiled Leiden; ``igraph`` means igraph's own, and the run says so."""
+    from bellwether.algorithms.engines import DEFAULT_ENGINE, get_engine
+    from bellwether.graph.core.settings import Settings
+
+    assert DEFAULT_ENGINE == "numba" == Settings().engine
+    g, _ = planted_graph(2000, 10.0, 0.2, seed=3)
+    for name in ("numba", "igraph"):
+        engine = get_engine(name)
+        assert engine.name == name and engine.versions()["leiden_implementation"] == name
+        assert detect_communities(g, seed=1, engine=name).metrics["engine"] == name
+    assert detect_communities(g, seed=1).metrics["engine"] == "numba"
+
+
 @pytest.mark.slow
 def test_quality_matches_igraph_at_200k_subscribers():
     g, truth = planted_graph(200_000, 24.0, 0.2, seed=4)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bellwether.algorithms.engines import get_engine
+from bellwether.algorithms.engines import DEFAULT_ENGINE, get_engine
 from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["coreness"]
 
 
-def coreness(graph: ContactGraph, *, engine: str = "igraph") -> pd.DataFrame:
+def coreness(graph: ContactGraph, *, engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
     """k-core number (Seidman 1983, doi:10.1016/0378-8733(83)90028-X; Batagelj & Zaversnik 2003, arXiv:cs/0310049).
 
     The coreness of :math:`v` is the largest :math:`k` such that :math:`v` belongs to a

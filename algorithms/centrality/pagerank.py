@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bellwether.algorithms.engines import get_engine
+from bellwether.algorithms.engines import DEFAULT_ENGINE, get_engine
 from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["pagerank"]
@@ -16,7 +16,7 @@ def pagerank(
     *,
     damping: float = 0.85,
     weight: str | None = "weight",
-    engine: str = "igraph",
+    engine: str = DEFAULT_ENGINE,
 ) -> pd.DataFrame:
     r"""Weighted PageRank (Brin & Page 1998, doi:10.1016/S0169-7552(98)00110-X).
 
@@ -34,7 +34,7 @@ def pagerank(
     damping : float, default 0.85
         Higher values follow ties further before a random restart.
     weight : str or None, default "weight"
-    engine : str, default "igraph"
+    engine : str, default "numba" (igraph's PageRank, as engine "igraph")
 
     Returns
     -------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bellwether.algorithms.engines import get_engine
+from bellwether.algorithms.engines import DEFAULT_ENGINE, get_engine
 from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["reach", "EXACT_WORK_LIMIT"]
@@ -37,7 +37,7 @@ def _exact(graph: ContactGraph, deg: np.ndarray, chunk_work: float = 5e6) -> np.
     return out
 
 
-def reach(graph: ContactGraph, *, exact: bool | None = None, engine: str = "igraph") -> pd.DataFrame:
+def reach(graph: ContactGraph, *, exact: bool | None = None, engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
     r"""Distinct subscribers within two hops, :math:`|N(v) \cup N(N(v))| \setminus \{v\}`.
 
     Exact counting costs :math:`\sum_u k_u^2` steps, which hubs make expensive

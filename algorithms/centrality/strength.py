@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bellwether.algorithms.engines import get_engine
+from bellwether.algorithms.engines import DEFAULT_ENGINE, get_engine
 from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["degree_strength"]
 
 
-def degree_strength(graph: ContactGraph, *, weight: str | None = "weight", engine: str = "igraph") -> pd.DataFrame:
+def degree_strength(graph: ContactGraph, *, weight: str | None = "weight", engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
     r"""Degree :math:`k_v = |\{u : u \sim v\}|` and strength :math:`s_v = \sum_{u \sim v} w_{uv}`.
 
     Strength (Barrat et al. 2004, doi:10.1073/pnas.0400087101) is the

@@ -44,7 +44,7 @@ from bellwether.algorithms.community.quality import (
     modularity,
     split_disconnected,
 )
-from bellwether.algorithms.engines import EngineError, check_community_options, get_engine
+from bellwether.algorithms.engines import DEFAULT_ENGINE, EngineError, check_community_options, get_engine
 from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = [
@@ -171,7 +171,7 @@ def detect_communities(
     resolution: float | None = None,
     weight: str | None = "weight",
     seed: int = 42,
-    engine: str = "igraph",
+    engine: str = DEFAULT_ENGINE,
     max_iterations: int | None = 2,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> CommunityResult:

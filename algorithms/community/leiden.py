@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bellwether.algorithms.community.detect import DEFAULT_OBJECTIVE, detect_communities
+from bellwether.algorithms.engines import DEFAULT_ENGINE
 from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["leiden"]
@@ -17,7 +18,7 @@ def leiden(
     resolution: float | None = None,
     weight: str | None = "weight",
     seed: int = 42,
-    engine: str = "igraph",
+    engine: str = DEFAULT_ENGINE,
     max_iterations: int | None = 2,
 ) -> pd.DataFrame:
     r"""Partition subscribers into communities with the Leiden algorithm.
@@ -54,10 +55,10 @@ def leiden(
         Contact column used as edge weight (None: unweighted).
     seed : int, default 42
         Same seed, same graph -> same partition.
-    engine : {"igraph", "networkx", ...} or Engine, default "igraph"
-        See :mod:`bellwether.algorithms.engines`.  The igraph engine runs Leiden in
-        numba or in igraph's C code (:mod:`bellwether.algorithms.engines.igraph_engine`);
-        ``engine=IgraphEngine(leiden="igraph")`` picks igraph's.
+    engine : {"numba", "igraph", "networkx", "gds"} or Engine, default "numba"
+        See :mod:`bellwether.algorithms.engines`.  ``"numba"`` runs Leiden in the project's
+        compiled implementation, ``"igraph"`` in igraph's C code
+        (:mod:`bellwether.algorithms.engines.igraph_engine`).
     max_iterations : int or None, default 2
         Leiden iterations (leidenalg's default); None runs until an iteration
         changes nothing, which on a million subscribers costs several times more

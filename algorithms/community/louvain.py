@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bellwether.algorithms.community.detect import detect_communities
+from bellwether.algorithms.engines import DEFAULT_ENGINE
 from bellwether.graph.contact_graph import ContactGraph
 
 __all__ = ["louvain"]
@@ -17,7 +18,7 @@ def louvain(
     resolution: float | None = None,
     weight: str | None = "weight",
     seed: int = 42,
-    engine: str = "igraph",
+    engine: str = DEFAULT_ENGINE,
     max_iterations: int | None = 2,
 ) -> pd.DataFrame:
     r"""Partition subscribers with Louvain: local moving then aggregation, repeated.

@@ -1,18 +1,19 @@
 """The one dispatch point between Bellwether's algorithms and the graph libraries that run them.
 
 Every public algorithm (:mod:`bellwether.algorithms.community`, :mod:`bellwether.algorithms.centrality`)
-takes ``engine="igraph"`` and asks :func:`get_engine` for an object that
+takes ``engine=DEFAULT_ENGINE`` and asks :func:`get_engine` for an object that
 implements :class:`Engine`.  Engines receive a :class:`~bellwether.graph.contact_graph.ContactGraph`
 and plain NumPy arrays, and return plain NumPy arrays indexed by vertex number
 ``vid``; the public functions turn those into the same tables whatever the engine.
 
 Engines
 -------
-``igraph`` (default)
+``numba`` (default)
     python-igraph's C code for PageRank, k-core and the graph object, and for
-    Leiden a numba implementation on CSR arrays
-    (:mod:`bellwether.algorithms.engines.numba_leiden`, igraph's own Leiden on request):
-    fast, used for production runs.
+    Leiden the project's numba implementation on CSR arrays
+    (:mod:`bellwether.algorithms.engines.numba_leiden`): fast, used for production runs.
+``igraph``
+    python-igraph for everything, Leiden included (igraph's own C Leiden, single-threaded).
 ``networkx``
     Pure-Python reference, readable, for small graphs and cross-checks in tests.
 ``gds``
@@ -41,8 +42,12 @@ __all__ = [
     "get_engine",
     "register_engine",
     "COMMUNITY_METHODS",
+    "DEFAULT_ENGINE",
     "OBJECTIVES",
 ]
+
+#: the engine every public algorithm uses unless told otherwise (setting ``engine``)
+DEFAULT_ENGINE = "numba"
 
 COMMUNITY_METHODS = ("leiden", "louvain")
 OBJECTIVES = ("modularity", "cpm")
@@ -92,6 +97,7 @@ class Engine(Protocol):
 
 # name -> "module:attribute" (imported on first use) or a factory
 _REGISTRY: dict[str, str | Callable[[], Engine]] = {
+    "numba": "bellwether.algorithms.engines.igraph_engine:numba_engine",
     "igraph": "bellwether.algorithms.engines.igraph_engine:IgraphEngine",
     "networkx": "bellwether.algorithms.engines.networkx_engine:NetworkxEngine",
     "gds": "bellwether.algorithms.engines.gds_engine:GdsEngine",

@@ -258,7 +258,7 @@ class GdsEngine:
                 return "weight", factor
         raise EngineError(
             "Engine 'gds' reads tie strength from the `weight` property in Neo4j: it accepts weights that are the "
-            "weight column times a constant, or constant weights; run this algorithm with engine 'igraph'."
+            "weight column times a constant, or constant weights; run this algorithm with engine 'numba' (the default) or 'igraph'."
         )
 
     # --- Engine protocol ---------------------------------------------------------------------------
@@ -267,7 +267,7 @@ class GdsEngine:
         if objective != "modularity":
             raise EngineError(
                 "Engine 'gds' optimises modularity only (GDS Leiden and Louvain have no CPM objective): "
-                "use --objective modularity, or engine 'igraph' for CPM."
+                "use --objective modularity, or engine 'numba' (the default) for CPM."
             )
         if method == "louvain" and resolution != 1.0:
             raise EngineError("Engine 'gds' runs Louvain at resolution 1.0 only; use method 'leiden' for other resolutions.")

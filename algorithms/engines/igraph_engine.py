@@ -1,10 +1,11 @@
-"""The default engine: python-igraph's C core (Csárdi & Nepusz 2006) for every algorithm.
+"""Engines on python-igraph's C core (Csárdi & Nepusz 2006): ``igraph`` and the default ``numba``.
 
-Leiden (Traag, Waltman & van Eck 2019, doi:10.1038/s41598-019-41695-z) runs
-either in :mod:`bellwether.algorithms.engines.numba_leiden` (``leiden="numba"``: compiled,
-refinement and aggregation on both cores) or in igraph's own C implementation
-(``leiden="igraph"``, single-threaded); :data:`DEFAULT_LEIDEN` says which one
-``get_engine("igraph")`` uses, and ``IgraphEngine(leiden=...)`` picks the other.
+Both run PageRank, k-core, triangles and Louvain in igraph.  They differ in Leiden (Traag, Waltman &
+van Eck 2019, doi:10.1038/s41598-019-41695-z): engine ``igraph`` runs igraph's own C implementation
+(single-threaded); engine ``numba`` (the default, :func:`numba_engine`) runs
+:mod:`bellwether.algorithms.engines.numba_leiden` (compiled, refinement and aggregation on both
+cores) and with it the adaptive default objective in one compiled pass.  ``IgraphEngine(leiden=...)``
+builds either; the engine's ``name`` and ``versions()["leiden_implementation"]`` say which ran.
 Louvain is igraph's multilevel algorithm (Blondel et al. 2008,
 doi:10.1088/1742-5468/2008/10/P10008).  igraph draws random numbers from a
 Python ``random``-like object; each call installs a private
@@ -24,11 +25,9 @@ from bellwether.algorithms.engines import EngineError, check_community_options
 from bellwether.algorithms.engines._cache import NativeCache
 from bellwether.graph.contact_graph import ContactGraph
 
-__all__ = ["DEFAULT_LEIDEN", "LEIDEN_IMPLEMENTATIONS", "IgraphEngine"]
+__all__ = ["LEIDEN_IMPLEMENTATIONS", "IgraphEngine", "numba_engine"]
 
-LEIDEN_IMPLEMENTATIONS = ("numba", "igraph")
-#: Leiden implementation of the default engine
-DEFAULT_LEIDEN = "numba"
+LEIDEN_IMPLEMENTATIONS = ("igraph", "numba")
 
 
 @contextmanager
@@ -45,12 +44,11 @@ def _seeded(seed: int) -> Iterator[None]:
 class IgraphEngine:
     """Engine on python-igraph; see :class:`bellwether.algorithms.engines.Engine` for the interface."""
 
-    name = "igraph"
-
-    def __init__(self, leiden: str = DEFAULT_LEIDEN) -> None:
+    def __init__(self, leiden: str = "igraph") -> None:
         if leiden not in LEIDEN_IMPLEMENTATIONS:
             raise EngineError(f"Unknown Leiden implementation {leiden!r}; choose one of: {', '.join(LEIDEN_IMPLEMENTATIONS)}.")
         self.leiden = leiden
+        self.name = leiden  # "igraph" or "numba": the registered engine this instance is
         self._graphs = NativeCache()
         self._csr = NativeCache()
 
@@ -94,7 +92,7 @@ class IgraphEngine:
                 )
             else:
                 if objective != "modularity":
-                    raise EngineError("Engine 'igraph' runs Louvain with objective 'modularity' only; use method 'leiden' for 'cpm'.")
+                    raise EngineError(f"Engine {self.name!r} runs Louvain with objective 'modularity' only; use method 'leiden' for 'cpm'.")
                 part = g.community_multilevel(weights=w, resolution=resolution)
         return np.asarray(part.membership, dtype=np.int64)
 
@@ -169,3 +167,8 @@ class IgraphEngine:
 
         return {"igraph": igraph.__version__, "leidenalg": leidenalg.version, "numba": numba.__version__,
                 "leiden_implementation": self.leiden}
+
+
+def numba_engine() -> IgraphEngine:
+    """The default engine ``numba``: igraph for everything but Leiden, which runs in numba."""
+    return IgraphEngine(leiden="numba")

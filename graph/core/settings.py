@@ -46,7 +46,7 @@ class Settings:
     pseudonym_key_file: str | None = None
     max_reject_ratio: float = 0.01
     window_days: int = 30
-    engine: str = "igraph"
+    engine: str = "numba"
     seed: int = 42
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
