@@ -12,7 +12,7 @@ Two sources of data:
   hazard from low ARPU and short tenure, and each churned strong tie multiplying the hazard
   by ``contagion`` with a ``decay_days`` decay, carried by the subscriber's outgoing calls).
 
-Scores are judged against churn in ``(as_of, as_of + horizon]`` over the on-net persons not
+Scores are judged against churn in ``[as_of, as_of + horizon)`` over the on-net persons not
 churned before ``as_of``.  Targets: the network model's lift at 10 % is at least 1.3 times the
 non-network baseline's, and its lift at 5 % at least twice plain spreading activation's.
 
@@ -56,13 +56,12 @@ METHODS = {
 # --- evaluation -------------------------------------------------------------------------------------
 def evaluate_scores(scores: pd.DataFrame, churn_date: np.ndarray, as_of: Any, horizon_days: int,
                     extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
-    """AUC and lifts of each score over the scored subscribers, judged on churn in (as_of, as_of + h].
+    """AUC and lifts of each score over the scored subscribers, judged on churn in [as_of, as_of + h).
 
     ``extra`` adds named score arrays (one value per subscriber), e.g. the simulation's true hazards.
     """
     scored = scores["churn_risk"].notna().to_numpy() | scores["spreading_activation"].notna().to_numpy()
     d = np.asarray(churn_date, dtype="datetime64[D]")
-    scored &= ~(d == timeline.to_day(as_of))  # churn on as_of itself is neither before nor in the window
     y = timeline.evaluation_labels(d, as_of, horizon_days)[scored]
     named = {name: scores.loc[scored, col].to_numpy() for name, col in METHODS.items()}
     named.update({name: np.asarray(v)[scored] for name, v in (extra or {}).items()})

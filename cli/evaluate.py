@@ -82,7 +82,7 @@ def evaluate(
 
     Reports the NMI of the run's communities against the planted ones, AUC and lift at
     1/5/10% of each churn score (network model, non-network baseline, spreading activation,
-    contagion PageRank) against churn in (as_of, as_of + horizon], and the expected spread of
+    contagion PageRank) against churn in [as_of, as_of + horizon), and the expected spread of
     the influence seeds against the top-PageRank seeds.
     Phone numbers in the truth file are matched with the workspace's pseudonymisation key
     (setting `pseudonym_key` / `pseudonym_key_file`, as for `bellwether build`).

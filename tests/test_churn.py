@@ -167,8 +167,11 @@ def test_training_labels_window_is_t0_to_as_of():
     # t0 = as_of - 30 days = 2024-01-31: [t0, as_of) holds 01-31, 02-15, 02-29
     assert timeline.training_labels(subs, "2024-01-31", AS_OF).tolist() == [False, True, True, True, False, False, False]
     assert timeline.churned_before(subs, AS_OF).tolist() == [True, True, True, True, False, False, False]
+    # the future starts on as_of: [as_of, as_of + 30) holds 03-01 and 03-02
     assert timeline.evaluation_labels(timeline.churn_dates(subs), AS_OF, 30).tolist() == [
-        False, False, False, False, False, True, False]
+        False, False, False, False, True, True, False]
+    assert timeline.evaluation_labels(timeline.churn_dates(subs), AS_OF, 1).tolist() == [
+        False, False, False, False, True, False, False]
 
 
 @pytest.fixture(scope="module")

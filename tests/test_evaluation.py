@@ -195,7 +195,8 @@ def _run_table(n: int = 200, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]
     churn[future] = pd.Timestamp("2026-03-10")
     churn[:5] = pd.Timestamp("2026-02-20")  # churned before as_of: not scored
     churn[5] = pd.Timestamp("2026-04-15")  # after the horizon: a negative
-    churn[6] = pd.Timestamp(AS_OF)  # on as_of itself: left out
+    churn[6] = pd.Timestamp(AS_OF)  # on as_of itself: not known at as_of, the first day of the label window
+    churn[7] = pd.Timestamp("2026-03-31")  # as_of + 30 days: just outside the window
     churned = np.zeros(n, bool)
     churned[:5] = True
     risk = np.where(future, 0.6, 0.2) + rng.random(n) * 0.5
@@ -234,12 +235,13 @@ def _write_run(root, run: pd.DataFrame, influence: dict | None = None) -> Worksp
 def test_evaluate_run_by_hand():
     run, truth = _run_table()
     out = evaluate_run(run, truth, as_of=AS_OF, horizon_days=30)
-    keep = ~run["churned"].to_numpy() & (np.arange(len(run)) != 6)
+    keep = ~run["churned"].to_numpy()
     d = truth["churn_date"].to_numpy()
-    y = (d > np.datetime64("2026-03-01")) & (d <= np.datetime64("2026-03-31"))
+    y = (d >= np.datetime64("2026-03-01")) & (d < np.datetime64("2026-03-31"))
+    assert y[6] and not y[7]
     churn = out["churn"]
     assert churn["population"] == keep.sum() and churn["churners"] == int(y[keep].sum())
-    assert churn["label_window"] == "(2026-03-01, 2026-03-31]"
+    assert churn["label_window"] == "[2026-03-01, 2026-03-31)"
     assert churn["methods"]["network_model"]["auc"] == pytest.approx(auc(y[keep], run["churn_risk"][keep]))
     assert churn["methods"]["spreading_activation"]["lift_5"] == pytest.approx(
         lift_at(y[keep], run["spreading_activation"][keep], 0.05))
@@ -332,3 +334,17 @@ def test_evaluate_generated_operator_end_to_end(tmp_path, monkeypatch):
     assert churn["population"] > 2500 and churn["churners"] > 20
     assert churn["methods"]["network_model"]["auc"] > 0.55  # the planted baseline hazard is learnt
     assert read_json(Workspace(ws).run_dir() / "manifest.json")["metrics"]["evaluation"] == out
+
+
+def test_report_and_evaluate_share_one_label_window():
+    """The run tables' ``churned_after`` (the report's gains) and ``evaluate`` count the same churners."""
+    from bellwether.algorithms.churn import timeline
+    from bellwether.algorithms.segments.run_tables import churned_after
+
+    days = ["2026-02-28", "2026-03-01", "2026-03-30", "2026-03-31", None]
+    subs = pd.DataFrame({"churn_date": pd.to_datetime(days), "churned": [True, False, False, False, False],
+                         "on_net": True})
+    report = churned_after(subs, pd.Timestamp(AS_OF), 30)
+    judged = timeline.evaluation_labels(timeline.churn_dates(subs), AS_OF, 30)
+    assert report.isna().tolist() == [True, False, False, False, False]
+    assert report[1:].tolist() == judged[1:].tolist() == [True, True, False, False]

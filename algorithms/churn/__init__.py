@@ -122,7 +122,7 @@ def score_churn(
         Graph built from records before ``t0 = as_of - horizon_days``: the training snapshot.
         None uses the fallback described in the module docstring.
     horizon_days : int, default 30
-        Prediction horizon: ``churn_risk`` is the probability of churn in ``(as_of, as_of + horizon_days]``.
+        Prediction horizon: ``churn_risk`` is the probability of churn in ``[as_of, as_of + horizon_days)``.
     recency_days : int, default 30
         Churners of ``[as_of - recency_days, as_of)`` seed spreading activation and PageRank
         and are counted in ``churned_contacts``.

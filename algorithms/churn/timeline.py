@@ -13,8 +13,11 @@ where subscriber churn dates are read, so the cut is written once:
 * :func:`training_labels` is churn in ``[t0, as_of)`` with
   ``t0 = as_of - horizon_days`` (the labels of the training snapshot, all
   known at ``as_of``);
-* :func:`evaluation_labels` is churn in ``(as_of, as_of + horizon_days]`` (what
-  a run is judged against; never used by a score).
+* :func:`evaluation_labels` is churn in ``[as_of, as_of + horizon_days)`` (what
+  a run is judged against, in ``evaluate``, the report and the run tables alike;
+  never used by a score).  Both windows are half-open the same way: a churn dated
+  ``as_of`` is not known at ``as_of`` and is the first day of the future, as a churn
+  dated ``t0`` is the first day of the training labels.
 
 Dates are handled as ``numpy.datetime64[D]``; ``as_of`` may be given as a
 ``YYYY-MM-DD`` string, a ``date``/``datetime``, a ``pandas.Timestamp`` or a
@@ -135,11 +138,15 @@ def training_labels(subscribers: pd.DataFrame, t0: Any, as_of: Any) -> np.ndarra
     return ~np.isnat(d) & (d >= start)
 
 
-def evaluation_labels(dates: np.ndarray, as_of: Any, horizon_days: int = 30) -> np.ndarray:
-    """Boolean mask: churn date in ``(as_of, as_of + horizon_days]`` (judging only, never scoring)."""
+def evaluation_labels(dates: np.ndarray, as_of: Any, horizon_days: int | None = 30) -> np.ndarray:
+    """Boolean mask: churn date in ``[as_of, as_of + horizon_days)`` (judging only, never scoring).
+
+    ``horizon_days=None`` counts every churn on or after ``as_of``.
+    """
     cut = to_day(as_of)
     d = np.asarray(dates, dtype="datetime64[D]")
-    return ~np.isnat(d) & (d > cut) & (d <= cut + horizon_days * DAY)
+    future = ~np.isnat(d) & (d >= cut)
+    return future if horizon_days is None else future & (d < cut + int(horizon_days) * DAY)
 
 
 def check_graph_cut(graph: Any, as_of: Any, what: str = "graph") -> None:

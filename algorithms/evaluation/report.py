@@ -9,7 +9,7 @@ table (:func:`bellwether.algorithms.evaluation.truth.read_truth`):
   for the fine level and the coarse one;
 * **churn**: AUC and lift at 1 / 5 / 10 % of each churn score (network model,
   non-network baseline, plain spreading activation, contagion PageRank) against
-  churn in ``(as_of, as_of + horizon]`` from the truth, over the subscribers the
+  churn in ``[as_of, as_of + horizon)`` from the truth, over the subscribers the
   run scored: on-net persons not churned before ``as_of`` (persons the truth
   says churned before ``as_of``, or on ``as_of`` itself, are left out as
   neither scoreable nor in the label window) (:mod:`~bellwether.algorithms.evaluation.ranking`);
@@ -62,7 +62,8 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def churn_evaluation(run: pd.DataFrame, truth: pd.DataFrame, *, as_of: Any, horizon_days: int = 30) -> dict[str, Any]:
-    """AUC and lifts of the run's churn scores against the truth's churn in ``(as_of, as_of + horizon_days]``."""
+    """AUC and lifts of the run's churn scores against the truth's churn in ``[as_of, as_of + horizon_days)``
+    (:func:`bellwether.algorithms.churn.timeline.evaluation_labels`)."""
     cut = timeline.to_day(as_of)
     cols = ["id", "on_net", "churned", *CHURN_SCORES.values()]
     r = run.loc[:, [c for c in cols if c in run.columns]].copy()
@@ -72,7 +73,7 @@ def churn_evaluation(run: pd.DataFrame, truth: pd.DataFrame, *, as_of: Any, hori
     both = r.merge(t, on="id", how="inner")
     d = pd.to_datetime(both["churn_date"]).to_numpy("datetime64[ns]").astype("datetime64[D]")
     keep = (both["on_net"].fillna(False).to_numpy(bool) & ~both["churned"].fillna(False).to_numpy(bool)
-            & (both["kind"].astype(str).to_numpy() == "person") & ~(d <= cut))
+            & (both["kind"].astype(str).to_numpy() == "person") & ~(d < cut))
     scored = np.zeros(len(both), bool)
     for col in CHURN_SCORES.values():
         if col in both:
@@ -87,7 +88,7 @@ def churn_evaluation(run: pd.DataFrame, truth: pd.DataFrame, *, as_of: Any, hori
         "lift_5_network_over_sa": _ratio(methods["network_model"]["lift_5"], methods["spreading_activation"]["lift_5"]),
     }
     return {
-        "label_window": f"({cut}, {cut + horizon_days * timeline.DAY}]",
+        "label_window": f"[{cut}, {cut + horizon_days * timeline.DAY})",
         "horizon_days": int(horizon_days),
         "population": int(keep.sum()),
         "churners": int(y.sum()),
@@ -141,7 +142,7 @@ def evaluate_run(
     as_of : date-like
         The run's ``as_of``.
     horizon_days : int, default 30
-        Churn label window ``(as_of, as_of + horizon_days]``.
+        Churn label window ``[as_of, as_of + horizon_days)``.
     influence : dict, optional
         The run's influence metrics (``expected_spread``, ``pagerank_spread``...).
     size_classes : dict, optional

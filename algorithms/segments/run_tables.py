@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from bellwether.algorithms.churn import timeline
 from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_of_run, customers
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.workspace import Workspace, WorkspaceError, read_json
@@ -186,16 +187,16 @@ def churned_after(subs: pd.DataFrame, as_of: pd.Timestamp, horizon_days: int | N
     """Churn label after ``as_of``: True/False for subscribers alive at ``as_of``, NA otherwise.
 
     NA everywhere when no churn date falls on or after ``as_of`` (the CRM data do not know
-    the future yet).  With ``horizon_days`` only churn before ``as_of + horizon`` counts.
+    the future yet).  With ``horizon_days`` only churn in ``[as_of, as_of + horizon)`` counts, the
+    window ``evaluate`` judges against (:func:`bellwether.algorithms.churn.timeline.evaluation_labels`).
     """
     n = len(subs)
     if "churn_date" not in subs.columns or pd.isna(as_of):
         return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
-    d = pd.to_datetime(subs["churn_date"]).to_numpy("datetime64[s]")
-    start = as_of.to_datetime64().astype("datetime64[s]")
-    after = ~np.isnat(d) & (d >= start)
-    if horizon_days:
-        after &= d < start + np.timedelta64(int(horizon_days), "D")
+    dates = timeline.churn_dates(subs)
+    if not timeline.evaluation_labels(dates, as_of, None).any():
+        return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
+    after = timeline.evaluation_labels(dates, as_of, horizon_days or None)
     if not after.any():
         return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
     alive = ~subs["churned"].to_numpy(bool, na_value=False) & subs["on_net"].to_numpy(bool, na_value=False)
