@@ -243,7 +243,7 @@ def analyze(
     as_of: Any = None,
     engine: str = DEFAULT_ENGINE,
     seed: int = 42,
-    objective: str = DEFAULT_OBJECTIVE,
+    objective: str | None = None,
     resolution: float | None = None,
     k: int = 50,
     graph: ContactGraph | None = None,
@@ -272,6 +272,8 @@ def analyze(
         Seed of every stochastic step; same inputs and seed -> identical tables.
     objective, resolution, method, max_iterations
         Community detection options, see :func:`bellwether.algorithms.community.leiden.leiden`.
+        ``objective=None`` takes the engine's ``default_objective`` (``"modularity"`` for ``gds``),
+        else the adaptive default ``"auto"``.
     k : int, default 50
         Number of influence seeds.
     graph : ContactGraph, optional
@@ -309,6 +311,8 @@ def analyze(
     if unknown:
         raise AnalysisError(f"Cannot skip step(s) {', '.join(unknown)}; only 'influence' and 'churn' are optional.")
     eng = get_engine(engine)
+    if objective is None:
+        objective = getattr(eng, "default_objective", DEFAULT_OBJECTIVE)
     timings: dict[str, float] = {}
     metrics: dict[str, Any] = {}
     if resolution is None and objective != "auto":  # "auto" chooses it (metrics.communities.resolution)

@@ -57,15 +57,9 @@ def register(app: typer.Typer) -> None:
             from bellwether.graph.neo4j_store import pull_graph
 
             graph = pull_graph(store)
-        if cfg.engine == "gds":
-            from bellwether.algorithms.engines.gds_engine import GdsEngine
-
-            eng = GdsEngine(store)
-        else:
-            eng = get_engine(cfg.engine)
+        eng = get_engine(cfg.engine, store=store) if cfg.engine == "gds" else get_engine(cfg.engine)  # gds: the store of --config
         run_dir = analyze(
-            ws, as_of=as_of, engine=eng, seed=cfg.seed,
-            objective=objective or ("modularity" if cfg.engine == "gds" else "auto"),
+            ws, as_of=as_of, engine=eng, seed=cfg.seed, objective=objective,
             resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json), engine_celf=celf,
         )
         if write_back if write_back is not None else uses_neo4j:

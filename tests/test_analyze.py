@@ -94,6 +94,20 @@ def test_analyze_writes_a_complete_run(tmp_path, graph):
         assert len(seeds) > 0 and subs["influence_seed_rank"].notna().sum() == len(seeds)
 
 
+def test_objective_defaults_to_the_engines_own(tmp_path, graph):
+    """Without an objective the engine's default_objective applies (gds: modularity), else the adaptive one."""
+    from bellwether.algorithms.engines.gds_engine import GdsEngine
+    from bellwether.algorithms.engines.igraph_engine import IgraphEngine
+
+    assert GdsEngine.default_objective == "modularity"
+    like_gds = IgraphEngine(leiden="igraph")
+    like_gds.default_objective = "modularity"
+    fixed = analyze(Workspace(tmp_path / "a"), graph=graph, engine=like_gds, progress=False, skip=("churn", "influence"))
+    auto = analyze(Workspace(tmp_path / "b"), graph=graph, progress=False, skip=("churn", "influence"))
+    objectives = [json.loads((r / "manifest.json").read_text())["parameters"]["objective"] for r in (fixed, auto)]
+    assert objectives == ["modularity", "auto"]
+
+
 def test_same_seed_gives_identical_tables(tmp_path, graph):
     a = analyze(Workspace(tmp_path / "a"), graph=graph, progress=False, skip=("churn",), seed=3)
     b = analyze(Workspace(tmp_path / "b"), graph=graph, progress=False, skip=("churn",), seed=3)

@@ -123,8 +123,11 @@ def available_engines() -> list[str]:
     return names
 
 
-def get_engine(name: str | Engine) -> Engine:
+def get_engine(name: str | Engine, **options) -> Engine:
     """Return the engine registered as ``name`` (an :class:`Engine` instance passes through).
+
+    Without ``options`` the engine is built once and shared; with them a new one is built with
+    them (e.g. ``get_engine("gds", store=store)`` for a store other than the settings' one).
 
     Raises
     ------
@@ -133,13 +136,13 @@ def get_engine(name: str | Engine) -> Engine:
     """
     if not isinstance(name, str):
         return name
-    if name in _INSTANCES:
+    if name in _INSTANCES and not options:
         return _INSTANCES[name]
     target = _REGISTRY.get(name)
     if target is None:
         raise EngineError(f"Unknown engine {name!r}; choose one of: {', '.join(_REGISTRY)}.")
     if callable(target):
-        engine = target()
+        engine = target(**options)
     else:
         module_name, _, attr = target.partition(":")
         try:
@@ -150,8 +153,9 @@ def get_engine(name: str | Engine) -> Engine:
                     f"Engine {name!r} is not available in this installation (module {module_name} is missing)."
                 ) from exc
             raise EngineError(f"Engine {name!r} needs the package {exc.name!r}; install it first.") from exc
-        engine = getattr(module, attr)()
-    _INSTANCES[name] = engine
+        engine = getattr(module, attr)(**options)
+    if not options:
+        _INSTANCES[name] = engine
     return engine
 
 

@@ -112,6 +112,8 @@ class GdsEngine:
     """
 
     name = "gds"
+    #: GDS has no adaptive resolution scan; its Leiden runs on modularity unless told otherwise
+    default_objective = "modularity"
 
     def __init__(
         self,

@@ -223,6 +223,29 @@ def test_concurrent_writers_load_exactly_and_resume_with_the_same_plan(neo4j_sto
     assert duplicate_pairs(neo4j_store) == 0
 
 
+def test_analyze_command_with_gds_and_from_neo4j(neo4j_store, make_contact_graph, tmp_path, monkeypatch):
+    """`analyze --engine gds` runs in the database with modularity (the engine's default objective);
+    `analyze --source neo4j` pulls the graph and runs the default engine."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from bellwether.cli.app import app
+
+    g = make_contact_graph(150, 500, seed=6)
+    g.info = {"as_of": "2025-04-01", "window_days": 30}
+    ws = write_workspace(tmp_path / "ws", g)
+    push_graph(neo4j_store, g, progress=False)
+    monkeypatch.setenv("BELLWETHER_NEO4J_URI", neo4j_store.uri)
+    for extra, engine, objective in ((["--engine", "gds"], "gds", "modularity"), (["--source", "neo4j"], "numba", "auto")):
+        result = CliRunner().invoke(app, ["analyze", "-w", str(ws.root), "--as-of", "2025-04-01", "--json", "--no-write-back",
+                                          *extra])
+        assert result.exit_code == 0, result.output
+        run = json.loads(result.output[result.output.index("{"):])
+        manifest = json.loads((Path(run["run_dir"]) / "manifest.json").read_text())
+        assert (manifest["engine"], manifest["parameters"]["objective"]) == (engine, objective)
+
+
 def test_push_workspace_reads_the_graph_tables(neo4j_store, make_contact_graph, tmp_path):
     g = make_contact_graph(80, 200, seed=9)
     ws = write_workspace(tmp_path / "ws", g)
