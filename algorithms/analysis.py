@@ -51,7 +51,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bellwether.algorithms.centrality import contact_flows, coreness, degree_strength, pagerank, reach
+from bellwether.algorithms.centrality import centrality_table
+from bellwether.algorithms.churn import timeline
 from bellwether.algorithms.community import community_table, detect_communities, match_community_ids
 from bellwether.algorithms.community.detect import DEFAULT_OBJECTIVE, DEFAULT_RESOLUTION
 from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_status, customers
@@ -80,12 +81,10 @@ def mask_after(subscribers: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     still a customer at ``as_of``).  Every score is computed from this table,
     so moving future churn dates cannot change any output.
     """
-    cut = pd.Timestamp(parse_day(as_of))
     out = subscribers.copy()
     if "churn_date" not in out:
         return out
-    dates = pd.to_datetime(out["churn_date"], errors="coerce")
-    future = (dates >= cut).to_numpy(bool)
+    future = timeline.evaluation_labels(timeline.churn_dates(out), parse_day(as_of), None)
     if future.any():
         out["churn_date"] = out["churn_date"].where(~future, None)
         if "status" in out:
@@ -349,16 +348,10 @@ def analyze(
         with prog.step("mask", timings):
             subs = mask_after(graph.subscribers, day)
             masked = ContactGraph(subs, graph.contacts, {**graph.info, "as_of": day.isoformat()})
-            churn_dates = pd.to_datetime(subs["churn_date"], errors="coerce") if "churn_date" in subs else pd.Series(pd.NaT, index=subs.index)
-            cut = pd.Timestamp(day)
-            churned = (churn_dates < cut).fillna(False).to_numpy(bool)
-            recent = ((churn_dates < cut) & (churn_dates >= cut - pd.Timedelta(days=recency_days))).fillna(False).to_numpy(bool)
+            churned = timeline.churned_before(subs, day)
+            recent = timeline.recent_churners(subs, day, recency_days)
             metrics["mask"] = {
-                "churn_dates_masked": int(
-                    (pd.to_datetime(graph.subscribers.get("churn_date"), errors="coerce") >= cut).sum()
-                )
-                if "churn_date" in graph.subscribers
-                else 0,
+                "churn_dates_masked": int(timeline.evaluation_labels(timeline.churn_dates(graph.subscribers), day, None).sum()),
                 "churned_before_as_of": int(churned.sum()),
                 "recent_churners": int(recent.sum()),
             }
@@ -380,17 +373,9 @@ def analyze(
 
             # 4. centrality --------------------------------------------------------
             with prog.step("centrality", timings):
-                table = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64), "community": stable,
-                                      "coarse_community": stable_coarse})
-                ds = degree_strength(masked, engine=eng)
-                table["degree"] = ds["degree"].to_numpy()
-                table["strength"] = ds["strength"].to_numpy()
-                table["pagerank"] = pagerank(masked, engine=eng)["pagerank"].to_numpy()
-                table["coreness"] = coreness(masked, engine=eng)["coreness"].to_numpy()
-                flows = contact_flows(masked)
-                table["initiative"] = flows["initiative"].to_numpy()
-                table["events_in"] = flows["events_in"].to_numpy()
-                table["reach"] = reach(masked, engine=eng)["reach"].to_numpy()
+                table = centrality_table(masked, engine=eng)
+                table.insert(1, "community", stable)
+                table.insert(2, "coarse_community", stable_coarse)
                 metrics["centrality"] = {
                     "max_coreness": int(table["coreness"].max()) if len(table) else 0,
                     "mean_degree": float(table["degree"].mean()) if len(table) else 0.0,

@@ -48,14 +48,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bellwether.algorithms.centrality import contact_flows, coreness, degree_strength, pagerank
-from bellwether.algorithms.community import detect_communities
+from bellwether.algorithms.centrality import centrality_table, degree_strength
 from bellwether.algorithms import roles
-from bellwether.algorithms.roles import ROLES, assign_roles
+from bellwether.algorithms.roles import ROLES, assign_roles, role_table
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.tie_strength import DEFAULT as TIE_STRENGTH
 
-__all__ = ["copenhagen_graph", "networkx_graph", "score_table", "evaluate_graph", "heldout_channel",
+__all__ = ["copenhagen_graph", "score_table", "evaluate_graph", "heldout_channel",
            "synthetic_operator", "timing", "evaluate_all", "bellwether_scores", "default_realdata"]
 
 
@@ -100,29 +99,10 @@ def copenhagen_graph(realdata: Path | str, channels: tuple[str, ...] = ("calls",
     return g, users
 
 
-def networkx_graph(nxg) -> tuple[ContactGraph, list]:
-    """A networkx graph as a contact graph (its ``weight`` attribute, else 1); returns it and the node names."""
-    nodes = list(nxg.nodes())
-    index = {x: i for i, x in enumerate(nodes)}
-    edges = [(index[a], index[b]) for a, b in nxg.edges()]
-    w = [float(d.get("weight", 1.0)) for _, _, d in nxg.edges(data=True)]
-    return ContactGraph.from_edges(edges, w, n=len(nodes)), nodes
 
-
-# --- scoring -------------------------------------------------------------------------------------------
 def score_table(g: ContactGraph, seed: int = 42) -> pd.DataFrame:
-    """Communities, centralities, ``bellwether_score``, ``community_rank`` and ``role`` as ``bellwether analyze`` makes them."""
-    t = degree_strength(g)
-    found = detect_communities(g, seed=seed)
-    t.attrs["communities"] = {k: found.metrics[k] for k in ("method", "objective", "resolution")}
-    t["community"] = found.labels
-    t["pagerank"] = pagerank(g)["pagerank"].to_numpy()
-    t["coreness"] = coreness(g)["coreness"].to_numpy()
-    t["events_in"] = contact_flows(g)["events_in"].to_numpy()
-    s = roles.bellwether_scores(g, t)
-    t["bellwether_score"] = s["bellwether_score"].to_numpy()
-    t["community_rank"] = s["community_rank"].to_numpy()
-    t["role"] = assign_roles(g, t)["role"].to_numpy()
+    """:func:`bellwether.algorithms.roles.role_table` plus the score and role before issue 10 (``legacy_*``)."""
+    t = role_table(g, seed=seed)
     t["legacy_score"], t["legacy_role"] = _legacy(g, t)
     return t
 
@@ -285,11 +265,8 @@ def timing(subscribers: int, *, seed: int = 42) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     for col in ("calls_ab", "calls_ba", "sms_ab", "sms_ba"):
         g.contacts[col] = rng.poisson(3.0, g.n_contacts).astype(np.int32)
-    t = degree_strength(g)
+    t = centrality_table(g, with_reach=False)
     t["community"] = membership
-    t["pagerank"] = pagerank(g)["pagerank"].to_numpy()
-    t["coreness"] = coreness(g)["coreness"].to_numpy()
-    t["events_in"] = contact_flows(g)["events_in"].to_numpy()
     t0 = time.perf_counter()
     s = roles.bellwether_scores(g, t)
     t1 = time.perf_counter()
@@ -317,9 +294,9 @@ def evaluate_all(realdata: Path | str | None = None, *, seed: int = 42, syntheti
         res["heldout"] = heldout_channel(realdata, seed=seed)
     else:
         res["copenhagen calls+sms"] = {"skipped": f"no {realdata / 'copenhagen_calls_sms'}"}
-    g, names = networkx_graph(nx.florentine_families_graph())
+    g, names = ContactGraph.from_networkx(nx.florentine_families_graph())
     res["florentine families"] = evaluate_graph(g, names, seed=seed)
-    g, names = networkx_graph(nx.karate_club_graph())
+    g, names = ContactGraph.from_networkx(nx.karate_club_graph())
     res["karate club"] = evaluate_graph(g, names, seed=seed)
     if synthetic:
         res["synthetic"] = synthetic_operator(synthetic, cache, seed=seed)

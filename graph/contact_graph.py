@@ -149,6 +149,16 @@ class ContactGraph:
             g.es[col] = self.contacts[col].to_numpy()
         return g
 
+    @classmethod
+    def from_networkx(cls, graph: "nx.Graph") -> tuple["ContactGraph", list]:
+        """A networkx graph as a contact graph (edge attribute ``weight``, else 1); returns it and the node
+        names in vertex order (for tests and benchmarks on published graphs: karate club, Florentine families)."""
+        nodes = list(graph.nodes())
+        index = {x: i for i, x in enumerate(nodes)}
+        edges = [(index[a], index[b]) for a, b in graph.edges()]
+        weights = [float(d.get("weight", 1.0)) for _, _, d in graph.edges(data=True)]
+        return cls.from_edges(edges, weights, n=len(nodes)), nodes
+
     def to_networkx(self, weight: str | None = "weight", edge_attrs: Sequence[str] = ()) -> "nx.Graph":
         """Build an undirected :class:`networkx.Graph` with vertex numbers as nodes and a ``weight`` attribute."""
         import networkx as nx

@@ -152,17 +152,18 @@ def test_leaves_and_isolates_are_never_bellwethers():
 def test_medici_lead_the_florentine_families():
     import networkx as nx
 
-    from bench.eval_bellwether_real import networkx_graph, score_table
+    from bellwether.algorithms.roles import role_table
+    from bellwether.graph.contact_graph import ContactGraph
 
-    g, names = networkx_graph(nx.florentine_families_graph())
-    t = score_table(g)
+    g, names = ContactGraph.from_networkx(nx.florentine_families_graph())
+    t = role_table(g)
     order = np.argsort(-t["bellwether_score"].to_numpy(), kind="stable")
     assert names[order[0]] == "Medici"
     assert t["bellwether_score"].to_numpy()[order[0]] > t["bellwether_score"].to_numpy()[order[1]]
     assert t.loc[names.index("Medici"), "role"] == "bellwether"
     # karate club: the two faction leaders, instructor (0) and administrator (33), come first
-    g, names = networkx_graph(nx.karate_club_graph())
-    top2 = np.argsort(-score_table(g)["bellwether_score"].to_numpy(), kind="stable")[:2]
+    g, names = ContactGraph.from_networkx(nx.karate_club_graph())
+    top2 = np.argsort(-role_table(g)["bellwether_score"].to_numpy(), kind="stable")[:2]
     assert {names[v] for v in top2} == {0, 33}
 
 
