@@ -230,7 +230,7 @@ def test_ties_look_like_real_call_and_sms_data(tmp_path):
     carry 68% of events, degree assortativity +0.23); before its calibration the generator
     gave 1, 54%, 28%, 36% and -0.02.  One month, ties between customers.
     """
-    from bench.realism import generated_ties, tie_measures
+    from bellwether.algorithms.evaluation.ties import generated_ties, tie_measures
 
     generate_operator(tmp_path, subscribers=3000, months=1, seed=3)
     ties, _ = generated_ties(tmp_path)
