@@ -64,7 +64,6 @@ if TYPE_CHECKING:
 __all__ = ["GdsEngine", "Projection"]
 
 PROJECTION_PREFIX = "bellwether-"
-_NODE_IDS = "MATCH (s:Subscriber) RETURN id(s) AS node, s.id AS id"
 
 
 @dataclass
@@ -215,7 +214,7 @@ class GdsEngine:
                     f"{result.relationship_count // 2:,} contacts, the analysed graph {graph.n_subscribers:,} and "
                     f"{graph.n_contacts:,}: push this graph first with `bellwether neo4j push`."
                 )
-            ids = store.read(_NODE_IDS)
+            ids = store.read("server.node_ids")
             vid_of = pd.Index(graph.subscribers["id"].astype(str).to_numpy())
             vids = vid_of.get_indexer(ids["id"].astype(str).to_numpy()) if len(ids) else np.zeros(0, np.int64)
             if (vids < 0).any():

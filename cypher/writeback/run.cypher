@@ -77,3 +77,11 @@ DELETE old
 WITH DISTINCT c, row
 MATCH (g:CoarseCommunity {id: row.coarse})
 CREATE (c)-[:PART_OF]->(g);
+
+// name: writeback.subscribers_present
+// params: ids
+// description: How many of these subscriber ids exist (write-back checks the graph was pushed first).
+// example: {"ids": ["a3f09c2e5b7d1e44"]}
+UNWIND $ids AS id
+MATCH (s:Subscriber {id: id})
+RETURN count(s) AS n;

@@ -18,6 +18,6 @@ def ensure_schema(store: Neo4jStore) -> list[str]:
 
 def schema_objects(store: Neo4jStore) -> dict[str, list[str]]:
     """Names of the database's constraints and indexes."""
-    constraints = store.read("SHOW CONSTRAINTS YIELD name RETURN name ORDER BY name")
-    indexes = store.read("SHOW INDEXES YIELD name RETURN name ORDER BY name")
+    constraints = store.read("server.constraints")
+    indexes = store.read("server.indexes")
     return {"constraints": list(constraints["name"]), "indexes": list(indexes["name"])}

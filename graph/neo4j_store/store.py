@@ -119,7 +119,7 @@ class Neo4jStore:
         with self.translate_errors():
             self.driver.verify_connectivity()
             with self.session() as s:
-                s.run("RETURN 1").consume()
+                s.run(self._text("server.ping", {})).consume()
         return self
 
     def close(self) -> None:
@@ -253,7 +253,7 @@ class Neo4jStore:
 
         try:
             with self.translate_errors():
-                return str(self.scalar("RETURN gds.version() AS version"))
+                return str(self.scalar("server.gds_version"))
         except ne.ClientError as exc:  # pragma: no cover - translate_errors maps the known codes
             raise self._gds_missing() from exc
 
@@ -272,7 +272,7 @@ class Neo4jStore:
     def server_info(self) -> dict[str, Any]:
         """Neo4j version and edition, the GDS version (or None) and the graph's counts."""
         with self.session() as s:
-            rec = s.run("CALL dbms.components() YIELD name, versions, edition RETURN versions[0] AS v, edition").single()
+            rec = s.run(self._text("server.components", {})).single()
         try:
             gds = self.gds_version()
         except Neo4jError:

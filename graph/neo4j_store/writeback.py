@@ -64,9 +64,7 @@ def write_back(store: Neo4jStore, run_dir: str | Path, batch_size: int = DEFAULT
 
     store.connect()
     ensure_schema(store)
-    present = int(store.scalar(
-        "UNWIND $ids AS id MATCH (s:Subscriber {id: id}) RETURN count(s) AS n", ids=list(subs["id"][:1000])
-    )) if len(subs) else 0
+    present = int(store.scalar("writeback.subscribers_present", ids=list(subs["id"][:1000]))) if len(subs) else 0
     if len(subs) and present == 0:
         raise Neo4jError(
             f"Neo4j at {store.uri} has none of the subscribers of run {run_id}: "
