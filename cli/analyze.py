@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from typing import Annotated, Optional
 
 import typer
@@ -47,25 +48,31 @@ def register(app: typer.Typer) -> None:
         cfg = common.settings(config, engine=engine, seed=seed)
         ws = common.workspace(workspace, cfg)
         uses_neo4j = cfg.engine == "gds" or source == "neo4j"
-        store = None
-        if uses_neo4j:
-            from bellwether.graph.neo4j_store import Neo4jStore
+        wants_write = write_back if write_back is not None else uses_neo4j
+        with ExitStack() as open_:
+            store = None
+            if uses_neo4j or wants_write:
+                from bellwether.graph.neo4j_store import Neo4jStore
 
-            store = Neo4jStore.from_settings(cfg)
-        graph = None
-        if source == "neo4j":
-            from bellwether.graph.neo4j_store import pull_graph
+                store = open_.enter_context(Neo4jStore.from_settings(cfg))
+            graph = None
+            if source == "neo4j":
+                from bellwether.graph.neo4j_store import pull_graph
 
-            graph = pull_graph(store)
-        eng = get_engine(cfg.engine, store=store) if cfg.engine == "gds" else get_engine(cfg.engine)  # gds: the store of --config
-        run_dir = analyze(
-            ws, as_of=as_of, engine=eng, seed=cfg.seed, objective=objective,
-            resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json), engine_celf=celf,
-        )
-        if write_back if write_back is not None else uses_neo4j:
-            from bellwether.graph.neo4j_store import Neo4jStore, write_back as write_run
+                graph = pull_graph(store)
+            if cfg.engine == "gds":  # the store of --config, closed with it
+                eng = get_engine("gds", store=store)
+                open_.callback(eng.close)
+            else:
+                eng = get_engine(cfg.engine)
+            run_dir = analyze(
+                ws, as_of=as_of, engine=eng, seed=cfg.seed, objective=objective,
+                resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json), engine_celf=celf,
+            )
+            if wants_write:
+                from bellwether.graph.neo4j_store import write_back as write_run
 
-            write_run(store or Neo4jStore.from_settings(cfg), run_dir, progress=not (quiet or as_json))
+                write_run(store, run_dir, progress=not (quiet or as_json))
         summary = run_summary(run_dir)
         if as_json:
             typer.echo(json.dumps(summary, indent=2, sort_keys=True))
