@@ -63,6 +63,7 @@ from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.dates import parse_day
 from bellwether.graph.core.errors import BellwetherError
 from bellwether.graph.core.workspace import Workspace, read_json, write_json
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["AnalysisError", "analyze", "mask_after", "STEPS"]
 
@@ -241,7 +242,7 @@ def analyze(
     *,
     as_of: Any = None,
     engine: str = DEFAULT_ENGINE,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     objective: str | None = None,
     resolution: float | None = None,
     k: int = 50,

@@ -15,6 +15,7 @@ import time
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["demo_key", "run_demo"]
 
@@ -34,7 +35,7 @@ def run_demo(
     *,
     subscribers: int = 100_000,
     months: int = 3,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     on_step: Callable[[str], AbstractContextManager] | None = None,
 ) -> dict[str, Any]:
     """Run every step on a fresh synthetic operator under ``out``; return the summary.

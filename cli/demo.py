@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bellwether.cli.common import QuietOpt, SeedOpt
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 
 @contextmanager
@@ -49,7 +50,7 @@ def demo(
     from bellwether.algorithms.demo import run_demo
 
     console = Console(stderr=True)
-    summary = run_demo(out, subscribers=subscribers, months=months, seed=42 if seed is None else seed,
+    summary = run_demo(out, subscribers=subscribers, months=months, seed=DEFAULT_SEED if seed is None else seed,
                        on_step=lambda name: _spinner(console, name, quiet))
     timings = summary["seconds"]
     if as_json:

@@ -43,6 +43,7 @@ from bellwether.algorithms.churn.contagion_ppr import contagion_pagerank, person
 from bellwether.algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES, ChurnFeatures, churn_features
 from bellwether.algorithms.churn.model import MODELS, ChurnModel, fit_churn_model
 from bellwether.algorithms.churn.spreading_activation import spread_energy, spreading_activation
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
     "ChurnResult",
@@ -101,7 +102,7 @@ def score_churn(
     history: Any | None = None,
     horizon_days: int = 30,
     recency_days: int = 30,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     model: str = "logistic",
     decay_days: float = 30.0,
     spreading_factor: float = 0.6,

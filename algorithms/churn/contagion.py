@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from bellwether.algorithms.churn import timeline
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
     "ContagionResult",
@@ -352,7 +353,7 @@ def per_contact_multiplier(data: StudyData, z: float = 1.959963984540054) -> dic
     return {"hr": math.exp(beta), "ci_low": math.exp(beta - z * se), "ci_high": math.exp(beta + z * se), "se_log": se}
 
 
-def shuffle_null(data: StudyData, permutations: int = 199, seed: int = 42) -> dict[str, np.ndarray]:
+def shuffle_null(data: StudyData, permutations: int = 199, seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
     """Both ratios with churn dates permuted among the churners of the study period ``[start, end)``.
 
     Who churns, the network and the strata stay fixed; only when each churner left is shuffled.
@@ -494,7 +495,7 @@ def contagion_test(
     min_rate: float = 2.0,
     band_days: int = 7,
     permutations: int = 199,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
 ) -> ContagionResult:
     """Estimate the churn hazard ratio after a close contact churned, and test it against a time-shuffled null.
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bellwether.algorithms.churn.features import CATEGORICAL_FEATURES
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["MODELS", "ChurnModel", "fit_churn_model"]
 
@@ -116,7 +117,7 @@ def fit_churn_model(
     *,
     model: str = "logistic",
     columns: Sequence[str] | None = None,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     max_rows: int | None = 200_000,
     n_threads: int | None = 1,
 ) -> ChurnModel:

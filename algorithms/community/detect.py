@@ -46,6 +46,7 @@ from bellwether.algorithms.community.quality import (
 )
 from bellwether.algorithms.engines import DEFAULT_ENGINE, EngineError, check_community_options, get_engine
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
     "AUTO",
@@ -170,7 +171,7 @@ def detect_communities(
     objective: str = DEFAULT_OBJECTIVE,
     resolution: float | None = None,
     weight: str | None = "weight",
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     engine: str = DEFAULT_ENGINE,
     max_iterations: int | None = 2,
     tolerance: float = DEFAULT_TOLERANCE,

@@ -36,6 +36,7 @@ import numpy as np
 
 from bellwether.algorithms.engines.numba_leiden import csr_from_edges, leiden_csr
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["aggregate_communities", "coarse_communities", "coarse_resolution"]
 
@@ -80,7 +81,7 @@ def coarse_communities(
     weights: np.ndarray,
     *,
     resolution: float = 1.0,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     n_iterations: int | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Group the fine communities ``fine`` (labels ``0..k-1`` per vertex) into coarse ones.

@@ -7,6 +7,7 @@ import pandas as pd
 from bellwether.algorithms.community.detect import detect_communities
 from bellwether.algorithms.engines import DEFAULT_ENGINE
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["louvain"]
 
@@ -17,7 +18,7 @@ def louvain(
     objective: str = "modularity",
     resolution: float | None = None,
     weight: str | None = "weight",
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     engine: str = DEFAULT_ENGINE,
     max_iterations: int | None = 2,
 ) -> pd.DataFrame:

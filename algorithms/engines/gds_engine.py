@@ -54,6 +54,7 @@ import pandas as pd
 
 from bellwether.algorithms.engines import EngineError, check_community_options
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 if TYPE_CHECKING:
     from graphdatascience import GraphDataScience
@@ -363,7 +364,7 @@ class GdsEngine:
         *,
         propagation_probability: float = 0.1,
         monte_carlo_simulations: int = 100,
-        seed: int = 42,
+        seed: int = DEFAULT_SEED,
     ) -> pd.DataFrame:
         """Choose ``k`` seeds with GDS CELF (lazy greedy on Monte-Carlo Independent Cascade spread).
 

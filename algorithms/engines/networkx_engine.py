@@ -26,6 +26,7 @@ import numpy as np
 from bellwether.algorithms.engines import check_community_options
 from bellwether.algorithms.engines._cache import NativeCache
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["NetworkxEngine", "cpm_louvain"]
 
@@ -34,7 +35,7 @@ def cpm_louvain(
     adjacency: dict[int, dict[int, float]],
     resolution: float,
     *,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     max_levels: int | None = None,
 ) -> dict[int, int]:
     r"""Louvain optimisation of the Constant Potts Model; return ``{node: community}``.

@@ -67,6 +67,7 @@ import numpy as np
 from numba import njit, prange
 
 from bellwether.algorithms.splitmix import GOLDEN, MIX1, uniform
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 # numba's OpenMP layer costs about 20 ms per parallel region on a busy machine,
 # its own work queue a fraction of a millisecond; the parallel regions here are
@@ -658,7 +659,7 @@ def leiden_csr(
     node_weights: np.ndarray | None = None,
     objective: str = "cpm",
     resolution: float = 0.05,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     n_iterations: int | None = 2,
     theta: float = 0.01,
     initial: np.ndarray | None = None,
@@ -918,7 +919,7 @@ def adaptive_leiden_csr(
     weights: np.ndarray,
     *,
     node_weights: np.ndarray | None = None,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     n_iterations: int | None = 2,
     tolerance: float = DEFAULT_TOLERANCE,
     factor: float = SCAN_FACTOR,

@@ -35,6 +35,7 @@ from functools import cached_property
 import numpy as np
 
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["ArcIndex", "arc_index", "reach", "cascade_sizes", "estimate_spread", "spread_interval"]
 
@@ -302,7 +303,7 @@ def estimate_spread(
     seed_vids,
     *,
     n_simulations: int = 1000,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     probabilities: np.ndarray | str | float | None = None,
 ) -> tuple[float, float, float]:
     """Monte-Carlo estimate of the Independent Cascade spread of ``seed_vids`` with a 95% interval.

@@ -58,6 +58,7 @@ from bellwether.algorithms.influence.probabilities import arcs, edge_probabiliti
 from bellwether.algorithms.influence.rr_sets import RRSets, reverse_index, sample_rr_sets
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["InfluenceResult", "Coverage", "run_imm", "imm_sample_sizes", "node_selection", "select_seeds"]
 
@@ -293,7 +294,7 @@ def select_seeds(
     *,
     epsilon: float = 0.3,
     ell: float = 1.0,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     candidates: np.ndarray | None = None,
     n_simulations: int = 1000,
     probability: str | float = "tie_strength",

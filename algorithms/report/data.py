@@ -17,6 +17,7 @@ import pandas as pd
 
 from bellwether.algorithms.evaluation.ranking import auc, decile_lift, gains_curve
 from bellwether.algorithms.segments.profiles import MIN_GROUP_SIZE
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
     "wilson_interval", "log_bins", "contagion_curve", "ego_network",
@@ -140,7 +141,7 @@ def showcase_bellwethers(score: np.ndarray, ids: np.ndarray, eligible: np.ndarra
     return idx[order][:n]
 
 
-def force_layout(n: int, edges: np.ndarray, *, seed: int = 42, iterations: int = 150) -> np.ndarray:
+def force_layout(n: int, edges: np.ndarray, *, seed: int = DEFAULT_SEED, iterations: int = 150) -> np.ndarray:
     """Fruchterman–Reingold layout (doi:10.1002/spe.4380211102) with node 0 pinned at the centre.
 
     Starts from a circle (seeded jitter), so the same input gives the same drawing.

@@ -9,11 +9,12 @@ from bellwether.algorithms.community import detect_communities
 from bellwether.algorithms.engines import DEFAULT_ENGINE
 from bellwether.algorithms.roles.bellwether import assign_roles, bellwether_scores
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["role_table"]
 
 
-def role_table(graph: ContactGraph, *, seed: int = 42, engine=DEFAULT_ENGINE) -> pd.DataFrame:
+def role_table(graph: ContactGraph, *, seed: int = DEFAULT_SEED, engine=DEFAULT_ENGINE) -> pd.DataFrame:
     """The columns ``analyze`` computes for roles, on a graph with no workspace (notebooks, benchmarks).
 
     The default communities (:func:`bellwether.algorithms.community.detect_communities`, fine level

@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["CLUSTER_FEATURES", "FEATURE_WORDS", "kmeans_clusters", "describe_clusters"]
 
@@ -83,7 +84,7 @@ def kmeans_clusters(
     *,
     k: int = 5,
     names: Sequence[str] | None = None,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     sample: int | None = 200_000,
     min_z: float = 0.25,
 ) -> tuple[np.ndarray, pd.DataFrame]:

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from bellwether.algorithms.churn import timeline
 from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_of_run, customers
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 from bellwether.graph.core.workspace import Workspace, WorkspaceError, read_json
 
 __all__ = ["RunTables", "load_run", "find_parameter", "CRM_COLUMNS", "CONTACT_COLUMNS"]
@@ -85,7 +86,7 @@ class RunTables:
 
     @property
     def seed(self) -> int:
-        return int(self.manifest.get("seed", 42) or 42)
+        return int(self.manifest.get("seed", DEFAULT_SEED) or DEFAULT_SEED)
 
     @property
     def recency_days(self) -> int:

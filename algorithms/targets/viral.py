@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["viral_list", "list_spread", "seed_accounting"]
 
@@ -36,7 +37,7 @@ DEFAULT_RR_SETS = 100_000
 MAX_RR_SETS = 2_000_000
 
 
-def seed_accounting(graph, candidates: np.ndarray, k: int, *, seed: int = 42, n_rr_sets: int = DEFAULT_RR_SETS,
+def seed_accounting(graph, candidates: np.ndarray, k: int, *, seed: int = DEFAULT_SEED, n_rr_sets: int = DEFAULT_RR_SETS,
                     probability: str | float = "tie_strength") -> pd.DataFrame:
     """Order up to ``k`` of ``candidates`` by greedy coverage of fresh RR sets and account their spread.
 
@@ -76,7 +77,7 @@ def _new_coverage(rr, order: np.ndarray) -> np.ndarray:
     return out
 
 
-def list_spread(graph, vids: np.ndarray, *, n_simulations: int = 1000, seed: int = 42) -> dict[str, Any]:
+def list_spread(graph, vids: np.ndarray, *, n_simulations: int = 1000, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     """Expected spread of a seed list as ``{"mean", "ci_low", "ci_high", "n_simulations"}`` (Monte-Carlo IC cascades)."""
     from bellwether.algorithms.influence import estimate_spread
 
@@ -94,7 +95,7 @@ def viral_list(
     k: int | None = None,
     reselect: bool = False,
     graph=None,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     n_rr_sets: int = DEFAULT_RR_SETS,
     probability: str | float = "tie_strength",
 ) -> tuple[pd.DataFrame, str]:

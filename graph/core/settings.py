@@ -38,6 +38,10 @@ class ConfigError(BellwetherError):
     """A configuration file or value is invalid."""
 
 
+#: the seed of every stochastic step unless told otherwise (setting ``seed``)
+DEFAULT_SEED = 42
+
+
 @dataclass(frozen=True)
 class Settings:
     workspace: str = "bellwether-workspace"
@@ -47,7 +51,7 @@ class Settings:
     max_reject_ratio: float = 0.01
     window_days: int = 30
     engine: str = "numba"
-    seed: int = 42
+    seed: int = DEFAULT_SEED
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: str | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["planted_edges", "planted_graph"]
 
@@ -59,7 +60,7 @@ def planted_edges(
     min_size: int = 3,
     max_size: int = 300,
     size_exponent: float = 2.0,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
 ):
     """Return ``(edges, weights, membership)`` of a planted-partition contact graph.
 
@@ -101,7 +102,7 @@ def planted_edges(
     return edges, weights, membership
 
 
-def planted_graph(n: int, mean_degree: float = 20.0, mixing: float = 0.2, *, seed: int = 42, **kw):
+def planted_graph(n: int, mean_degree: float = 20.0, mixing: float = 0.2, *, seed: int = DEFAULT_SEED, **kw):
     """Return ``(ContactGraph, membership)`` built from :func:`planted_edges`."""
     edges, weights, membership = planted_edges(n, mean_degree, mixing, seed=seed, **kw)
     return ContactGraph.from_edges(edges, weights, n=n), membership

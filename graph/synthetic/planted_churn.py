@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["Planted", "planted_churn"]
 
@@ -56,7 +57,7 @@ def _edges(n: int, mean_degree: float, mixing: float, rng: np.random.Generator) 
 def planted_churn(
     n: int = 100_000,
     *,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     mean_degree: float = 12.0,
     mixing: float = 0.2,
     monthly_churn: float = 0.02,

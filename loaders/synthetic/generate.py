@@ -38,6 +38,7 @@ from .population import COMMUNITY_TYPES, PLANS, REGIONS, ROLES, build_population
 from .ties import BASE_RATE, CONTEXTS, OUTSIDE_STARTS, RATE_SIGMA, build_ties
 from .traffic import Calendar, Records, person_records, service_records
 from .writer import BAD_ROW_KINDS, date_strings, write_month, write_table_csv
+from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["generate_operator", "check_parameters", "GeneratorError"]
 
@@ -170,7 +171,7 @@ def generate_operator(
     outdir: str | Path,
     subscribers: int = 20000,
     months: int = 3,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     start: str | date = "2026-01-01",
     bad_row_rate: float = 0.0005,
     duplicate_rate: float = 0.002,
