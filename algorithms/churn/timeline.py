@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bellwether.graph.core.dates import parse_day
 from bellwether.graph.core.errors import BellwetherError
 
 __all__ = [
@@ -55,22 +56,18 @@ class AsOfError(BellwetherError, ValueError):
 
 
 def to_day(value: Any) -> np.datetime64:
-    """Return ``value`` as a ``numpy.datetime64`` day.
+    """Return ``value`` as a ``numpy.datetime64`` day, read by :func:`bellwether.graph.core.dates.parse_day`
+    (the one date rule: dates, datetimes, ``numpy.datetime64`` and text starting ``YYYY-MM-DD``).
 
     Raises
     ------
     ValueError
-        ``value`` is missing or not a date.
+        ``value`` is missing or not a date (:class:`~bellwether.graph.core.dates.DateError` for the latter).
     """
-    if value is None:
+    day = None if value is None or (np.ndim(value) == 0 and pd.isna(value)) else parse_day(value)
+    if day is None:
         raise ValueError("as_of is required (a date such as '2024-03-01').")
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Not a date: {value!r} (expected YYYY-MM-DD).") from exc
-    if pd.isna(ts):
-        raise ValueError(f"Not a date: {value!r} (expected YYYY-MM-DD).")
-    return np.datetime64(ts.date(), "D")
+    return np.datetime64(day, "D")
 
 
 def churn_dates(subscribers: pd.DataFrame) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 from bellwether.graph.core.errors import BellwetherError
 
 
-class DateError(BellwetherError):
+class DateError(BellwetherError, ValueError):
     """A value meant as a calendar day is not one."""
 
 
