@@ -24,7 +24,7 @@ test: setup neo4j-fetch
 	$(BIN)/python -m pytest
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow and not neo4j"
+	$(BIN)/python -m pytest -m "not slow and not neo4j and not spark"
 
 # Neo4j 5.26 + OpenGDS jars from Maven Central into .cache/neo4j-home (needs Java 17 + Maven; offline once fetched)
 neo4j-fetch:
