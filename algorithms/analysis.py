@@ -65,7 +65,7 @@ from bellwether.graph.core.errors import BellwetherError
 from bellwether.graph.core.workspace import Workspace, read_json, write_json
 from bellwether.graph.core.settings import DEFAULT_SEED
 
-__all__ = ["AnalysisError", "analyze", "mask_after", "STEPS"]
+__all__ = ["AnalysisError", "CHURN_COLUMNS", "analyze", "churn_step", "influence_step", "mask_after", "STEPS"]
 
 STEPS = ("graph", "mask", "communities", "centrality", "roles", "influence", "churn", "write")
 
@@ -237,6 +237,82 @@ def _rebuild(ws: Workspace, as_of: date, window_days: int) -> ContactGraph:
     return build_contacts(ws, as_of, window_days)
 
 
+CHURN_COLUMNS = ("churn_risk", "churn_risk_baseline", "spreading_activation", "contagion_score")
+
+
+def influence_step(graph: ContactGraph, candidates: np.ndarray, *, k: int, seed: int, simulations: int,
+                   skip: bool = False, celf_engine: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The influence seeds (:func:`bellwether.algorithms.influence.select_seeds`, IMM) and their metrics.
+
+    ``candidates`` are the vids a seed may be (:func:`seed_candidates`); with ``celf_engine`` (gds) the
+    engine's own CELF seeds are chosen too and judged under the same cascade model.
+    """
+    seeds = schema.INFLUENCE_SEEDS.empty_table().to_pandas()
+    select_seeds = None if skip else _optional("bellwether.algorithms.influence", "select_seeds")
+    if skip:
+        return seeds, {"skipped": "asked"}
+    if select_seeds is None:
+        return seeds, {"skipped": "algorithms.influence is not installed"}
+    if not candidates.size:
+        return seeds, {"skipped": "no candidate for a seed: every subscriber is a service number or churned"}
+    result = select_seeds(graph, k=k, seed=seed, candidates=candidates, n_simulations=simulations)
+    metrics = _plain(result.metrics)
+    if celf_engine is not None:
+        if not hasattr(celf_engine, "influence_seeds"):
+            raise AnalysisError(f"Engine {celf_engine.name!r} has no CELF influence maximisation; use --engine gds.")
+        metrics["engine_celf"] = _engine_celf(celf_engine, graph, k, seed, simulations)
+    return result.seeds, metrics
+
+
+def _history_graph(ws: Workspace, day: date, horizon_days: int, window_days: int) -> tuple[ContactGraph | None, str]:
+    """The contact graph ``horizon_days`` before ``day`` (the churn model's training snapshot), as known at ``day``."""
+    if not ws.has_graph() or _optional("bellwether.graph.build", "build_contacts") is None:
+        return None, "none"
+    t0 = day - timedelta(days=horizon_days)
+    try:
+        h = _rebuild(ws, t0, window_days)
+    except BellwetherError as exc:
+        return None, f"unavailable: {exc}"
+    return ContactGraph(mask_after(h.subscribers, day), h.contacts, h.info), f"contacts before {t0.isoformat()}"
+
+
+def churn_step(graph: ContactGraph, day: date, history: ContactGraph | None, *, crm: str, skip: bool = False,
+               horizon_days: int = 30, recency_days: int = 30, seed: int = DEFAULT_SEED
+               ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Churn scores (:data:`CHURN_COLUMNS` and ``churned_contacts`` per vid) and the contagion test at ``day``.
+
+    ``graph`` is already masked at ``day`` (:func:`mask_after`); ``history`` is the training snapshot or None.
+    Columns stay empty (NaN / NA) when the step is skipped, the CRM extract is absent or the churn package
+    is not installed; the metrics say which.
+    """
+    out = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64)})
+    for c in CHURN_COLUMNS:
+        out[c] = np.nan
+    out["churned_contacts"] = pd.array([None] * len(out), dtype="Int64")
+    score_churn = None if skip else _optional("bellwether.algorithms.churn", "score_churn")
+    if skip:
+        return out, {"skipped": "asked"}
+    if crm == "absent":
+        return out, {"skipped": CRM_ABSENT_NOTE, "contagion": {
+            "measured": False, "called": None, "reason": CRM_ABSENT_NOTE,
+            "verdict": "Cannot tell whether churn spreads in this network: churn dates come from a subscriber "
+                       "extract and none was loaded."}}
+    if score_churn is None:
+        return out, {"skipped": "algorithms.churn is not installed"}
+    result = score_churn(graph, day, history=history, horizon_days=horizon_days, recency_days=recency_days, seed=seed)
+    sc = result.scores.set_index("vid").reindex(out["vid"])
+    for c in CHURN_COLUMNS:
+        if c in sc:
+            out[c] = sc[c].to_numpy(np.float64)
+    if "churned_contacts" in sc:
+        out["churned_contacts"] = pd.array(sc["churned_contacts"].to_numpy(), dtype="Int64")
+    metrics = _plain(result.metrics)
+    contagion_test = _optional("bellwether.algorithms.churn.contagion", "contagion_test")
+    if contagion_test is not None:  # does churn spread here? (metrics.churn.contagion)
+        metrics["contagion"] = _plain(contagion_test(graph, day, history=history, seed=seed).metrics)
+    return out, metrics
+
+
 def analyze(
     workspace: Workspace | str | Path,
     *,
@@ -393,63 +469,21 @@ def analyze(
 
         # 6. influence ---------------------------------------------------------
         with prog.step("influence", timings):
-            seeds = schema.INFLUENCE_SEEDS.empty_table().to_pandas()
-            select_seeds = None if "influence" in skip else _optional("bellwether.algorithms.influence", "select_seeds")
-            if "influence" in skip:
-                metrics["influence"] = {"skipped": "asked"}
-            elif select_seeds is None:
-                metrics["influence"] = {"skipped": "algorithms.influence is not installed"}
-            elif not (candidates := seed_candidates(subs, churned, crm)).size:
-                metrics["influence"] = {"skipped": "no candidate for a seed: every subscriber is a service number or churned"}
-            else:
-                result = select_seeds(masked, k=k, seed=seed, candidates=candidates,
-                                      n_simulations=influence_simulations)
-                seeds = result.seeds
-                metrics["influence"] = _plain(result.metrics)
-                if engine_celf:  # in-database CELF (gds), judged under the same cascade model
-                    if not hasattr(eng, "influence_seeds"):
-                        raise AnalysisError(f"Engine {eng.name!r} has no CELF influence maximisation; use --engine gds.")
-                    metrics["influence"]["engine_celf"] = _engine_celf(eng, masked, k, seed, influence_simulations)
+            seeds, metrics["influence"] = influence_step(
+                masked, seed_candidates(subs, churned, crm), k=k, seed=seed, simulations=influence_simulations,
+                skip="influence" in skip, celf_engine=eng if engine_celf else None)
 
         # 7. churn -------------------------------------------------------------
         with prog.step("churn", timings):
-            churn_cols = ["churn_risk", "churn_risk_baseline", "spreading_activation", "contagion_score"]
-            for c in churn_cols:
-                table[c] = np.nan
-            table["churned_contacts"] = pd.array([None] * len(table), dtype="Int64")
-            score_churn = None if "churn" in skip else _optional("bellwether.algorithms.churn", "score_churn")
-            if "churn" in skip:
-                metrics["churn"] = {"skipped": "asked"}
-            elif crm == "absent":
-                metrics["churn"] = {"skipped": CRM_ABSENT_NOTE, "contagion": {
-                    "measured": False, "called": None, "reason": CRM_ABSENT_NOTE,
-                    "verdict": "Cannot tell whether churn spreads in this network: churn dates come from a subscriber "
-                               "extract and none was loaded."}}
-            elif score_churn is None:
-                metrics["churn"] = {"skipped": "algorithms.churn is not installed"}
-            else:
-                history = None
-                history_note = "none"
-                if ws.has_graph() and _optional("bellwether.graph.build", "build_contacts") is not None:
-                    t0 = day - timedelta(days=horizon_days)
-                    try:
-                        h = _rebuild(ws, t0, window_days)
-                        history = ContactGraph(mask_after(h.subscribers, day), h.contacts, h.info)
-                        history_note = f"contacts before {t0.isoformat()}"
-                    except BellwetherError as exc:
-                        history_note = f"unavailable: {exc}"
-                result = score_churn(masked, day, history=history, horizon_days=horizon_days,
-                                     recency_days=recency_days, seed=seed)
-                sc = result.scores.set_index("vid").reindex(table["vid"])
-                for c in churn_cols:
-                    if c in sc:
-                        table[c] = sc[c].to_numpy(np.float64)
-                if "churned_contacts" in sc:
-                    table["churned_contacts"] = pd.array(sc["churned_contacts"].to_numpy(), dtype="Int64")
-                metrics["churn"] = {**_plain(result.metrics), "history": history_note}
-                contagion_test = _optional("bellwether.algorithms.churn.contagion", "contagion_test")
-                if contagion_test is not None:  # does churn spread here? (metrics.churn.contagion)
-                    metrics["churn"]["contagion"] = _plain(contagion_test(masked, day, history=history, seed=seed).metrics)
+            history, history_note = (None, "none") if "churn" in skip or crm == "absent" else \
+                _history_graph(ws, day, horizon_days, window_days)
+            churn_table, metrics["churn"] = churn_step(masked, day, history, crm=crm, skip="churn" in skip,
+                                                       horizon_days=horizon_days, recency_days=recency_days,
+                                                       seed=seed)
+            if "skipped" not in metrics["churn"]:
+                metrics["churn"]["history"] = history_note
+            for c in churn_table.columns.drop("vid"):
+                table[c] = churn_table[c].array
 
         # 8. write -------------------------------------------------------------
         with prog.step("write", timings):
