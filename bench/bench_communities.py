@@ -21,7 +21,8 @@ from sklearn.metrics import normalized_mutual_info_score as nmi
 from bellwether.algorithms.centrality import pagerank
 from bellwether.algorithms.community import detect_communities, modularity
 from bellwether.algorithms.engines import get_engine
-from bellwether.algorithms.engines.igraph_engine import DEFAULT_LEIDEN, IgraphEngine
+from bellwether.algorithms.engines import DEFAULT_ENGINE
+from bellwether.algorithms.engines.igraph_engine import IgraphEngine
 from bellwether.graph.synthetic.planted import planted_graph
 
 
@@ -85,7 +86,7 @@ def main(argv=None) -> None:
             sec = time.perf_counter() - t
             if objective == "auto":
                 label = f"Leiden auto, chose {res.metrics['resolution']:g}"
-            name = f"{label} ({impl}{', default' if impl == DEFAULT_LEIDEN and objective == 'auto' else ''})"
+            name = f"{label} ({impl}{', default' if impl == DEFAULT_ENGINE and objective == 'auto' else ''})"
             quality = res.metrics["quality"] if objective == "cpm" else None
             rows.append((name, sec, res.metrics["modularity"], quality, nmi(truth, res.labels)))
             if res.metrics["disconnected_split"]:
