@@ -29,6 +29,7 @@ from bellwether.algorithms.centrality.pagerank import pagerank
 from bellwether.algorithms.centrality.strength import degree_strength
 from bellwether.algorithms.churn.features import NETWORK_FEATURES, churn_features
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.settings import load_settings
 from bellwether.graph.synthetic.planted_churn import planted_churn
 
 
@@ -51,14 +52,15 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subscribers", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--master", default=None, help="Spark master (default BELLWETHER_SPARK_MASTER or local[2])")
+    ap.add_argument("--master", default=None, help="Spark master (default: the spark_master setting, local[2])")
     args = ap.parse_args(argv)
+    master = args.master or load_settings().spark_master
 
     from bellwether.algorithms.spark.degree import degree_strength_reciprocity
     from bellwether.algorithms.spark.frames import graph_frames, to_pandas
     from bellwether.algorithms.spark.measures import churn_network_features, graph_measures
     from bellwether.algorithms.spark.power import pagerank as spark_pagerank
-    from bellwether.algorithms.spark.session import spark_session
+    from bellwether.graph.core.spark import spark_session
 
     t_gen, planted = timed(lambda: planted_churn(args.subscribers, seed=args.seed))
     g, as_of = planted.graph, planted.as_of
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     single["pagerank"], pr = timed(lambda: pagerank(g)["pagerank"].to_numpy())
     single["all measures"] = sum(single.values())
 
-    t_start, spark = timed(lambda: spark_session(args.master, app_name="bench-spark-measures"))
+    t_start, spark = timed(lambda: spark_session(master, app_name="bench-spark-measures"))
     master, version = spark.sparkContext.master, spark.version
     t_load, (subs, con) = timed(lambda: graph_frames(spark, g))
     subs, con = subs.cache(), con.cache()

@@ -29,11 +29,11 @@ from scipy.stats import spearmanr
 from bellwether.algorithms.centrality.pagerank import pagerank
 from bellwether.algorithms.centrality.strength import degree_strength
 from bellwether.algorithms.churn.features import NETWORK_FEATURES, churn_features
-from bellwether.algorithms.spark import session as spark_session_module
+from bellwether.graph.core import spark as spark_session_module
 from bellwether.algorithms.spark.exposure import EXPOSURE_FEATURES, churn_exposure, order_statistic, strong_tie_threshold
 from bellwether.algorithms.spark.frames import graph_frames, to_pandas
 from bellwether.algorithms.spark.measures import MEASURES, graph_measures
-from bellwether.algorithms.spark.session import SparkUnavailable, session_settings, spark_session
+from bellwether.graph.core.spark import SparkUnavailable, session_settings, spark_session
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.synthetic.planted_churn import planted_churn
 

@@ -5,7 +5,7 @@ graph tables of :mod:`bellwether.graph.schema` (``subscribers``: ``vid``, ``chur
 ``contacts``: one row per unordered pair with ``a_vid``, ``b_vid``, the directed counts and
 ``weight``), with no graph library on the cluster (plain DataFrame joins and aggregations):
 
-- :mod:`~bellwether.algorithms.spark.session`: the one place a SparkSession is made;
+- :mod:`~bellwether.graph.core.spark` (outside this package): the one place a SparkSession is made;
 - :mod:`~bellwether.algorithms.spark.frames`: graph tables into Spark, the directed arcs,
   results back to pandas;
 - :mod:`~bellwether.algorithms.spark.degree`: degree, strength, reciprocity;

@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 
 from bellwether.algorithms.spark.churn_state import churn_state
 from bellwether.algorithms.spark.frames import arcs, vertex_strength
-from bellwether.algorithms.spark.session import sql_settings
+from bellwether.graph.core.spark import sql_settings
 
 __all__ = ["power_iteration", "pagerank", "contagion_pagerank", "pagerank_and_contagion"]
 

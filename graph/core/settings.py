@@ -40,6 +40,8 @@ class ConfigError(BellwetherError):
 
 #: the seed of every stochastic step unless told otherwise (setting ``seed``)
 DEFAULT_SEED = 42
+#: the Spark master of the Spark steps unless told otherwise (setting ``spark_master``): two local cores
+DEFAULT_SPARK_MASTER = "local[2]"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Settings:
     neo4j_password: str | None = None
     neo4j_database: str = "neo4j"
     api_token: str | None = None  # secret: `bellwether serve` requires it as a Bearer token when set
+    spark_master: str = DEFAULT_SPARK_MASTER  # local[N], spark://host:7077, yarn, ...
 
     def __post_init__(self) -> None:
         cc = str(self.country_code).strip().lstrip("+")  # "+86" and TOML's 86 mean "86"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping
 
 from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.core.settings import DEFAULT_SPARK_MASTER
 
 if TYPE_CHECKING:  # pyspark is an optional extra, imported when a session is made
     from pyspark.sql import SparkSession
@@ -30,8 +31,8 @@ __all__ = [
     "sql_settings",
 ]
 
-#: master used when neither the ``master`` argument nor ``BELLWETHER_SPARK_MASTER`` names one
-DEFAULT_MASTER = "local[2]"
+#: master used when the caller names none (the ``spark_master`` setting, ``BELLWETHER_SPARK_MASTER``)
+DEFAULT_MASTER = DEFAULT_SPARK_MASTER
 _JVM_ROOT = Path("/usr/lib/jvm")
 _PREFERRED_JAVA = ("17", "21", "25")
 
@@ -104,7 +105,8 @@ def spark_session(
     Parameters
     ----------
     master : str, optional
-        Spark master URL; default ``BELLWETHER_SPARK_MASTER`` or :data:`DEFAULT_MASTER`.
+        Spark master URL (``local[N]``, ``spark://host:7077``, ``yarn``...); default
+        :data:`DEFAULT_MASTER`.  Commands pass the ``spark_master`` setting.
     app_name : str, default "bellwether"
     shuffle_partitions : int, optional
         ``spark.sql.shuffle.partitions``; default the cores of ``local[N]`` (at least 2: the
@@ -132,7 +134,7 @@ def spark_session(
         raise SparkUnavailable("No Java runtime found for Spark: install Java 17 or set JAVA_HOME.")
     os.environ["JAVA_HOME"] = java_home
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
-    master = master or os.environ.get("BELLWETHER_SPARK_MASTER") or DEFAULT_MASTER
+    master = master or DEFAULT_MASTER
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.master(master).appName(app_name)
