@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from bellwether.algorithms.churn import (
+    NetworkOptions,
     NETWORK_FEATURES,
     OWN_FEATURES,
     SCORE_COLUMNS,
@@ -141,7 +142,7 @@ def test_direction_recency_and_strength_features():
         calls_ab=[6, 0, 1, 1], calls_ba=[0, 3, 1, 1], seconds_ab=[600, 0, 60, 60], seconds_ba=[0, 300, 60, 60],
         sms_ab=[0, 0, 0, 0], sms_ba=[0, 0, 0, 0],
     )
-    f = churn_features(g, AS_OF, decay_days=30.0)
+    f = churn_features(g, AS_OF, NetworkOptions(decay_days=30.0))
     net, own = f.network, f.own
     assert list(net.columns) == list(NETWORK_FEATURES) and list(own.columns) == list(OWN_FEATURES)
     r2, r4 = np.exp(-10 / 30), np.exp(-60 / 30)
@@ -251,3 +252,18 @@ def test_graph_with_contacts_after_as_of_is_refused(planted):
         score_churn(p.graph, p.as_of - np.timedelta64(5, "D"))
     with pytest.raises(timeline.AsOfError, match="history graph"):
         score_churn(p.graph, p.as_of, history=p.graph)
+
+
+def test_network_options_refuse_values_out_of_range():
+    with pytest.raises(ValueError, match="damping=1.0"):
+        NetworkOptions(damping=1.0)
+    with pytest.raises(ValueError, match="recency_days=0"):
+        NetworkOptions(recency_days=0)
+
+
+def test_network_options_reach_the_scores(planted):
+    p = planted
+    wide = score_churn(p.graph, p.as_of, history=p.history, seed=1, network=NetworkOptions(recency_days=90))
+    narrow = score_churn(p.graph, p.as_of, history=p.history, seed=1, network=NetworkOptions(recency_days=5))
+    assert wide.metrics["recency_days"] == 90 and narrow.metrics["recency_days"] == 5
+    assert wide.scores["churned_contacts"].sum() > narrow.scores["churned_contacts"].sum()

@@ -42,11 +42,13 @@ from bellwether.algorithms.churn.contagion import ContagionResult, contagion_tes
 from bellwether.algorithms.churn.contagion_ppr import contagion_pagerank, personalized_pagerank
 from bellwether.algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES, ChurnFeatures, churn_features
 from bellwether.algorithms.churn.model import MODELS, ChurnModel, fit_churn_model
+from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.algorithms.churn.spreading_activation import spread_energy, spreading_activation
 from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
     "ChurnResult",
+    "NetworkOptions",
     "MIN_POSITIVES",
     "score_churn",
     "SCORE_COLUMNS",
@@ -101,15 +103,10 @@ def score_churn(
     *,
     history: Any | None = None,
     horizon_days: int = 30,
-    recency_days: int = 30,
+    network: NetworkOptions = NetworkOptions(),
     seed: int = DEFAULT_SEED,
     model: str = "logistic",
-    decay_days: float = 30.0,
-    spreading_factor: float = 0.6,
-    sa_threshold: float = 0.01,
-    damping: float = 0.85,
     max_train_rows: int | None = 200_000,
-    weight: str | None = "weight",
 ) -> ChurnResult:
     """Score churn risk and contagion of every subscriber of ``graph`` as of ``as_of``.
 
@@ -124,24 +121,16 @@ def score_churn(
         None uses the fallback described in the module docstring.
     horizon_days : int, default 30
         Prediction horizon: ``churn_risk`` is the probability of churn in ``[as_of, as_of + horizon_days)``.
-    recency_days : int, default 30
-        Churners of ``[as_of - recency_days, as_of)`` seed spreading activation and PageRank
-        and are counted in ``churned_contacts``.
+    network : NetworkOptions
+        How churned contacts count in the features (:class:`~bellwether.algorithms.churn.options.NetworkOptions`:
+        recency window of ``churned_contacts`` and the contagion seeds, decay, spreading activation,
+        PageRank damping, tie strength column).
     seed : int, default 42
         Seed of the training sample and of the classifier.
     model : {"logistic", "gbm"}, default "logistic"
         Classifier family of both ``churn_risk`` and ``churn_risk_baseline``.
-    decay_days : float, default 30
-        Recency decay of a churner's weight in the network features and PageRank restart.
-    spreading_factor, sa_threshold : float, default 0.6, 0.01
-        Spreading activation parameters.
-    damping : float, default 0.85
-        PageRank damping.
     max_train_rows : int or None, default 200_000
         Training rows kept (all positives, sampled negatives).
-    weight : str or None, default "weight"
-        Contact column used as tie strength.
-
     Returns
     -------
     ChurnResult
@@ -160,17 +149,15 @@ def score_churn(
     """
     if model not in MODELS:
         raise ValueError(f"Unknown churn model {model!r}; choose one of {', '.join(MODELS)}.")
-    if horizon_days <= 0 or recency_days <= 0:
-        raise ValueError("horizon_days and recency_days must be positive.")
+    if horizon_days <= 0:
+        raise ValueError("horizon_days must be positive.")
     cut = timeline.to_day(as_of)
     t0 = cut - horizon_days * timeline.DAY
     timeline.check_graph_cut(graph, cut)
-    opts = dict(recency_days=recency_days, decay_days=decay_days, spreading_factor=spreading_factor,
-                sa_threshold=sa_threshold, damping=damping, weight=weight)
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
-    now = churn_features(graph, cut, **opts)
+    now = churn_features(graph, cut, network)
     timings["features_as_of"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -182,7 +169,7 @@ def score_churn(
         snapshot, source = graph, "as_of_graph_backdated"
         note = ("no history graph: the as_of graph with seeds churn < t0 and labels churn in [t0, as_of); "
                 "its activity overlaps the label period")
-    past = churn_features(snapshot, t0, **opts)
+    past = churn_features(snapshot, t0, network)
     timings["features_t0"] = time.perf_counter() - started
     rows = past.eligible
     y = _training_labels(snapshot, graph, t0, cut)[rows]
@@ -227,13 +214,13 @@ def score_churn(
     metrics: dict[str, Any] = {
         "as_of": str(cut),
         "horizon_days": int(horizon_days),
-        "recency_days": int(recency_days),
-        "decay_days": float(decay_days),
+        "recency_days": int(network.recency_days),
+        "decay_days": float(network.decay_days),
         "seed": int(seed),
         "model": model,
-        "spreading_activation": {"spreading_factor": float(spreading_factor), "threshold": float(sa_threshold),
+        "spreading_activation": {"spreading_factor": float(network.spreading_factor), "threshold": float(network.sa_threshold),
                                  "seeds": int(now.recent.sum())},
-        "contagion_pagerank": {"damping": float(damping), "seeds": int(now.recent.sum())},
+        "contagion_pagerank": {"damping": float(network.damping), "seeds": int(now.recent.sum())},
         "training": training,
         "scored": int(score_rows.sum()),
         "churned_before_as_of": int(now.churned.sum()),

@@ -33,6 +33,7 @@ import pandas as pd
 
 from bellwether.algorithms.churn import timeline
 from bellwether.algorithms.churn.contagion_ppr import personalized_pagerank, restart_weights
+from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.algorithms.churn.spreading_activation import spread_energy
 
 __all__ = ["OWN_FEATURES", "NETWORK_FEATURES", "CATEGORICAL_FEATURES", "ChurnFeatures", "churn_features"]
@@ -83,15 +84,7 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def churn_features(
     graph: Any,
     as_of: Any,
-    *,
-    recency_days: int = 30,
-    decay_days: float = 30.0,
-    silent_days: int = 7,
-    strong_quantile: float = 0.75,
-    spreading_factor: float = 0.6,
-    sa_threshold: float = 0.01,
-    damping: float = 0.85,
-    weight: str | None = "weight",
+    options: NetworkOptions = NetworkOptions(),
 ) -> ChurnFeatures:
     """Compute own and network churn features of every subscriber of ``graph`` at ``as_of``.
 
@@ -101,20 +94,8 @@ def churn_features(
         Built from records before ``as_of`` (checked by the caller).
     as_of : date-like
         Churn strictly before it is known; nothing later is read.
-    recency_days : int, default 30
-        Window of ``churned_contacts`` and of the SA / PageRank seeds.
-    decay_days : float, default 30
-        Recency decay of a churner's weight; larger lets older churners count more.
-    silent_days : int, default 7
-        A contact whose last event is at least this many days before ``as_of`` is silent.
-    strong_quantile : float, default 0.75
-        Ties at or above this quantile of tie strength are strong ties.
-    spreading_factor, sa_threshold : float
-        Spreading activation parameters (:func:`~bellwether.algorithms.churn.spreading_activation.spread_energy`).
-    damping : float, default 0.85
-        Personalised PageRank damping.
-    weight : str or None, default "weight"
-        Contact column used as tie strength.
+    options : NetworkOptions
+        How churned contacts count (:class:`bellwether.algorithms.churn.options.NetworkOptions`).
 
     Returns
     -------
@@ -122,6 +103,8 @@ def churn_features(
         ``own`` has :data:`OWN_FEATURES`, ``network`` has :data:`NETWORK_FEATURES`.
     """
     cut = timeline.to_day(as_of)
+    o = options
+    recency_days, decay_days, silent_days, weight = o.recency_days, o.decay_days, o.silent_days, o.weight
     subs, con = graph.subscribers, graph.contacts
     n = graph.n_subscribers
     a = con["a_vid"].to_numpy(np.int64)
@@ -195,7 +178,7 @@ def churn_features(
     np.maximum.at(max_w, a, w * c[b])
     np.maximum.at(max_w, b, w * c[a])
     net["churn_max_weight"] = max_w
-    strong = (w >= np.quantile(w, strong_quantile)).astype(np.float64) if len(w) else w
+    strong = (w >= np.quantile(w, o.strong_quantile)).astype(np.float64) if len(w) else w
     net["strong_churned_decay"] = per_vertex(strong * r[b], strong * r[a])
     net["out_calls_churn_decay"] = per_vertex(calls_ab * r[b], calls_ba * r[a])
     net["out_calls_churn_share"] = _safe_div(per_vertex(calls_ab * c[b], calls_ba * c[a]), calls_out)
@@ -203,9 +186,9 @@ def churn_features(
     net["in_calls_churn_decay"] = per_vertex(calls_ba * r[b], calls_ab * r[a])
     net["sms_churn_decay"] = per_vertex((sms_ab + sms_ba) * r[b], (sms_ab + sms_ba) * r[a])
     W = graph.to_csr(weight)
-    net["spreading_activation"] = spread_energy(W, rec, spreading_factor=spreading_factor, threshold=sa_threshold)
+    net["spreading_activation"] = spread_energy(W, rec, spreading_factor=o.spreading_factor, threshold=o.sa_threshold)
     net["contagion_score"] = personalized_pagerank(
-        W, restart_weights(subs, cut, recency_days=recency_days, decay_days=decay_days), damping=damping
+        W, restart_weights(subs, cut, recency_days=recency_days, decay_days=decay_days), damping=o.damping
     )
     return ChurnFeatures(
         as_of=cut, own=own, network=net, churned=churned, recent=recent, eligible=timeline.eligible(subs, cut)

@@ -13,6 +13,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 
 from bellwether.algorithms.churn.features import NETWORK_FEATURES
+from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.algorithms.spark.degree import degree_strength_reciprocity
 from bellwether.algorithms.spark.exposure import churn_exposure
 from bellwether.algorithms.spark.power import contagion_pagerank, pagerank_and_contagion
@@ -28,32 +29,25 @@ def churn_network_features(
     subscribers: DataFrame,
     contacts: DataFrame,
     as_of: Any,
+    options: NetworkOptions = NetworkOptions(),
     *,
-    recency_days: int = 30,
-    decay_days: float = 30.0,
-    strong_quantile: float = 0.75,
-    spreading_factor: float = 0.6,
-    sa_threshold: float = 0.01,
-    damping: float = 0.85,
-    weight: str | None = "weight",
     stats: dict[str, Any] | None = None,
 ) -> DataFrame:
-    """``vid`` and the churn model's network features at ``as_of``; parameters as ``churn_features``."""
+    """``vid`` and the churn model's network features at ``as_of``; ``options`` as for ``churn_features``."""
     stats = {} if stats is None else stats
-    local = _exposure_and_spreading(subscribers, contacts, as_of, recency_days, decay_days, strong_quantile,
-                                    spreading_factor, sa_threshold, weight, stats)
-    ppr = contagion_pagerank(subscribers, contacts, as_of, recency_days=recency_days, decay_days=decay_days,
-                             damping=damping, weight=weight, stats=stats.setdefault("contagion_score", {}))
+    o = options
+    local = _exposure_and_spreading(subscribers, contacts, as_of, o, stats)
+    ppr = contagion_pagerank(subscribers, contacts, as_of, recency_days=o.recency_days, decay_days=o.decay_days,
+                             damping=o.damping, weight=o.weight, stats=stats.setdefault("contagion_score", {}))
     return local.join(ppr, "vid").select("vid", *NETWORK_FEATURES)
 
 
-def _exposure_and_spreading(subscribers, contacts, as_of, recency_days, decay_days, strong_quantile,
-                            spreading_factor, sa_threshold, weight, stats) -> DataFrame:
+def _exposure_and_spreading(subscribers, contacts, as_of, o: NetworkOptions, stats) -> DataFrame:
     """The exposure columns and spreading activation, joined on ``vid`` (what both tables share)."""
-    exposure = churn_exposure(subscribers, contacts, as_of, recency_days=recency_days, decay_days=decay_days,
-                              strong_quantile=strong_quantile, weight=weight)
-    sa = spreading_activation(subscribers, contacts, as_of, recency_days=recency_days,
-                              spreading_factor=spreading_factor, threshold=sa_threshold, weight=weight,
+    exposure = churn_exposure(subscribers, contacts, as_of, recency_days=o.recency_days, decay_days=o.decay_days,
+                              strong_quantile=o.strong_quantile, weight=o.weight)
+    sa = spreading_activation(subscribers, contacts, as_of, recency_days=o.recency_days,
+                              spreading_factor=o.spreading_factor, threshold=o.sa_threshold, weight=o.weight,
                               stats=stats.setdefault("spreading_activation", {}))
     return exposure.join(sa, "vid")
 
@@ -62,28 +56,22 @@ def graph_measures(
     subscribers: DataFrame,
     contacts: DataFrame,
     as_of: Any,
+    options: NetworkOptions = NetworkOptions(),
     *,
-    recency_days: int = 30,
-    decay_days: float = 30.0,
-    strong_quantile: float = 0.75,
-    spreading_factor: float = 0.6,
-    sa_threshold: float = 0.01,
-    damping: float = 0.85,
     tol: float = 1e-10,
     max_iterations: int = 200,
-    weight: str | None = "weight",
     stats: dict[str, Any] | None = None,
 ) -> DataFrame:
     """``vid`` and :data:`MEASURES` of every subscriber: the local measures, the churn network features, PageRank.
 
-    ``damping`` is shared by PageRank and the contagion score (0.85 for both in the pipeline);
+    ``options.damping`` is shared by PageRank and the contagion score (0.85 for both in the pipeline);
     ``stats`` (a dict) gets the waves of spreading activation and the iterations of each score.
     """
     stats = {} if stats is None else stats
-    local = degree_strength_reciprocity(subscribers, contacts, weight=weight)
-    churn = _exposure_and_spreading(subscribers, contacts, as_of, recency_days, decay_days, strong_quantile,
-                                    spreading_factor, sa_threshold, weight, stats)
-    walks = pagerank_and_contagion(subscribers, contacts, as_of, recency_days=recency_days, decay_days=decay_days,
-                                   damping=damping, weight=weight, tol=tol, max_iterations=max_iterations,
+    o = options
+    local = degree_strength_reciprocity(subscribers, contacts, weight=o.weight)
+    churn = _exposure_and_spreading(subscribers, contacts, as_of, o, stats)
+    walks = pagerank_and_contagion(subscribers, contacts, as_of, recency_days=o.recency_days, decay_days=o.decay_days,
+                                   damping=o.damping, weight=o.weight, tol=tol, max_iterations=max_iterations,
                                    stats=stats.setdefault("power_iteration", {}))
     return local.join(churn, "vid").join(walks, "vid").select("vid", *MEASURES)
