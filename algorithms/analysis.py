@@ -40,11 +40,12 @@ from __future__ import annotations
 import importlib
 import platform
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,7 @@ import pyarrow.parquet as pq
 
 from bellwether.algorithms.centrality import centrality_table
 from bellwether.algorithms.churn import timeline
+from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.algorithms.community import community_table, detect_communities, match_community_ids
 from bellwether.algorithms.community.detect import DEFAULT_OBJECTIVE, DEFAULT_RESOLUTION
 from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_status, customers
@@ -62,12 +64,18 @@ from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.dates import parse_day
 from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.core.progress import StepProgress
 from bellwether.graph.core.workspace import Workspace, read_json, write_json
 from bellwether.graph.core.settings import DEFAULT_SEED
 
-__all__ = ["AnalysisError", "CHURN_COLUMNS", "analyze", "churn_step", "influence_step", "mask_after", "STEPS"]
+__all__ = [
+    "AnalysisError", "AnalysisOptions", "CHURN_COLUMNS", "OPTIONAL_STEPS", "STEPS", "analyze", "churn_step",
+    "communities_step", "graph_step", "influence_step", "mask_after", "mask_step", "roles_step", "write_step",
+]
 
 STEPS = ("graph", "mask", "communities", "centrality", "roles", "influence", "churn", "write")
+#: steps ``AnalysisOptions.skip`` may leave out
+OPTIONAL_STEPS = ("influence", "churn")
 
 
 class AnalysisError(BellwetherError):
@@ -158,40 +166,6 @@ def _stable_levels(ids: np.ndarray, found, previous: pd.DataFrame | None) -> tup
     return out[0], out[1], info
 
 
-class _Progress:
-    """Rich progress with one line per step, or nothing when ``enabled`` is False."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._progress = None
-
-    def __enter__(self) -> "_Progress":
-        if self.enabled:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=False)
-            self._progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
-
-    @contextmanager
-    def step(self, name: str, timings: dict[str, float]) -> Iterator[None]:
-        task = self._progress.add_task(f"{name} ...", total=1) if self._progress else None
-        start = time.perf_counter()
-        done = False
-        try:
-            yield
-            done = True
-        finally:
-            timings[name] = round(time.perf_counter() - start, 3)
-            if task is not None:
-                word = "done" if done else "failed"
-                self._progress.update(task, completed=1, description=f"{name} {word} ({timings[name]:.1f}s)")
-
-
 def _engine_celf(eng: Any, graph: ContactGraph, k: int, seed: int, simulations: int) -> dict[str, Any]:
     """Seeds from the engine's own CELF (GDS: one propagation probability for every tie) and their
     expected spread under Bellwether's tie-strength cascade model, for comparison with the IMM seeds."""
@@ -264,6 +238,87 @@ def influence_step(graph: ContactGraph, candidates: np.ndarray, *, k: int, seed:
     return result.seeds, metrics
 
 
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Everything a run is asked to do: one object shared by the steps of :func:`analyze`.
+
+    Attributes
+    ----------
+    as_of : date or "YYYY-MM-DD", optional
+        Analysis date; default the graph's ``as_of``.  A different date than the graph's makes the
+        contacts be rebuilt in memory for that date.
+    engine : str or Engine, default "numba"
+        Engine for communities and centrality (:func:`bellwether.algorithms.engines.get_engine`).
+    seed : int, default 42
+        Seed of every stochastic step; same inputs and seed -> identical tables.
+    method, objective, resolution, max_iterations
+        Community detection (:func:`bellwether.algorithms.community.detect_communities`).
+        ``objective=None`` takes the engine's ``default_objective`` (``"modularity"`` for ``gds``),
+        else the adaptive default ``"auto"``; ``resolution=None`` the objective's default.
+    k : int, default 50
+        Number of influence seeds.
+    influence_simulations : int, default 300
+        Monte-Carlo cascades used to report the expected spread (with its 95% interval) of the
+        influence seeds and of the top-PageRank and top-degree seeds; 0 skips the comparison.
+    engine_celf : bool, default False
+        Also choose seeds with the engine's own CELF (``gds``: in the database, every tie with one
+        propagation probability) and record their spread under the same cascade model as the IMM
+        seeds, under ``metrics.influence.engine_celf``.  Slow: minutes at 30k subscribers.
+    horizon_days : int, default 30
+        Churn horizon: the training snapshot is the graph of ``as_of - horizon_days``.
+    network : NetworkOptions
+        How churned contacts count (:class:`bellwether.algorithms.churn.options.NetworkOptions`;
+        ``recency_days`` also defines the recent churners of the community table).
+    skip : tuple of str, default ()
+        Optional steps to leave out: ``"influence"``, ``"churn"`` (recorded as skipped in the
+        manifest, their columns left null).
+    """
+
+    as_of: Any = None
+    engine: Any = DEFAULT_ENGINE
+    seed: int = DEFAULT_SEED
+    method: str = "leiden"
+    objective: str | None = None
+    resolution: float | None = None
+    max_iterations: int | None = 2
+    k: int = 50
+    influence_simulations: int = 300
+    engine_celf: bool = False
+    horizon_days: int = 30
+    network: NetworkOptions = NetworkOptions()
+    skip: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skip", tuple(self.skip))
+        unknown = sorted(set(self.skip) - set(OPTIONAL_STEPS))
+        if unknown:
+            raise AnalysisError(f"Cannot skip step(s) {', '.join(unknown)}; only 'influence' and 'churn' are optional.")
+        if self.k < 0 or self.influence_simulations < 0 or self.horizon_days <= 0:
+            raise AnalysisError("k and influence_simulations must be 0 or more and horizon_days positive "
+                                f"(got k={self.k}, influence_simulations={self.influence_simulations}, "
+                                f"horizon_days={self.horizon_days}).")
+
+    def community_objective(self, eng: Any) -> tuple[str, float | None]:
+        """The objective and resolution the communities step runs with on engine ``eng``."""
+        objective = self.objective or getattr(eng, "default_objective", DEFAULT_OBJECTIVE)
+        resolution = self.resolution
+        if resolution is None and objective != "auto":  # "auto" chooses it (metrics.communities.resolution)
+            resolution = DEFAULT_RESOLUTION.get(objective, 1.0)
+        return objective, resolution
+
+    def parameters(self, eng: Any, window_days: int) -> dict[str, Any]:
+        """The run manifest's ``parameters``."""
+        objective, resolution = self.community_objective(eng)
+        return {
+            "method": self.method, "objective": objective,
+            "resolution": None if resolution is None else float(resolution),
+            "max_iterations": self.max_iterations, "k": int(self.k),
+            "influence_simulations": int(self.influence_simulations), "engine_celf": bool(self.engine_celf),
+            "horizon_days": int(self.horizon_days), "recency_days": int(self.network.recency_days),
+            "window_days": window_days, "churn_network": self.network.to_dict(),
+        }
+
+
 def _history_graph(ws: Workspace, day: date, horizon_days: int, window_days: int) -> tuple[ContactGraph | None, str]:
     """The contact graph ``horizon_days`` before ``day`` (the churn model's training snapshot), as known at ``day``."""
     if not ws.has_graph() or _optional("bellwether.graph.build", "build_contacts") is None:
@@ -277,7 +332,7 @@ def _history_graph(ws: Workspace, day: date, horizon_days: int, window_days: int
 
 
 def churn_step(graph: ContactGraph, day: date, history: ContactGraph | None, *, crm: str, skip: bool = False,
-               horizon_days: int = 30, recency_days: int = 30, seed: int = DEFAULT_SEED
+               horizon_days: int = 30, network: NetworkOptions = NetworkOptions(), seed: int = DEFAULT_SEED
                ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Churn scores (:data:`CHURN_COLUMNS` and ``churned_contacts`` per vid) and the contagion test at ``day``.
 
@@ -299,7 +354,7 @@ def churn_step(graph: ContactGraph, day: date, history: ContactGraph | None, *, 
                        "extract and none was loaded."}}
     if score_churn is None:
         return out, {"skipped": "algorithms.churn is not installed"}
-    result = score_churn(graph, day, history=history, horizon_days=horizon_days, recency_days=recency_days, seed=seed)
+    result = score_churn(graph, day, history=history, horizon_days=horizon_days, network=network, seed=seed)
     sc = result.scores.set_index("vid").reindex(out["vid"])
     for c in CHURN_COLUMNS:
         if c in sc:
@@ -313,25 +368,138 @@ def churn_step(graph: ContactGraph, day: date, history: ContactGraph | None, *, 
     return out, metrics
 
 
+@dataclass
+class _Loaded:
+    """The graph step's result: the graph at ``day`` and what the later steps need to know of it."""
+
+    graph: ContactGraph
+    day: date
+    window_days: int
+    crm: str
+    metrics: dict[str, Any]
+
+
+def graph_step(ws: Workspace, as_of: Any, graph: ContactGraph | None = None) -> _Loaded:
+    """The contact graph of the run: ``graph`` when given, else the workspace's, rebuilt in memory
+    when ``as_of`` differs from the date it was built for."""
+    rebuilt = False
+    if graph is None:
+        ws.require_graph()
+        graph = ContactGraph.load(ws)
+        day, graph_day = parse_day(as_of), parse_day(graph.as_of)
+        if day is not None and graph_day is not None and day != graph_day:
+            graph = _rebuild(ws, day, int(graph.info.get("window_days", 30)))
+            rebuilt = True
+    day = parse_day(as_of) or parse_day(graph.as_of)
+    if day is None:
+        raise AnalysisError("No as_of date: the graph does not record one; pass --as-of YYYY-MM-DD.")
+    window_days = int(graph.info.get("window_days", 30))
+    _require_contacts(graph, ws, day, window_days)
+    crm = crm_status(graph.subscribers)
+    metrics = {"subscribers": graph.n_subscribers, "contacts": graph.n_contacts, "rebuilt_for_as_of": rebuilt,
+               "window_days": window_days, "crm": crm}
+    return _Loaded(graph, day, window_days, crm, metrics)
+
+
+@dataclass
+class _Masked:
+    """The mask step's result: the graph as known at ``day`` and who had churned by then."""
+
+    graph: ContactGraph
+    churned: np.ndarray
+    recent: np.ndarray
+    metrics: dict[str, Any]
+
+    @property
+    def subscribers(self) -> pd.DataFrame:
+        return self.graph.subscribers
+
+
+def mask_step(graph: ContactGraph, day: date, recency_days: int) -> _Masked:
+    """Erase every CRM fact dated on or after ``day`` (:func:`mask_after`); churners before ``day`` and recent ones."""
+    subs = mask_after(graph.subscribers, day)
+    masked = ContactGraph(subs, graph.contacts, {**graph.info, "as_of": day.isoformat()})
+    churned = timeline.churned_before(subs, day)
+    recent = timeline.recent_churners(subs, day, recency_days)
+    metrics = {
+        "churn_dates_masked": int(timeline.evaluation_labels(timeline.churn_dates(graph.subscribers), day, None).sum()),
+        "churned_before_as_of": int(churned.sum()),
+        "recent_churners": int(recent.sum()),
+    }
+    return _Masked(masked, churned, recent, metrics)
+
+
+def communities_step(ws: Workspace, graph: ContactGraph, eng: Any, opts: AnalysisOptions
+                     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Stable ids of the fine and coarse communities of every vid, matched to the latest run, and their metrics."""
+    objective, resolution = opts.community_objective(eng)
+    found = detect_communities(graph, method=opts.method, objective=objective, resolution=resolution,
+                               seed=opts.seed, engine=eng, max_iterations=opts.max_iterations)
+    previous, previous_run = _previous_membership(ws)
+    stable, stable_coarse, match = _stable_levels(graph.subscribers["id"].to_numpy(), found, previous)
+    metrics = {**found.metrics, "previous_run": previous_run, "id_matching": match["community"]}
+    metrics["coarse"]["id_matching"] = match["coarse_community"]
+    return stable, stable_coarse, metrics
+
+
+def roles_step(graph: ContactGraph, table: pd.DataFrame) -> dict[str, int]:
+    """Add ``bellwether_score``, ``community_rank`` and ``role`` to the centrality ``table``; return the role counts."""
+    scores = bellwether_scores(graph, table)
+    table["bellwether_score"] = scores["bellwether_score"].to_numpy()
+    table["community_rank"] = scores["community_rank"].to_numpy()
+    table["role"] = assign_roles(graph, table)["role"].to_numpy()
+    return {str(r): int(c) for r, c in table["role"].value_counts().sort_index().items()}
+
+
+def _seed_ranks(n: int, seeds: pd.DataFrame) -> pd.arrays.IntegerArray:
+    """``influence_seed_rank`` per vid: the seed's rank, NA for everyone else."""
+    rank = pd.array([None] * n, dtype="Int64")
+    if len(seeds):
+        r = np.full(n, -1, dtype=np.int64)
+        r[seeds["vid"].to_numpy(np.int64)] = seeds["rank"].to_numpy(np.int64)
+        rank = pd.array(np.where(r > 0, r, 0), dtype="Int64")
+        rank[r <= 0] = pd.NA
+    return rank
+
+
+def write_step(run_dir: Path, masked: _Masked, table: pd.DataFrame, seeds: pd.DataFrame, crm: str) -> list[str]:
+    """Complete the per-subscriber ``table``, summarise both community levels and write the run's tables."""
+    subs = masked.subscribers
+    table["id"] = subs["id"].astype(str).to_numpy()
+    table["on_net"] = subs["on_net"].fillna(False).to_numpy(bool)
+    table["churned"] = masked.churned
+    table["influence_seed_rank"] = _seed_ranks(len(table), seeds)
+    comm_input = table[["id", "community", "coarse_community", "bellwether_score"]].copy()
+    comm_input["arpu"] = subs["arpu"].to_numpy() if "arpu" in subs else np.nan
+    comm_input["on_net"] = table["on_net"].to_numpy()
+    comm_input["churned"] = masked.churned
+    comm_input["recent_churner"] = masked.recent
+    communities = community_table(masked.graph, comm_input)
+    coarse = community_table(masked.graph, comm_input, level="coarse")
+    if crm == "absent":  # unknown without an extract, not 0%
+        for t in (communities, coarse):
+            t[["churn_rate", "on_net_share"]] = np.nan
+    seeds_out = seeds[schema.column_names(schema.INFLUENCE_SEEDS)] if len(seeds) else seeds
+    tables = {
+        "subscribers.parquet": (table[schema.column_names(schema.RUN_SUBSCRIBERS)], schema.RUN_SUBSCRIBERS),
+        "communities.parquet": (communities, schema.COMMUNITIES),
+        "coarse_communities.parquet": (coarse, schema.COARSE_COMMUNITIES),
+        "influence_seeds.parquet": (seeds_out, schema.INFLUENCE_SEEDS),
+    }
+    for name, (frame, target) in tables.items():
+        pq.write_table(pa.Table.from_pandas(frame, schema=target, preserve_index=False), run_dir / name)
+    return list(tables)
+
+
 def analyze(
     workspace: Workspace | str | Path,
+    options: AnalysisOptions | None = None,
+    /,
     *,
-    as_of: Any = None,
-    engine: str = DEFAULT_ENGINE,
-    seed: int = DEFAULT_SEED,
-    objective: str | None = None,
-    resolution: float | None = None,
-    k: int = 50,
     graph: ContactGraph | None = None,
     progress: bool = True,
-    method: str = "leiden",
-    max_iterations: int | None = 2,
-    horizon_days: int = 30,
-    recency_days: int = 30,
     label: str | None = None,
-    skip: tuple[str, ...] = (),
-    influence_simulations: int = 300,
-    engine_celf: bool = False,
+    **overrides: Any,
 ) -> Path:
     """Run the whole analysis and write one run directory; return its path.
 
@@ -339,36 +507,16 @@ def analyze(
     ----------
     workspace : Workspace or path
         Where the graph lives and where ``runs/<run_id>/`` is written.
-    as_of : date or "YYYY-MM-DD", optional
-        Analysis date; default the graph's ``as_of``.  A different date than the
-        graph's makes the contacts be rebuilt in memory for that date.
-    engine : str, default "numba"
-        Engine for communities and centrality (:func:`bellwether.algorithms.engines.get_engine`).
-    seed : int, default 42
-        Seed of every stochastic step; same inputs and seed -> identical tables.
-    objective, resolution, method, max_iterations
-        Community detection options, see :func:`bellwether.algorithms.community.leiden.leiden`.
-        ``objective=None`` takes the engine's ``default_objective`` (``"modularity"`` for ``gds``),
-        else the adaptive default ``"auto"``.
-    k : int, default 50
-        Number of influence seeds.
+    options : AnalysisOptions, optional
+        What to run (:class:`AnalysisOptions`); default all defaults.
     graph : ContactGraph, optional
         Use this graph instead of the workspace's (tests, notebooks).
     progress : bool, default True
         Show a progress line per step.
-    horizon_days, recency_days : int, default 30
-        Churn horizon (training snapshot ``as_of - horizon``) and the window
-        that defines recent churners.
-    influence_simulations : int, default 300
-        Monte-Carlo cascades used to report the expected spread (with its 95% interval) of the
-        influence seeds and of the top-PageRank and top-degree seeds; 0 skips the comparison.
-    engine_celf : bool, default False
-        Also choose seeds with the engine's own CELF (``gds``: in the database, every tie with one
-        propagation probability) and record their spread under the same cascade model as the
-        IMM seeds, under ``metrics.influence.engine_celf``.  Slow: minutes at 30k subscribers.
-    skip : tuple of str, default ()
-        Optional steps to leave out: ``"influence"``, ``"churn"`` (recorded as
-        skipped in the manifest, their columns left null).
+    label : str, optional
+        Suffix of the run id.
+    **overrides
+        Fields of :class:`AnalysisOptions` to change, e.g. ``analyze(ws, seed=7, skip=("churn",))``.
 
     Returns
     -------
@@ -378,79 +526,39 @@ def analyze(
     Raises
     ------
     AnalysisError
-        No ``as_of`` can be determined, or the graph cannot be rebuilt for it.
+        An option is out of range, no ``as_of`` can be determined, or the graph cannot be rebuilt for it.
     graph.workspace.WorkspaceError
         The workspace has no graph.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
-    unknown = sorted(set(skip) - {"influence", "churn"})
-    if unknown:
-        raise AnalysisError(f"Cannot skip step(s) {', '.join(unknown)}; only 'influence' and 'churn' are optional.")
-    eng = get_engine(engine)
-    if objective is None:
-        objective = getattr(eng, "default_objective", DEFAULT_OBJECTIVE)
+    opts = options or AnalysisOptions()
+    if overrides:
+        unknown = sorted(set(overrides) - {f.name for f in fields(AnalysisOptions)})
+        if unknown:
+            raise TypeError(f"analyze() got unknown option(s) {', '.join(unknown)}; "
+                            f"options are {', '.join(f.name for f in fields(AnalysisOptions))}.")
+        opts = replace(opts, **overrides)
+    eng = get_engine(opts.engine)
     timings: dict[str, float] = {}
     metrics: dict[str, Any] = {}
-    if resolution is None and objective != "auto":  # "auto" chooses it (metrics.communities.resolution)
-        resolution = DEFAULT_RESOLUTION.get(objective, 1.0)
     started = datetime.now(timezone.utc)
 
-    with _Progress(progress) as prog:
-        # 1. graph -------------------------------------------------------------
+    with StepProgress(progress) as prog:
         with prog.step("graph", timings):
-            rebuilt = False
-            if graph is None:
-                ws.require_graph()
-                graph = ContactGraph.load(ws)
-                day = parse_day(as_of)
-                graph_day = parse_day(graph.as_of)
-                if day is not None and graph_day is not None and day != graph_day:
-                    graph = _rebuild(ws, day, int(graph.info.get("window_days", 30)))
-                    rebuilt = True
-            day = parse_day(as_of) or parse_day(graph.as_of)
-            if day is None:
-                raise AnalysisError("No as_of date: the graph does not record one; pass --as-of YYYY-MM-DD.")
-            window_days = int(graph.info.get("window_days", 30))
-            _require_contacts(graph, ws, day, window_days)
-            crm = crm_status(graph.subscribers)
-            metrics["graph"] = {
-                "subscribers": graph.n_subscribers,
-                "contacts": graph.n_contacts,
-                "rebuilt_for_as_of": rebuilt,
-                "window_days": window_days,
-                "crm": crm,
-            }
+            loaded = graph_step(ws, opts.as_of, graph)
+            day, crm, metrics["graph"] = loaded.day, loaded.crm, loaded.metrics
 
-        # 2. mask --------------------------------------------------------------
         with prog.step("mask", timings):
-            subs = mask_after(graph.subscribers, day)
-            masked = ContactGraph(subs, graph.contacts, {**graph.info, "as_of": day.isoformat()})
-            churned = timeline.churned_before(subs, day)
-            recent = timeline.recent_churners(subs, day, recency_days)
-            metrics["mask"] = {
-                "churn_dates_masked": int(timeline.evaluation_labels(timeline.churn_dates(graph.subscribers), day, None).sum()),
-                "churned_before_as_of": int(churned.sum()),
-                "recent_churners": int(recent.sum()),
-            }
+            masked = mask_step(loaded.graph, day, opts.network.recency_days)
+            metrics["mask"] = masked.metrics
 
         # Engines that work on a server-side copy (gds) project the graph once for steps 3-4.
-        shared = eng.projected(masked) if hasattr(eng, "projected") else nullcontext()
-        with shared:
-            # 3. communities -------------------------------------------------------
+        with eng.projected(masked.graph) if hasattr(eng, "projected") else nullcontext():
             with prog.step("communities", timings):
-                found = detect_communities(
-                    masked, method=method, objective=objective, resolution=resolution, seed=seed,
-                    engine=eng, max_iterations=max_iterations,
-                )
-                previous, previous_run = _previous_membership(ws)
-                stable, stable_coarse, match = _stable_levels(subs["id"].to_numpy(), found, previous)
-                metrics["communities"] = {**found.metrics, "previous_run": previous_run,
-                                          "id_matching": match["community"]}
-                metrics["communities"]["coarse"]["id_matching"] = match["coarse_community"]
+                stable, stable_coarse, metrics["communities"] = communities_step(ws, masked.graph, eng, opts)
 
-            # 4. centrality --------------------------------------------------------
             with prog.step("centrality", timings):
-                table = centrality_table(masked, engine=eng)
+                table = centrality_table(masked.graph, engine=eng)
                 table.insert(1, "community", stable)
                 table.insert(2, "coarse_community", stable_coarse)
                 metrics["centrality"] = {
@@ -458,94 +566,46 @@ def analyze(
                     "mean_degree": float(table["degree"].mean()) if len(table) else 0.0,
                 }
 
-        # 5. roles -------------------------------------------------------------
         with prog.step("roles", timings):
-            scores = bellwether_scores(masked, table)
-            table["bellwether_score"] = scores["bellwether_score"].to_numpy()
-            table["community_rank"] = scores["community_rank"].to_numpy()
-            roles = assign_roles(masked, table)
-            table["role"] = roles["role"].to_numpy()
-            metrics["roles"] = {str(r): int(c) for r, c in table["role"].value_counts().sort_index().items()}
+            metrics["roles"] = roles_step(masked.graph, table)
 
-        # 6. influence ---------------------------------------------------------
         with prog.step("influence", timings):
             seeds, metrics["influence"] = influence_step(
-                masked, seed_candidates(subs, churned, crm), k=k, seed=seed, simulations=influence_simulations,
-                skip="influence" in skip, celf_engine=eng if engine_celf else None)
+                masked.graph, seed_candidates(masked.subscribers, masked.churned, crm), k=opts.k, seed=opts.seed,
+                simulations=opts.influence_simulations, skip="influence" in opts.skip,
+                celf_engine=eng if opts.engine_celf else None)
 
-        # 7. churn -------------------------------------------------------------
         with prog.step("churn", timings):
-            history, history_note = (None, "none") if "churn" in skip or crm == "absent" else \
-                _history_graph(ws, day, horizon_days, window_days)
-            churn_table, metrics["churn"] = churn_step(masked, day, history, crm=crm, skip="churn" in skip,
-                                                       horizon_days=horizon_days, recency_days=recency_days,
-                                                       seed=seed)
+            history, history_note = (None, "none") if "churn" in opts.skip or crm == "absent" else \
+                _history_graph(ws, day, opts.horizon_days, loaded.window_days)
+            churn_table, metrics["churn"] = churn_step(masked.graph, day, history, crm=crm, skip="churn" in opts.skip,
+                                                       horizon_days=opts.horizon_days, network=opts.network,
+                                                       seed=opts.seed)
             if "skipped" not in metrics["churn"]:
                 metrics["churn"]["history"] = history_note
             for c in churn_table.columns.drop("vid"):
                 table[c] = churn_table[c].array
 
-        # 8. write -------------------------------------------------------------
         with prog.step("write", timings):
-            table["id"] = subs["id"].astype(str).to_numpy()
-            table["on_net"] = subs["on_net"].fillna(False).to_numpy(bool)
-            table["churned"] = churned
-            rank = pd.array([None] * len(table), dtype="Int64")
-            if len(seeds):
-                r = np.full(len(table), -1, dtype=np.int64)
-                r[seeds["vid"].to_numpy(np.int64)] = seeds["rank"].to_numpy(np.int64)
-                rank = pd.array(np.where(r > 0, r, 0), dtype="Int64")
-                rank[r <= 0] = pd.NA
-            table["influence_seed_rank"] = rank
-            comm_input = table[["id", "community", "coarse_community", "bellwether_score"]].copy()
-            comm_input["arpu"] = subs["arpu"].to_numpy() if "arpu" in subs else np.nan
-            comm_input["on_net"] = table["on_net"].to_numpy()
-            comm_input["churned"] = churned
-            comm_input["recent_churner"] = recent
-            communities = community_table(masked, comm_input)
-            coarse = community_table(masked, comm_input, level="coarse")
-            if crm == "absent":  # unknown without an extract, not 0%
-                for t in (communities, coarse):
-                    t[["churn_rate", "on_net_share"]] = np.nan
-
             run_dir = ws.new_run_dir(label)
-            out = table[schema.column_names(schema.RUN_SUBSCRIBERS)]
-            pq.write_table(pa.Table.from_pandas(out, schema=schema.RUN_SUBSCRIBERS, preserve_index=False),
-                           run_dir / "subscribers.parquet")
-            pq.write_table(pa.Table.from_pandas(communities, schema=schema.COMMUNITIES, preserve_index=False),
-                           run_dir / "communities.parquet")
-            pq.write_table(pa.Table.from_pandas(coarse, schema=schema.COARSE_COMMUNITIES, preserve_index=False),
-                           run_dir / "coarse_communities.parquet")
-            seeds_out = seeds[schema.column_names(schema.INFLUENCE_SEEDS)] if len(seeds) else seeds
-            pq.write_table(pa.Table.from_pandas(seeds_out, schema=schema.INFLUENCE_SEEDS, preserve_index=False),
-                           run_dir / "influence_seeds.parquet")
+            files = write_step(run_dir, masked, table, seeds, crm)
 
     manifest = {
         "run_id": run_dir.name,
         "created": started.isoformat(timespec="seconds"),
         "as_of": day.isoformat(),
         "engine": eng.name,
-        "seed": int(seed),
+        "seed": int(opts.seed),
         "crm": crm,
         "notes": ([CRM_ABSENT_NOTE + "; every person in the graph is treated as a possible customer"] if crm == "absent" else [])
         + ([metrics["communities"]["note"]] if "note" in metrics.get("communities", {}) else []),
-        "parameters": {
-            "method": method,
-            "objective": objective,
-            "resolution": None if resolution is None else float(resolution),
-            "max_iterations": max_iterations,
-            "k": int(k),
-            "influence_simulations": int(influence_simulations),
-            "engine_celf": bool(engine_celf),
-            "horizon_days": int(horizon_days),
-            "recency_days": int(recency_days),
-            "window_days": window_days,
-        },
+        "parameters": opts.parameters(eng, loaded.window_days),
         "versions": _versions(eng.versions()),
-        "graph": {"subscribers": graph.n_subscribers, "contacts": graph.n_contacts, "info": _plain(graph.info)},
+        "graph": {"subscribers": loaded.graph.n_subscribers, "contacts": loaded.graph.n_contacts,
+                  "info": _plain(loaded.graph.info)},
         "timings": timings,
         "metrics": _plain(metrics),
-        "files": ["subscribers.parquet", "communities.parquet", "coarse_communities.parquet", "influence_seeds.parquet"],
+        "files": files,
     }
     write_json(run_dir / "manifest.json", manifest)
     return run_dir

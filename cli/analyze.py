@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
         Example: bellwether analyze --workspace ./ws --as-of 2024-03-01 --seed 7
         """
-        from bellwether.algorithms.analysis import analyze, run_summary
+        from bellwether.algorithms.analysis import AnalysisOptions, analyze, run_summary
         from bellwether.algorithms.engines import get_engine
 
         if source not in ("workspace", "neo4j"):
@@ -65,10 +65,9 @@ def register(app: typer.Typer) -> None:
                 open_.callback(eng.close)
             else:
                 eng = get_engine(cfg.engine)
-            run_dir = analyze(
-                ws, as_of=as_of, engine=eng, seed=cfg.seed, objective=objective,
-                resolution=resolution, k=k, graph=graph, progress=not (quiet or as_json), engine_celf=celf,
-            )
+            options = AnalysisOptions(as_of=as_of, engine=eng, seed=cfg.seed, objective=objective,
+                                      resolution=resolution, k=k, engine_celf=celf)
+            run_dir = analyze(ws, options, graph=graph, progress=not (quiet or as_json))
             if wants_write:
                 from bellwether.graph.neo4j_store import write_back as write_run
 

@@ -10,12 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from bellwether.algorithms.analysis import analyze, mask_after, run_summary
+from bellwether.algorithms.analysis import AnalysisError, AnalysisOptions, analyze, mask_after, run_summary
+from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.graph.synthetic.planted import planted_edges
 from bellwether.cli.app import app
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
-from bellwether.graph.core.workspace import Workspace, write_json
+from bellwether.graph.core.workspace import Workspace, read_json, write_json
 
 AS_OF = "2024-03-01"
 
@@ -172,3 +173,23 @@ def test_cli_without_a_graph_says_what_to_run(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["analyze", "--workspace", str(tmp_path / "empty"), "--quiet"])
     assert exc.value.code == 1
+
+
+def test_options_object_and_keyword_overrides_give_the_same_run(tmp_path, graph):
+    opts = AnalysisOptions(seed=3, k=5, skip=("churn",), network=NetworkOptions(recency_days=14))
+    a = analyze(Workspace(tmp_path / "a"), opts, graph=graph, progress=False)
+    b = analyze(Workspace(tmp_path / "b"), graph=graph, progress=False, seed=3, k=5, skip=("churn",),
+                network=NetworkOptions(recency_days=14))
+    pd.testing.assert_frame_equal(pd.read_parquet(a / "subscribers.parquet"), pd.read_parquet(b / "subscribers.parquet"))
+    params = read_json(a / "manifest.json")["parameters"]
+    assert params["k"] == 5 and params["recency_days"] == 14 and params["churn_network"]["recency_days"] == 14
+
+
+def test_bad_options_are_refused_before_any_work(tmp_path, graph):
+    with pytest.raises(AnalysisError, match="only 'influence' and 'churn'"):
+        AnalysisOptions(skip=("roles",))
+    with pytest.raises(AnalysisError, match="k=-1"):
+        AnalysisOptions(k=-1)
+    with pytest.raises(TypeError, match="unknown option.*recency"):
+        analyze(Workspace(tmp_path / "a"), graph=graph, progress=False, recency=3)
+    assert not (tmp_path / "a" / "runs").exists()
