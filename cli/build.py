@@ -105,7 +105,7 @@ def build(
     ws = workspace(workspace_dir, cfg)
     key = None if no_pseudonymize else resolve_key(cfg)
     err = Console(stderr=True)
-    progress = None if (quiet or as_json) else (lambda msg: err.print(msg, highlight=False, soft_wrap=True))
+    progress = not (quiet or as_json)
     given = _layout_options(layout, fmt=fmt, mapping=_mapping(map_ or [], "--map"), constants=_mapping(set_ or [], "--set"),
                             names=columns, delimiter=delimiter, id_kind=id_kind, failed_calls=failed_calls,
                             time=dict(format=time_format, unit=time_unit, origin=time_origin, timezone=timezone,
@@ -119,7 +119,7 @@ def build(
         summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts)
         if loaded_inputs(read_manifest(ws)):  # rebuilt unless the graph is of these inputs and parameters already
             ensure_graph(ws, as_of=as_of, window_days=cfg.window_days, keep_service_numbers=keep_service_numbers,
-                         progress=progress is not None)
+                         progress=progress)
         graph_info = ws.graph_info()
     crm_alone = (graph_info or {}).get("crm_without_contacts", 0)
     if crm_alone * 2 > (graph_info or {}).get("crm_subscribers", 0) > 0:

@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import statistics
-import sys
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -44,6 +43,7 @@ import pyarrow.parquet as pq
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.faults import crash_point
+from bellwether.graph.core.progress import say
 from bellwether.graph.service_numbers import ServiceRules, service_sql
 from bellwether.graph.tie_strength import DEFAULT as DEFAULT_TIE, TieStrength
 from bellwether.graph.core.workspace import Workspace, WorkspaceError, write_json
@@ -257,11 +257,6 @@ def _by_id_type(files: list[Path]) -> dict[bool, list[Path]]:
     return out
 
 
-def _say(progress: bool, message: str) -> None:
-    if progress:
-        print(f"graph: {message}", file=sys.stderr, flush=True)
-
-
 def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_service_numbers: bool,
               tie: TieStrength, service_rules: ServiceRules, memory_limit: str, threads: int, progress: bool = False):
     """Create the temp tables ``subs``, ``contacts``, ``services`` in a fresh connection; return (con, info)."""
@@ -295,9 +290,9 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
     else:
         records = (f"(SELECT {key('NULL::VARCHAR')} AS x, {key('NULL::VARCHAR')} AS y, NULL::TIMESTAMP AS start_time, "
                    "NULL::INTEGER AS duration, NULL::VARCHAR AS type, NULL::BOOLEAN AS caller_service, NULL::BOOLEAN AS callee_service LIMIT 0)")
-    _say(progress, f"aggregating {len(files)} record file(s) from {start.date()} to {as_of_d} (exclusive)")
+    say(progress, f"graph: aggregating {len(files)} record file(s) from {start.date()} to {as_of_d} (exclusive)")
     con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days)}")
-    _say(progress, "finding service numbers, joining subscribers")
+    say(progress, "graph: finding service numbers, joining subscribers")
     con.execute("CREATE TEMP TABLE short_codes AS SELECT a AS id FROM pairs WHERE a_service UNION SELECT b FROM pairs WHERE b_service")
     con.execute(f"CREATE TEMP TABLE services_k AS {service_sql('pairs', 'short_codes', service_rules)}")
     con.execute(f"CREATE TEMP TABLE services AS SELECT {text('id')} AS id, reason, in_degree, out_degree, reciprocity, services_k.id AS k FROM services_k")
@@ -407,7 +402,7 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
         try:
             if info["contacts"] == 0:
                 raise WorkspaceError(_empty_message(info))
-            _say(progress, f"writing {info['subscribers']:,} subscribers and {info['contacts']:,} contacts")
+            say(progress, f"graph: writing {info['subscribers']:,} subscribers and {info['contacts']:,} contacts")
             with ws.writing_graph("graph build") as new:
                 _write(con, "SELECT * EXCLUDE (k) FROM subs ORDER BY vid", schema.SUBSCRIBERS, new.subscribers_path)
                 crash_point("graph.subscribers_written")

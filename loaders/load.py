@@ -28,13 +28,14 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
 from bellwether.graph.core.faults import crash_point
+from bellwether.graph.core.progress import say
 from bellwether.graph.core.workspace import Workspace
 from bellwether.loaders import bandicoot, cdr_csv, cdr_parquet, subscribers as crm
 from bellwether.loaders.do_not_contact import load_do_not_contact
@@ -71,7 +72,7 @@ class LoadOptions:
     type_values: Mapping[str, str] | None = None
     memory_limit: str = "1GB"
     threads: int = 2
-    progress: Callable[[str], None] | None = None
+    progress: bool = False  # one line per input on stderr (graph.core.progress.say)
     id_kind: str = "phone"  # or "opaque" (:class:`bellwether.loaders.validate.CdrRules`)
     time: TimeRules = field(default_factory=TimeRules)
     failed_calls: str = "keep"  # or "drop"
@@ -404,7 +405,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
     accounting = _accounting(src, staged, len(structural_lines))
 
     short = sha[:16]
-    opts.progress and opts.progress(f"{label}: {rows:,} rows, {rejected:,} rejected")
+    say(opts.progress, f"{label}: {rows:,} rows, {rejected:,} rejected")
     bad_rows = f"bad_{tag}"
     con.register("bad_arrow", staged.bad_table())
     con.execute(f"CREATE OR REPLACE TEMP TABLE {bad_rows} AS SELECT * FROM bad_arrow")
@@ -649,9 +650,9 @@ def _load(ws: Workspace, inputs: list[Path], subscribers, do_not_contact, opts: 
             summary.inputs.append(res)
             write_manifest(ws, manifest)
             crash_point("load.manifest_written")
-            if opts.progress:  # a failure's message is printed once, by the caller, with the others
-                opts.progress(f"{res.path}: {res.status}" if res.status == "failed" else
-                              res.message or f"{res.path}: {res.status}, {res.records:,} records")
+            # a failure's message is printed once, by the caller, with the others
+            say(opts.progress, f"{res.path}: {res.status}" if res.status == "failed" else
+                res.message or f"{res.path}: {res.status}, {res.records:,} records")
         if subscribers is not None:
             p = Path(subscribers)
             if not p.exists():

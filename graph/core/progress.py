@@ -1,9 +1,17 @@
-"""A rich progress bar with rows per second, on stderr, or nothing at all."""
+"""The one progress mechanism (rich, on stderr): timed steps, row bars and one-line notes, or nothing.
+
+- :class:`StepProgress`: one line per named step with its time (``analyze``, the graph build);
+- :func:`row_progress`: a bar counted in rows with rows per second (Neo4j push and write-back);
+- :func:`say`: one line of news (the loader's per-file summaries).
+
+Each takes ``enabled``; disabled, they print nothing, so library callers pass their ``progress`` flag.
+"""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from typing import Any
+import time
+from contextlib import contextmanager, nullcontext
+from typing import Any, Iterator
 
 from rich.console import Console
 from rich.progress import (
@@ -16,6 +24,53 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+
+_CONSOLE = Console(stderr=True)
+
+
+def say(enabled: bool, message: str) -> None:
+    """Print ``message`` on stderr when ``enabled``."""
+    if enabled:
+        _CONSOLE.print(message, highlight=False, soft_wrap=True)
+
+
+class StepProgress:
+    """One line per step (spinner, name, elapsed time), or nothing when ``enabled`` is False.
+
+    ``with StepProgress(True) as p: with p.step("graph", timings): ...`` records each step's
+    seconds in ``timings`` whether or not anything is shown.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Progress | None = None
+
+    def __enter__(self) -> "StepProgress":
+        if self.enabled:
+            from rich.progress import SpinnerColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                      transient=False, console=_CONSOLE)
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    @contextmanager
+    def step(self, name: str, timings: dict[str, float]) -> Iterator[None]:
+        task = self._progress.add_task(f"{name} ...", total=1) if self._progress else None
+        start = time.perf_counter()
+        done = False
+        try:
+            yield
+            done = True
+        finally:
+            timings[name] = round(time.perf_counter() - start, 3)
+            if task is not None:
+                word = "done" if done else "failed"
+                self._progress.update(task, completed=1, description=f"{name} {word} ({timings[name]:.1f}s)")
 
 
 class RateColumn(ProgressColumn):
@@ -37,5 +92,5 @@ def row_progress(enabled: bool = True) -> Any:
         RateColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=_CONSOLE,
     )

@@ -31,7 +31,7 @@ import pandas as pd
 
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.cypher_library import CypherLibrary
-from bellwether.graph.neo4j_store.progress import row_progress
+from bellwether.graph.core.progress import row_progress
 from bellwether.graph import schema
 from bellwether.graph.neo4j_store.lanes import BatchPlan, plan_contacts, plan_rows
 from bellwether.graph.neo4j_store.rows import content_key, flat_rows, to_load_arrow

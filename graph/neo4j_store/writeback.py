@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from bellwether.graph.neo4j_store.progress import row_progress
+from bellwether.graph.core.progress import row_progress
 from bellwether.graph.neo4j_store.rows import batch_bounds, row_maps, to_arrow
 from bellwether.graph.neo4j_store.schema import ensure_schema
 from bellwether.graph.neo4j_store.store import Neo4jError, Neo4jStore
