@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
+from bellwether.graph.core.dates import DateError, parse_day
 from bellwether.graph.core.errors import BellwetherError
 from bellwether.loaders.kernels import _trimmed, string_buffers
 
@@ -132,10 +133,11 @@ class TimeRules:
 
 
 def _day(value: str, what: str) -> date:
+    """``value`` read by the one date rule (:func:`bellwether.graph.core.dates.parse_day`), as a time-rule error."""
     try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise TimeRuleError(f"{what} {value!r} is not a date YYYY-MM-DD.") from None
+        return parse_day(value, what)
+    except DateError as exc:
+        raise TimeRuleError(str(exc)) from None
 
 
 # --- compiled parsers --------------------------------------------------------------------------
