@@ -69,7 +69,7 @@ LIST_SUFFIXES = (".csv", ".parquet", ".jsonl")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9._-]*")  # what a list version (the ETag) may hold
 
 # uvicorn settings of `bellwether serve` (see :func:`serve`)
-BACKLOG = 2048                  # pending connections the kernel queues (http.server's 5 cost ~1 s at 20 clients)
+BACKLOG = 2048                  # pending connections the kernel queues (a backlog of 5 made clients wait for SYN retries)
 KEEP_ALIVE_SECONDS = 5          # an idle keep-alive connection is closed after this
 HEAD_TIMEOUT_SECONDS = 10.0     # a connection that has not sent a complete request head by then is closed
 REQUEST_TIMEOUT_SECONDS = 30.0  # a request still unanswered after this gets 503

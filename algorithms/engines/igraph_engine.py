@@ -66,7 +66,7 @@ class IgraphEngine:
         import igraph as ig
 
         def build(g: ContactGraph):
-            # add_edges from an ndarray is about 1.5x faster than Graph(n, edges=ndarray)
+            # add_edges from an ndarray is faster than Graph(n, edges=ndarray)
             native = ig.Graph(n=g.n_subscribers, directed=False)
             native.add_edges(g.edge_array())
             return native

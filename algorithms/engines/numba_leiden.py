@@ -69,8 +69,8 @@ from numba import njit, prange
 from bellwether.algorithms.splitmix import GOLDEN, MIX1, uniform
 from bellwether.graph.core.settings import DEFAULT_SEED
 
-# numba's OpenMP layer costs about 20 ms per parallel region on a busy machine,
-# its own work queue a fraction of a millisecond; the parallel regions here are
+# numba's OpenMP layer costs far more per parallel region on a busy machine than
+# its own work queue; the parallel regions here are
 # entered from one Python thread at a time, which is all the work queue needs.
 if "NUMBA_THREADING_LAYER" not in os.environ and numba.config.THREADING_LAYER == "default":
     numba.config.THREADING_LAYER = "workqueue"
@@ -907,7 +907,7 @@ DEFAULT_TOLERANCE = 0.08
 #: ratio of successive resolutions in the scan
 SCAN_FACTOR = 2.0
 #: below this many vertices the polish is a Leiden iteration (refinement and aggregation too), above
-#: it local moving alone (at a million subscribers 10.4 s against 11.8 s, NMI 0.9595 against 0.9609)
+#: it local moving alone (faster at a million subscribers for nearly the same NMI: bench/RESULTS.md)
 POLISH_LEIDEN_BELOW = VERTEX_ORDER_MIN
 #: the scan never starts above this resolution
 _GAMMA_CAP = float(2 ** 24)
