@@ -1,6 +1,6 @@
 """The analysis pipeline behind ``bellwether analyze``: one run, written to ``runs/<run_id>/``.
 
-Steps (each timed, its metrics recorded in ``manifest.json``):
+Steps (each timed, its peak memory and metrics recorded in ``manifest.json``):
 
 1. ``graph``: load the workspace graph; when ``as_of`` differs from the graph's
    own, rebuild the contacts for that date in memory
@@ -540,24 +540,25 @@ def analyze(
         opts = replace(opts, **overrides)
     eng = get_engine(opts.engine)
     timings: dict[str, float] = {}
+    peaks: dict[str, int] = {}  # MiB per step
     metrics: dict[str, Any] = {}
     started = datetime.now(timezone.utc)
 
     with StepProgress(progress) as prog:
-        with prog.step("graph", timings):
+        with prog.step("graph", timings, peaks):
             loaded = graph_step(ws, opts.as_of, graph)
             day, crm, metrics["graph"] = loaded.day, loaded.crm, loaded.metrics
 
-        with prog.step("mask", timings):
+        with prog.step("mask", timings, peaks):
             masked = mask_step(loaded.graph, day, opts.network.recency_days)
             metrics["mask"] = masked.metrics
 
         # Engines that work on a server-side copy (gds) project the graph once for steps 3-4.
         with eng.projected(masked.graph) if hasattr(eng, "projected") else nullcontext():
-            with prog.step("communities", timings):
+            with prog.step("communities", timings, peaks):
                 stable, stable_coarse, metrics["communities"] = communities_step(ws, masked.graph, eng, opts)
 
-            with prog.step("centrality", timings):
+            with prog.step("centrality", timings, peaks):
                 table = centrality_table(masked.graph, engine=eng)
                 table.insert(1, "community", stable)
                 table.insert(2, "coarse_community", stable_coarse)
@@ -566,16 +567,16 @@ def analyze(
                     "mean_degree": float(table["degree"].mean()) if len(table) else 0.0,
                 }
 
-        with prog.step("roles", timings):
+        with prog.step("roles", timings, peaks):
             metrics["roles"] = roles_step(masked.graph, table)
 
-        with prog.step("influence", timings):
+        with prog.step("influence", timings, peaks):
             seeds, metrics["influence"] = influence_step(
                 masked.graph, seed_candidates(masked.subscribers, masked.churned, crm), k=opts.k, seed=opts.seed,
                 simulations=opts.influence_simulations, skip="influence" in opts.skip,
                 celf_engine=eng if opts.engine_celf else None)
 
-        with prog.step("churn", timings):
+        with prog.step("churn", timings, peaks):
             history, history_note = (None, "none") if "churn" in opts.skip or crm == "absent" else \
                 _history_graph(ws, day, opts.horizon_days, loaded.window_days)
             churn_table, metrics["churn"] = churn_step(masked.graph, day, history, crm=crm, skip="churn" in opts.skip,
@@ -586,7 +587,7 @@ def analyze(
             for c in churn_table.columns.drop("vid"):
                 table[c] = churn_table[c].array
 
-        with prog.step("write", timings):
+        with prog.step("write", timings, peaks):
             run_dir = ws.new_run_dir(label)
             files = write_step(run_dir, masked, table, seeds, crm)
 
@@ -604,6 +605,7 @@ def analyze(
         "graph": {"subscribers": loaded.graph.n_subscribers, "contacts": loaded.graph.n_contacts,
                   "info": _plain(loaded.graph.info)},
         "timings": timings,
+        "peak_memory_mib": peaks,
         "metrics": _plain(metrics),
         "files": files,
     }

@@ -90,6 +90,7 @@ def test_analyze_writes_a_complete_run(tmp_path, graph):
         assert key in m
     assert m["as_of"] == AS_OF and m["metrics"]["communities"]["disconnected_split"] == 0
     assert {"python", "igraph", "leidenalg", "networkx"} <= set(m["versions"])
+    assert set(m["peak_memory_mib"]) == set(m["timings"]) and min(m["peak_memory_mib"].values()) > 0
     assert m["metrics"]["communities"]["n_communities"] == len(comms)
     if "skipped" not in m["metrics"]["influence"]:
         assert len(seeds) > 0 and subs["influence_seed_rank"].notna().sum() == len(seeds)
