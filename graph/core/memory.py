@@ -1,41 +1,62 @@
-"""Peak resident memory of this process, per step: the kernel's high-water mark, reset between steps.
+"""Peak resident memory of a block of code, sampled, without touching the process's own peak.
 
-Linux keeps the peak resident set size of a process (``VmHWM`` in ``/proc/self/status``) and
-resets it to the current size when ``5`` is written to ``/proc/self/clear_refs`` (proc(5),
-since Linux 4.0).  Reset before a step and read after it, the mark is the step's own peak.
-Elsewhere (no ``/proc``), :func:`peak_bytes` falls back to ``getrusage``'s whole-process peak
-and :func:`reset_peak` does nothing, so figures are then cumulative.
+:class:`PeakSampler` reads the resident set size from ``/proc/self/statm`` (proc(5)) every
+``interval`` seconds on a background thread while the block runs, and once more at its end;
+its ``peak`` is the largest value seen.  Sampling may miss a spike shorter than the interval,
+so the figure is a lower bound of the block's true peak; the kernel's whole-process peak
+(``getrusage``'s ``ru_maxrss``, what ``/usr/bin/time`` and ``wait4`` report) is left intact,
+which resetting the kernel's high-water mark per block would not do.  Without ``/proc`` the
+peak is None.
 """
 
 from __future__ import annotations
 
-import resource
-import sys
+import os
+import threading
+from typing import Any
 
-__all__ = ["peak_bytes", "reset_peak"]
+__all__ = ["PeakSampler", "rss_bytes"]
 
-_STATUS = "/proc/self/status"
-_CLEAR_REFS = "/proc/self/clear_refs"
+_STATM = "/proc/self/statm"
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def reset_peak() -> bool:
-    """Reset the peak to the current resident size; False when the system does not allow it."""
+def rss_bytes() -> int | None:
+    """Resident set size of this process now, in bytes (None without ``/proc``)."""
     try:
-        with open(_CLEAR_REFS, "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
+        with open(_STATM) as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return None
 
 
-def peak_bytes() -> int:
-    """Peak resident memory since the last :func:`reset_peak` (else since the process started), in bytes."""
-    try:
-        with open(_STATUS) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(rss if sys.platform == "darwin" else rss * 1024)
+class PeakSampler:
+    """``with PeakSampler() as s: ...`` then ``s.peak``: the largest resident size seen in the block, in bytes."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.peak: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        now = rss_bytes()
+        if now is not None and (self.peak is None or now > self.peak):
+            self.peak = now
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> "PeakSampler":
+        self._sample()
+        if self.peak is not None:
+            self._thread = threading.Thread(target=self._run, name="peak-memory", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._sample()

@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from bellwether.graph.core.memory import peak_bytes, reset_peak
+from bellwether.graph.core.memory import PeakSampler
 
 _CONSOLE = Console(stderr=True)
 
@@ -40,8 +40,8 @@ class StepProgress:
     """One line per step (spinner, name, elapsed time), or nothing when ``enabled`` is False.
 
     ``with StepProgress(True) as p: with p.step("graph", timings, peaks): ...`` records each step's
-    seconds in ``timings`` and, when ``peaks`` is given, its peak resident memory in MiB
-    (:mod:`bellwether.graph.core.memory`) whether or not anything is shown.
+    seconds in ``timings`` and, when ``peaks`` is given, its sampled peak resident memory in MiB
+    (:class:`bellwether.graph.core.memory.PeakSampler`) whether or not anything is shown.
     """
 
     def __init__(self, enabled: bool) -> None:
@@ -64,17 +64,17 @@ class StepProgress:
     @contextmanager
     def step(self, name: str, timings: dict[str, float], peaks: dict[str, int] | None = None) -> Iterator[None]:
         task = self._progress.add_task(f"{name} ...", total=1) if self._progress else None
-        if peaks is not None:
-            reset_peak()
+        sampler = PeakSampler() if peaks is not None else nullcontext()
         start = time.perf_counter()
         done = False
         try:
-            yield
+            with sampler:
+                yield
             done = True
         finally:
             timings[name] = round(time.perf_counter() - start, 3)
-            if peaks is not None:
-                peaks[name] = peak_bytes() // 2**20
+            if peaks is not None and sampler.peak is not None:
+                peaks[name] = sampler.peak // 2**20
             if task is not None:
                 word = "done" if done else "failed"
                 self._progress.update(task, completed=1, description=f"{name} {word} ({timings[name]:.1f}s)")
