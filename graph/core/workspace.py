@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import socket
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -195,11 +196,14 @@ class Workspace:
 
     def _busy_message(self, fd: int) -> str:
         """One line naming the process that holds the lock on ``fd`` (as it recorded itself)."""
-        try:
-            h = json.loads(os.pread(fd, 4096, 0).decode())
-            who = f"`{h['command']}` (pid {h['pid']} on {h['host']}, since {h['since']})"
-        except (ValueError, KeyError, TypeError):
-            who = "another process"
+        who = "another process"
+        for _ in range(50):  # the holder records itself just after it takes the lock: give it a moment
+            try:
+                h = json.loads(os.pread(fd, 4096, 0).decode())
+                who = f"`{h['command']}` (pid {h['pid']} on {h['host']}, since {h['since']})"
+                break
+            except (ValueError, KeyError, TypeError):
+                time.sleep(0.02)
         return (f"Workspace {self.root} is in use by {who}; "
                 f"wait for it to finish, or stop it, then run this again.")
 
