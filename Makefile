@@ -20,7 +20,7 @@ demo: setup
 	$(BIN)/bellwether demo
 
 test: setup neo4j-fetch
-	-./scripts/install-chromium  # headless browser for tests/test_report_browser.py (skipped locally if this fails)
+	-./scripts/install-chromium  # headless browser for tests/algorithms/test_report_browser.py (skipped locally if this fails)
 	$(BIN)/python -m pytest
 
 test-fast: setup

@@ -17,7 +17,7 @@ graph tables of :mod:`bellwether.graph.schema` (``subscribers``: ``vid``, ``chur
 - :mod:`~bellwether.algorithms.spark.measures`: all of them as one table per subscriber.
 
 Every function takes DataFrames and parameters and returns a DataFrame keyed by ``vid``; the
-references each one follows are in its docstring, and ``tests/test_spark_measures.py`` checks
+references each one follows are in its docstring, and ``tests/algorithms/test_spark_measures.py`` checks
 them against the igraph engine and :func:`bellwether.algorithms.churn.features.churn_features`.
 Needs the ``spark`` extra (``pyspark``) and a Java runtime.
 """

@@ -4,7 +4,7 @@ Every step that writes workspace files marks its write boundaries with
 ``crash_point("step.what_was_written")``.  When the environment variable
 ``BELLWETHER_CRASH_AT`` equals that name, the process ends at once with
 ``os._exit(137)`` (no cleanup, no buffers flushed, no ``finally``), as if it
-had been killed with ``kill -9`` there.  ``tests/test_crash_consistency.py``
+had been killed with ``kill -9`` there.  ``tests/graph/test_crash_consistency.py``
 runs a build once per point and checks that re-running it gives the graph of a
 clean build.  Unset (the normal case), a crash point does nothing.
 

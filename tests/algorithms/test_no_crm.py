@@ -35,7 +35,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     import os
 
     return subprocess.run([sys.executable, "-m", "bellwether.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=Path(__file__).resolve().parents[1])
+                          env={**os.environ, **(env or {})}, cwd=Path(__file__).resolve().parents[2])
 
 
 def _invoke(*args: str):

@@ -18,7 +18,7 @@ from bellwether.algorithms.segments import (
 from bellwether.algorithms.segments.clusters import FEATURE_WORDS
 from bellwether.cli.app import app
 from bellwether.graph.exports import read_table
-from marketing_run import SIZES, make_marketing_run
+from support.marketing_run import SIZES, make_marketing_run
 
 
 @pytest.fixture(scope="module")

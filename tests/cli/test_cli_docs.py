@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bellwether.cli.app import app
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def _commands(typer_app: typer.Typer, prefix: str = "") -> list[tuple[str, object]]:

@@ -25,7 +25,7 @@ from bellwether.graph import list_service as ls
 from bellwether.graph.exports import read_table
 from bellwether.graph.list_service import ListPage, ListService, RunLists, RunsPage, create_app
 from bellwether.graph.core.workspace import Workspace, write_json
-from marketing_run import make_marketing_run
+from support.marketing_run import make_marketing_run
 
 TOKEN = "s3cret-token-for-tests"
 

@@ -49,7 +49,7 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run ``bellwether ARGS`` as a user would (errors printed by ``cli.app.main``)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BELLWETHER_PSEUDONYM")}
     return subprocess.run([sys.executable, "-m", "bellwether.cli", *args], capture_output=True, text=True, env={**clean, **env},
-                          cwd=Path(__file__).resolve().parents[1])
+                          cwd=Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture(scope="module")

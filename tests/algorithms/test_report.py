@@ -21,7 +21,7 @@ from bellwether.algorithms.report.svg import Series, hbar_chart, line_chart, nic
 from bellwether.algorithms.segments import load_run, segment_run, write_segments
 from bellwether.algorithms.targets import TargetOptions, build_lists, write_lists
 from bellwether.cli.app import app
-from marketing_run import make_marketing_run
+from support.marketing_run import make_marketing_run
 
 
 @pytest.fixture(scope="module")

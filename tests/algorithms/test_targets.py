@@ -21,7 +21,7 @@ from bellwether.algorithms.targets import (
 from bellwether.algorithms.targets.reasons import churned_contacts_text, leads_community_text, percent_text
 from bellwether.cli.app import app
 from bellwether.graph.exports import FORMATS, content_version, export_table, read_sidecar, read_table
-from marketing_run import make_marketing_run
+from support.marketing_run import make_marketing_run
 
 
 @pytest.fixture(scope="module")

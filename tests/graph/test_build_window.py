@@ -16,7 +16,7 @@ from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.workspace import Workspace, WorkspaceError, write_json
 from bellwether.loaders.load import LoadOptions, load
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "window-test-key-0123456789"
 
 

@@ -24,7 +24,7 @@ import pytest
 from bellwether.graph.core.faults import ENV
 from bellwether.graph.core.workspace import Workspace, read_json
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "crash-test-key-0123456789"
 BEFORE_SWAP = ["graph.subscribers_written", "graph.contacts_written", "graph.service_numbers_written", "graph.before_swap",
                "load.records_written", "load.manifest_written", "graph.legacy_moved"]

@@ -229,7 +229,7 @@ def test_generator_contagion_option_is_checked():
 def test_analyze_records_the_verdict_in_the_manifest(tmp_path, crm):
     from bellwether.algorithms.analysis import analyze, run_summary
     from bellwether.graph.core.workspace import Workspace, read_json
-    from tests.test_analyze import save, small_graph
+    from support.graphs import save, small_graph
 
     g = small_graph(600)
     if not crm:

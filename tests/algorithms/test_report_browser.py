@@ -22,7 +22,7 @@ import pytest
 from bellwether.algorithms.report import SECTIONS, write_report
 from bellwether.algorithms.segments import load_run, segment_run, write_segments
 from bellwether.algorithms.targets import TargetOptions, build_lists, write_lists
-from marketing_run import make_marketing_run
+from support.marketing_run import make_marketing_run
 
 
 def _chromium() -> str | None:
