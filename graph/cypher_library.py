@@ -1,30 +1,37 @@
-"""Named Cypher statements loaded from ``cypher/**/*.cypher``.
+"""Named Cypher statements loaded from ``cypher/**/*.cypher``, and their typed parameters.
 
 Every statement Bellwether sends to Neo4j lives in a ``.cypher`` file, readable
 and runnable on its own (``cypher-shell -f cypher/schema.cypher`` works: the
 headers are comments and each statement ends with ``;``).  A file holds one or
 more statements, each introduced by a header of ``//`` comment lines::
 
-    // name: load.subscribers
-    // params: rows, batch
-    // description: Merge a batch of subscribers on their pseudonymous id.
-    // example: {"rows": [{"id": "a3f09c2e5b7d1e44", "props": {"on_net": true}}], "batch": "k"}
-    UNWIND $rows AS row
-    MERGE (s:Subscriber {id: row.id})
-    SET s += row.props;
+    // name: community.top_bellwethers
+    // params: community: int, limit: int = 25
+    // description: The members of one community ranked by bellwether score.
+    // example: {"community": 0, "limit": 5}
+    MATCH (c:Community {id: $community})<-[:MEMBER_OF]-(s:Subscriber)
+    RETURN s.id AS subscriber ORDER BY s.bellwether_score DESC LIMIT $limit;
 
 ``name`` (unique across the library) and ``description`` are required;
-``params`` lists the ``$parameters`` the statement uses, separated by commas
-(empty when it uses none); a parameter written ``name=VALUE`` (``limit=10``) is
-optional, ``VALUE`` being its default (a JSON scalar); ``example`` is an optional JSON object of example
-parameters.  A header line may continue on the next comment line indented by
-two or more spaces.  The statement is every line after the header up to the
-next header; its text is kept exactly as written.
+``params`` declares the ``$parameters`` the statement uses, separated by commas
+(empty when it uses none), each as ``name: type``; ``name: type = VALUE``
+(``limit: int = 25``) is optional, ``VALUE`` being its default (JSON).  The
+types (:data:`PARAM_TYPES`) are ``int``, ``float``, ``bool``, ``str``, ``date``
+(``YYYY-MM-DD``), ``list`` and ``map``; any parameter may also be null.
+``example`` is an optional JSON object of example parameters.  A header line may
+continue on the next comment line indented by two or more spaces.  The statement
+is every line after the header up to the next header; its text is kept exactly
+as written.
 
 Loading checks that the declared parameters are exactly the ones the statement
-uses (outside strings and comments) and reports any mismatch as
-``file:line: message``, so a typo fails when the library is loaded rather than
-when the statement first runs against a server.  The header style follows
+uses (outside strings and comments), that each has a known type, and that the
+defaults and the example fit those types, and reports any mismatch as
+``file:line: message`` naming the query, so a typo fails when the library is
+loaded rather than when the statement first runs against a server.
+
+Values typed by hand (``bellwether query NAME --param limit=10``) become Python
+values of the declared types with :meth:`CypherQuery.parse_params`, whose errors
+name the parameter, the value and the type expected.  The header style follows
 the named-query files of yesql/aiosql (``-- name:``), in Cypher comment syntax.
 """
 
@@ -33,9 +40,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from bellwether.graph.core.errors import BellwetherError
 
@@ -54,10 +62,107 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # $name or $`name`, in code with strings and comments blanked out
 _PARAM_USE = re.compile(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|`([^`]+)`)")
+# one declaration of `// params:`: name, name: type, name: type = default
+_DECLARATION = re.compile(r"^\$?(?P<name>[^\s:=]+)\s*(?::\s*(?P<type>[^\s=]*))?\s*(?:=\s*(?P<default>.*))?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INT = re.compile(r"^[+-]?\d+$")
+_FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
+
+#: The parameter types a header may declare, with what a value of each must be (the words of the errors).
+PARAM_TYPES: dict[str, str] = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "text",
+    "date": "a date YYYY-MM-DD",
+    "list": "a JSON list",
+    "map": "a JSON object",
+}
 
 
 class CypherLibraryError(BellwetherError):
     """A ``.cypher`` file is malformed, or a statement name is unknown."""
+
+
+class QueryParameterError(CypherLibraryError):
+    """A parameter given as text is malformed, given twice, or does not fit its declared type."""
+
+
+def parse_value(text: str, kind: str, name: str = "value") -> Any:
+    """Read one parameter value typed by hand as the Python value of its declared type ``kind``.
+
+    ``null`` is None for every type.  Text (``str``) is taken as written; quotes around it
+    (``"007"``) are removed, and a quoted value of another type than ``str`` or ``date`` is an error.
+
+    >>> parse_value("5", "int"), parse_value("5", "str"), parse_value("0.5", "float"), parse_value("2025-03-01", "date")
+    (5, '5', 0.5, datetime.date(2025, 3, 1))
+
+    Raises
+    ------
+    QueryParameterError
+        The value does not fit ``kind``; the message names the parameter, the value and the type.
+    """
+    if kind not in PARAM_TYPES:
+        raise CypherLibraryError(f"Parameter ${name} has unknown type {kind!r} (one of {', '.join(PARAM_TYPES)}).")
+    t = text.strip()
+    if len(t) >= 2 and t[0] == t[-1] == '"':
+        try:
+            quoted = json.loads(t)
+        except json.JSONDecodeError:
+            quoted = t[1:-1]
+        if kind == "str":
+            return quoted
+        if kind == "date":
+            return _from_text(quoted, kind, name)
+        raise QueryParameterError(f"Parameter ${name} must be {PARAM_TYPES[kind]}, got the text {t}.")
+    if kind == "str":
+        return text
+    return _from_text(t, kind, name)
+
+
+def _from_text(t: str, kind: str, name: str) -> Any:
+    fail = QueryParameterError(f"Parameter ${name} must be {PARAM_TYPES[kind]}, got {t!r}.")
+    if t.lower() == "null":
+        return None
+    if kind == "int" and _INT.match(t):
+        return int(t)
+    if kind == "float" and (_FLOAT.match(t) or t.lower() in ("inf", "-inf", "+inf")):
+        return float(t)
+    if kind == "bool" and t.lower() in ("true", "false"):
+        return t.lower() == "true"
+    if kind == "date" and _ISO_DATE.match(t):
+        try:
+            return date.fromisoformat(t)
+        except ValueError:
+            raise fail from None
+    if kind in ("list", "map"):
+        try:
+            value = json.loads(t)
+        except json.JSONDecodeError:
+            raise fail from None
+        if isinstance(value, list if kind == "list" else dict):
+            return value
+    raise fail
+
+
+def _from_json(value: Any, kind: str) -> Any:
+    """A JSON value of a header (a default, an example) as ``kind``; ValueError when it does not fit."""
+    if value is None:
+        return None
+    fits = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "str": isinstance(value, str),
+        "date": isinstance(value, str) and bool(_ISO_DATE.match(value)),
+        "list": isinstance(value, list),
+        "map": isinstance(value, dict),
+    }[kind]
+    if not fits:
+        raise ValueError(value)
+    if kind == "date":
+        return date.fromisoformat(value)  # ValueError for 2025-13-01
+    return float(value) if kind == "float" else value
 
 
 @dataclass(frozen=True)
@@ -72,10 +177,43 @@ class CypherQuery:
     path: Path | None = None
     line: int = 0  # 1-based line of the ``// name:`` header
     defaults: dict[str, Any] = field(default_factory=dict)  # optional parameters and their values
+    types: dict[str, str] = field(default_factory=dict)  # every parameter's declared type (PARAM_TYPES)
 
     @property
     def location(self) -> str:
         return f"{self.path}:{self.line}"
+
+    @property
+    def signature(self) -> str:
+        """The parameters as the header declares them, e.g. ``community: int, limit: int = 25``."""
+        def default(p: str) -> str:
+            if p not in self.defaults:
+                return ""
+            v = self.defaults[p]
+            return f" = {json.dumps(v.isoformat() if isinstance(v, date) else v)}"
+
+        return ", ".join(f"{p}: {self.types[p]}{default(p)}" for p in self.params)
+
+    def parse_params(self, given: Iterable[tuple[str, str]]) -> dict[str, Any]:
+        """Typed parameters from ``(name, text)`` pairs typed by hand (``[("community", "3")]``).
+
+        Each text is read as its parameter's declared type (:func:`parse_value`), the optional
+        parameters left out take their defaults, and the names are checked (:meth:`bind`).
+
+        Raises
+        ------
+        QueryParameterError
+            A name given twice, or a value that does not fit its type (naming both, and the type).
+        CypherLibraryError
+            Missing or unexpected parameters (one line naming them).
+        """
+        params: dict[str, Any] = {}
+        for key, text in given:
+            key = key.strip().lstrip("$")
+            if key in params:
+                raise QueryParameterError(f"Parameter ${key} is given twice.")
+            params[key] = parse_value(text, self.types[key], key) if key in self.types else text
+        return self.bind(params)
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
         """``given`` with the defaults of the optional parameters it leaves out, checked by :meth:`check_params`."""
@@ -160,11 +298,42 @@ class CypherLibrary:
         """Sorted names, optionally only those starting with ``prefix`` (e.g. ``"load."``)."""
         return sorted(n for n in self.queries if n.startswith(prefix))
 
+    def under(self, folder: str) -> "CypherLibrary":
+        """The statements whose file lies under ``root/folder``, sorted by name."""
+        root = (self.root / folder).resolve()
+        picked = {q.name: q for q in self if q.path is not None and root in q.path.resolve().parents}
+        return CypherLibrary(self.root / folder, dict(sorted(picked.items())))
+
+    def find(self, name: str) -> CypherQuery:
+        """The statement called ``name``, or the only one whose name ends with ``.name`` (``followers``).
+
+        Raises
+        ------
+        CypherLibraryError
+            No such statement; the message lists the closest names.
+        """
+        if name in self.queries:
+            return self.queries[name]
+        suffix = [q for n, q in self.queries.items() if n.split(".", 1)[-1] == name]
+        if len(suffix) == 1:
+            return suffix[0]
+        import difflib
+
+        close = difflib.get_close_matches(name, list(self.queries), n=3, cutoff=0.5)
+        close += [n for n in self.queries if name and name in n and n not in close][: 3 - len(close)]
+        hint = f" Did you mean {', '.join(close)}?" if close else " See `bellwether query --list`."
+        raise CypherLibraryError(f"No query named {name!r} in {self.root}.{hint}")
+
 
 @lru_cache(maxsize=1)
 def default_library() -> CypherLibrary:
     """The project's library, loaded once per process."""
     return CypherLibrary.load()
+
+
+def analyst_queries(library: CypherLibrary | None = None) -> CypherLibrary:
+    """The analysts' queries (``cypher/queries/``, what ``bellwether query`` runs), sorted by name."""
+    return (library or default_library()).under("queries")
 
 
 def parse_file(path: str | Path) -> list[CypherQuery]:
@@ -226,24 +395,7 @@ def _parse_block(path: Path, lines: list[str], start: int, body: int, end: int) 
         raise CypherLibraryError(
             f"{where}: query {name!r} has no `// params:` line (write `// params:` with nothing after it when it takes none)."
         )
-    declared_items = [p.strip().lstrip("$") for p in header["params"].split(",") if p.strip()]
-    defaults: dict[str, Any] = {}
-    for i, item in enumerate(declared_items):
-        pname, eq, raw = item.partition("=")
-        if eq:
-            try:
-                defaults[pname.strip()] = json.loads(raw.strip())
-            except json.JSONDecodeError as exc:
-                raise CypherLibraryError(
-                    f"{path}:{header_line['params']}: default of {pname.strip()!r} is not JSON ({raw.strip()!r}): {exc.msg}."
-                ) from None
-            declared_items[i] = pname.strip()
-    declared = tuple(declared_items)
-    for p in declared:
-        if not _PARAM_NAME.match(p):
-            raise CypherLibraryError(f"{path}:{header_line['params']}: invalid parameter name {p!r}.")
-    if len(set(declared)) != len(declared):
-        raise CypherLibraryError(f"{path}:{header_line['params']}: a parameter is listed twice in {header['params']!r}.")
+    declared, types, defaults = _declarations(f"{path}:{header_line['params']}", name, header["params"])
 
     example = None
     if header.get("example"):
@@ -258,6 +410,14 @@ def _parse_block(path: Path, lines: list[str], start: int, body: int, end: int) 
             raise CypherLibraryError(
                 f"{path}:{header_line['example']}: example sets undeclared parameter(s) {', '.join(unknown)}."
             )
+        for p, value in example.items():
+            try:
+                _from_json(value, types[p])
+            except ValueError:
+                raise CypherLibraryError(
+                    f"{path}:{header_line['example']}: query {name!r}: the example's ${p} {json.dumps(value)} "
+                    f"is not {PARAM_TYPES[types[p]]} (`// params:` declares {p}: {types[p]})."
+                ) from None
 
     text_lines = lines[body:end]
     while text_lines and not text_lines[-1].strip():
@@ -282,7 +442,66 @@ def _parse_block(path: Path, lines: list[str], start: int, body: int, end: int) 
             f"{path}:{header_line['params']}: query {name!r} declares "
             f"{', '.join('$' + p for p in unused)} but never uses it."
         )
-    return CypherQuery(name, text, declared, header["description"], example, path, start + 1, defaults)
+    return CypherQuery(name, text, declared, header["description"], example, path, start + 1, defaults, types)
+
+
+def _declarations(where: str, query: str, text: str) -> tuple[tuple[str, ...], dict[str, str], dict[str, Any]]:
+    """Names, types and defaults of a ``// params:`` line (``where`` is its ``file:line``)."""
+    names: list[str] = []
+    types: dict[str, str] = {}
+    defaults: dict[str, Any] = {}
+    for item in _split_top_level(text):
+        m = _DECLARATION.match(item)
+        p = m.group("name") if m else item
+        if not m or not _PARAM_NAME.match(p):
+            raise CypherLibraryError(f"{where}: invalid parameter name {p!r}.")
+        if p in types:
+            raise CypherLibraryError(f"{where}: a parameter is listed twice in {text!r}.")
+        kind, raw = m.group("type"), m.group("default")
+        if not kind:
+            raise CypherLibraryError(
+                f"{where}: query {query!r} declares ${p} without a type (write `{p}: TYPE`, "
+                f"TYPE one of {', '.join(PARAM_TYPES)})."
+            )
+        if kind not in PARAM_TYPES:
+            raise CypherLibraryError(
+                f"{where}: query {query!r} declares ${p} of unknown type {kind!r} (one of {', '.join(PARAM_TYPES)})."
+            )
+        if raw is not None:
+            try:
+                value = json.loads(raw.strip())
+            except json.JSONDecodeError as exc:
+                raise CypherLibraryError(f"{where}: default of {p!r} is not JSON ({raw.strip()!r}): {exc.msg}.") from None
+            try:
+                defaults[p] = _from_json(value, kind)
+            except ValueError:
+                raise CypherLibraryError(
+                    f"{where}: query {query!r}: default of ${p} {raw.strip()} is not {PARAM_TYPES[kind]} ({p}: {kind})."
+                ) from None
+        names.append(p)
+        types[p] = kind
+    return tuple(names), types, defaults
+
+
+def _split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets and strings (a default may be ``[1, 2]`` or ``"a, b"``)."""
+    items, current, depth, quote, escaped = [], [], 0, "", False
+    for ch in text:
+        if quote:
+            escaped, quote = (not escaped and ch == "\\"), ("" if ch == quote and not escaped else quote)
+        elif ch == '"':
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    items.append("".join(current))
+    return [i.strip() for i in items if i.strip()]
 
 
 def _strip_comments_and_strings(text: str) -> str:

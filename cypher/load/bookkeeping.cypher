@@ -1,7 +1,7 @@
 // Push side, bookkeeping: which batches of a load are done, and clearing what another load left.
 
 // name: load.done_batches
-// params: kind, load
+// params: kind: str, load: str
 // description: Keys and row counts of the committed batches of one load.
 // example: {"kind": "contacts", "load": "9c1d"}
 MATCH (b:LoadBatch {kind: $kind})
@@ -9,7 +9,7 @@ WHERE b.load = $load
 RETURN b.key AS key, b.rows AS rows;
 
 // name: load.batch_done
-// params: batch
+// params: batch: str
 // description: Whether the batch with this key committed (one row) or not (no row).
 // example: {"batch": "contacts:9c1d:000000"}
 MATCH (b:LoadBatch {key: $batch})
@@ -34,14 +34,14 @@ MATCH ()-[c:CONTACT]->()
 CALL (c) { DELETE c } IN TRANSACTIONS OF 50000 ROWS;
 
 // name: load.delete_batches
-// params: kind
+// params: kind: str
 // description: Forget the batches of every load of one kind.
 // example: {"kind": "contacts"}
 MATCH (b:LoadBatch {kind: $kind})
 DELETE b;
 
 // name: load.forget_other_loads
-// params: kind, load
+// params: kind: str, load: str
 // description: After a complete push, forget the batches of earlier loads of one kind.
 // example: {"kind": "subscribers", "load": "0f3a"}
 MATCH (b:LoadBatch {kind: $kind})

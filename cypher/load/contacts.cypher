@@ -4,7 +4,7 @@
 // that already committed cannot commit again, and the push only creates batches of one load.
 
 // name: load.contacts
-// params: batch, load, rows
+// params: batch: str, load: str, rows: list
 // description: Create one batch of contacts between existing subscribers, with every column of the
 //   contacts table as a property (timestamps come as epoch seconds), and record the batch as done
 //   in the same transaction.
@@ -25,7 +25,7 @@ CREATE (a)-[:CONTACT {
 }]->(b);
 
 // name: load.contacts_plain
-// params: rows
+// params: rows: list
 // description: The plain single-statement baseline of bench/bench_neo4j_load.py: no bookkeeping.
 // example: {"rows": [{"a": "0000000000000000", "b": "0000000000000001", "weight": 1.5}]}
 UNWIND $rows AS row

@@ -2,7 +2,7 @@
 // Properties are named one by one (no map SET): the planner then needs no Eager step.
 
 // name: load.subscribers
-// params: batch, load, rows
+// params: batch: str, load: str, rows: list
 // description: Merge one batch of subscribers on their id and set the columns of the subscribers table
 //   (a null removes the property); churn_date comes as an ISO date string. The LoadBatch node commits
 //   in the same transaction, so a resumed push skips the batch.
@@ -21,7 +21,7 @@ SET s.on_net = row.on_net,
     s.churn_date = date(row.churn_date);
 
 // name: load.subscribers_new
-// params: batch, load, rows
+// params: batch: str, load: str, rows: list
 // description: Create one batch of subscribers that are not in the database yet (the push uses it when
 //   every Subscriber node there came from earlier batches of the same load; twice as fast as MERGE).
 //   A subscriber that exists after all fails the uniqueness constraint and the batch is merged instead.
@@ -35,7 +35,7 @@ CREATE (:Subscriber {
 });
 
 // name: load.graph_info
-// params: info
+// params: info: str
 // description: Record how the pushed graph was built (the workspace's graph.json as JSON text).
 // example: {"info": "{\"as_of\": \"2025-01-01\"}"}
 MERGE (g:GraphInfo {key: 'graph'})

@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param bellwether => '<id>'`.
 
 // name: bellwether.followers
-// params: bellwether
+// params: bellwether: str
 // description: The followers of one bellwether (members of its community whose strong, mostly
 //   self-initiated tie to it made them followers), with the tie and their churn status.
 // example: {"bellwether": "a3f09c2e5b7d1e44"}

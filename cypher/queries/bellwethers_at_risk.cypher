@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param min_risk => 0.3` and `:param limit => 50`.
 
 // name: bellwether.at_risk
-// params: min_risk, limit=25
+// params: min_risk: float, limit: int = 25
 // description: Bellwethers who are still customers and whose churn risk is at least min_risk, with how
 //   many followers would feel it: losing a bellwether puts the whole group at risk.
 // example: {"min_risk": 0.3, "limit": 50}

@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param as_of => '2025-03-01'`, `:param horizon_days => 30`, `:param max_contacts => 5`.
 
 // name: churn.by_churned_contacts
-// params: as_of, horizon_days, max_contacts
+// params: as_of: date, horizon_days: int, max_contacts: int
 // description: Churn rate in the horizon_days after as_of of our customers still active at as_of, by how
 //   many of their contacts had churned before as_of (the last group is "max_contacts or more"): the
 //   contagion curve that says whether churn spreads along ties.

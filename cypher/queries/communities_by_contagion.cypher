@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param min_size => 5` and `:param limit => 20`.
 
 // name: community.ranked_by_contagion
-// params: min_size=10, limit=25
+// params: min_size: int = 10, limit: int = 25
 // description: Communities of at least min_size members ranked by the mean churn-contagion score of their
 //   remaining customers, with recent churners and members who lost a contact: where churn is spreading.
 // example: {"min_size": 5, "limit": 20}

@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param community_a => 1`, `:param community_b => 2`, `:param limit => 20`.
 
 // name: community.bridges
-// params: community_a, community_b, limit=25
+// params: community_a: int, community_b: int, limit: int = 25
 // description: The contacts that tie two communities together, strongest first, with the role of the
 //   subscriber at each end: where news (and churn) crosses from one group to the other.
 // example: {"community_a": 1, "community_b": 2, "limit": 20}

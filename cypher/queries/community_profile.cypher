@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param community => 3`.
 
 // name: community.profile
-// params: community
+// params: community: int
 // description: One community at a glance: size, members by role, on-net share, churn so far, mean churn
 //   risk and ARPU, its most common plan and its top bellwether.
 // example: {"community": 3}

@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param since => '2025-02-01'`, `:param min_weight => 1.0`, `:param limit => 100`.
 
 // name: churn.contacts_of_recent_churners
-// params: since, min_weight, limit=25
+// params: since: date, min_weight: float, limit: int = 25
 // description: Our still-active customers with a close tie (weight at least min_weight) to someone who
 //   churned on or after `since`, most churned contacts first: the retention team's call list.
 // example: {"since": "2025-02-01", "min_weight": 1.0, "limit": 100}

@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param subscriber => '<id>'` and `:param limit => 50`.
 
 // name: subscriber.ego_network
-// params: subscriber, limit=25
+// params: subscriber: str, limit: int = 25
 // description: A subscriber's contacts with the strength of each tie (weight, calls and SMS each way,
 //   last contact) and how many of the subscriber's other contacts each one also knows.
 // example: {"subscriber": "a3f09c2e5b7d1e44", "limit": 50}

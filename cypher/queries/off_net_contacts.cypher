@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param min_bellwethers => 1` and `:param limit => 100`.
 
 // name: bellwether.off_net_contacts
-// params: min_bellwethers, limit=25
+// params: min_bellwethers: int, limit: int = 25
 // description: Numbers of other operators (personal, not service numbers) in contact with at least
 //   min_bellwethers of our bellwethers: acquisition prospects, most bellwether ties first.
 // example: {"min_bellwethers": 1, "limit": 100}

@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param segment => 'value_tier'` and `:param min_size => 5`.
 
 // name: segment.by_community
-// params: segment, min_size=10
+// params: segment: str, min_size: int = 10
 // description: For each community of at least min_size members, how its members split over one segment
 //   (value_tier, behaviour, usage_mix, cluster, cluster_label...): count and share per segment value.
 // example: {"segment": "value_tier", "min_size": 5}

@@ -2,7 +2,7 @@
 // or in Neo4j Browser `:param source => '<id>'` and `:param target => '<id>'`.
 
 // name: subscriber.shortest_path
-// params: source, target
+// params: source: str, target: str
 // description: The fewest contacts linking two subscribers (at most 12 hops), with each subscriber's
 //   community and role on the way and the weight of each tie; no row when they are not connected.
 // example: {"source": "a3f09c2e5b7d1e44", "target": "0b6e2d91c4a7f350"}

@@ -2,7 +2,7 @@
 // Browser after setting the parameters, e.g. `:param community => 0` and `:param limit => 5`.
 
 // name: community.top_bellwethers
-// params: community, limit=25
+// params: community: int, limit: int = 25
 // description: The members of one community ranked by bellwether score: who leads the group,
 //   with the PageRank, tie strength and churn risk behind the rank.
 // example: {"community": 0, "limit": 5}

@@ -33,10 +33,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bellwether.cli.query import analyst_queries, parse_params, records
+from bellwether.cli.query import records
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
-from bellwether.graph.cypher_library import default_library
+from bellwether.graph.cypher_library import analyst_queries, default_library
 from bellwether.graph.neo4j_store import Neo4jStore, push_graph, write_back
 from bellwether.graph.core.workspace import Workspace, write_json
 
@@ -124,7 +124,7 @@ class Loaded:
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         """Run a library query the way ``bellwether query`` does (parameters parsed from text)."""
         q = analyst_queries()[name]
-        typed = parse_params([f"{k}={v}" for k, v in params.items()], q)
+        typed = q.parse_params([(k, str(v)) for k, v in params.items()])
         return self.store.read(name, **typed)
 
 
