@@ -185,13 +185,13 @@ def score_churn(
     }
     if min(int(y.sum()), int(len(y) - y.sum())) >= MIN_POSITIVES:
         started = time.perf_counter()
-        X0 = past.table(network=True).loc[rows]
+        X0 = past.table(network=True, rows=rows)
         net_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=seed,
                                     max_rows=max_train_rows)
         base_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES, seed=seed, max_rows=max_train_rows)
         timings["fit"] = time.perf_counter() - started
         started = time.perf_counter()
-        X1 = now.table(network=True).loc[score_rows]
+        X1 = now.table(network=True, rows=score_rows)
         risk[score_rows] = net_model.predict_proba(X1)
         risk_base[score_rows] = base_model.predict_proba(X1)
         timings["predict"] = time.perf_counter() - started

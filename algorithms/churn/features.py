@@ -64,9 +64,12 @@ class ChurnFeatures:
     recent: np.ndarray  # churned in [as_of - recency_days, as_of)
     eligible: np.ndarray  # on-net person, not churned before as_of
 
-    def table(self, network: bool = True) -> pd.DataFrame:
-        """Own features, plus the network features when ``network``."""
-        return pd.concat([self.own, self.network], axis=1) if network else self.own
+    def table(self, network: bool = True, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Own features, plus the network features when ``network``; only the vids where ``rows`` (a mask) is true."""
+        parts = [self.own, self.network] if network else [self.own]
+        if rows is not None:
+            parts = [p.loc[rows] for p in parts]
+        return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
 def _col(contacts: pd.DataFrame, name: str, dtype: Any = np.float64) -> np.ndarray:
@@ -125,9 +128,9 @@ def churn_features(
     for cat in CATEGORICAL_FEATURES:
         if cat in subs:
             col = subs[cat].astype(object)
-            own[cat] = col.where(col.notna(), "unknown").astype(str).to_numpy(object)
+            own[cat] = pd.Categorical(col.where(col.notna(), "unknown").astype(str).to_numpy(object))
         else:
-            own[cat] = "unknown"
+            own[cat] = pd.Categorical(np.full(n, "unknown", dtype=object))
     ones = np.ones(len(a))
     degree = per_vertex(ones)
     strength = per_vertex(w)

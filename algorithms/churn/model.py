@@ -39,6 +39,10 @@ MODELS = ("logistic", "gbm")
 MAX_CATEGORIES = 250  # HistGradientBoosting handles at most 255 categories per feature
 
 
+#: rows scored at a time by :meth:`ChurnModel.predict_proba`
+PREDICT_BLOCK = 100_000
+
+
 @dataclass
 class ChurnModel:
     """A fitted classifier with the columns and categories it was fitted on."""
@@ -62,12 +66,18 @@ class ChurnModel:
                 out[col] = out[col].astype(str).astype(object)
         return out
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Probability of churn within the horizon for each row of ``X``, corrected for negative sampling."""
+    def predict_proba(self, X: pd.DataFrame, block: int = PREDICT_BLOCK) -> np.ndarray:
+        """Probability of churn within the horizon for each row of ``X``, corrected for negative sampling.
+
+        Rows are encoded and scored ``block`` at a time (every step of the model is row by row), so
+        memory holds one block's design matrix, not the whole table's.
+        """
         if len(X) == 0:
             return np.zeros(0)
+        p = np.empty(len(X))
         with _threads(self.n_threads):
-            p = self.estimator.predict_proba(self.design(X))[:, 1]
+            for lo in range(0, len(X), block):
+                p[lo:lo + block] = self.estimator.predict_proba(self.design(X.iloc[lo:lo + block]))[:, 1]
         if self.negative_rate < 1.0:
             odds = p / np.clip(1.0 - p, 1e-12, None) * self.negative_rate
             p = odds / (1.0 + odds)

@@ -15,6 +15,7 @@ from bellwether.algorithms.churn import (
     SCORE_COLUMNS,
     churn_features,
     contagion_pagerank,
+    fit_churn_model,
     personalized_pagerank,
     score_churn,
     spread_energy,
@@ -267,3 +268,13 @@ def test_network_options_reach_the_scores(planted):
     narrow = score_churn(p.graph, p.as_of, history=p.history, seed=1, network=NetworkOptions(recency_days=5))
     assert wide.metrics["recency_days"] == 90 and narrow.metrics["recency_days"] == 5
     assert wide.scores["churned_contacts"].sum() > narrow.scores["churned_contacts"].sum()
+
+
+@pytest.mark.parametrize("model", ["logistic", "gbm"])
+def test_scoring_in_blocks_equals_scoring_at_once(planted, model):
+    p = planted
+    f = churn_features(p.graph, p.as_of)
+    X = f.table(network=True)
+    y = (np.arange(len(X)) % 7 == 0).astype(np.int8)
+    fitted = fit_churn_model(X, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=1)
+    np.testing.assert_allclose(fitted.predict_proba(X, block=97), fitted.predict_proba(X, block=len(X)), rtol=1e-12)
