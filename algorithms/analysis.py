@@ -544,7 +544,7 @@ def analyze(
     metrics: dict[str, Any] = {}
     started = datetime.now(timezone.utc)
 
-    with StepProgress(progress) as prog:
+    with StepProgress(progress, release_memory=True) as prog:
         with prog.step("graph", timings, peaks):
             loaded = graph_step(ws, opts.as_of, graph)
             day, crm, metrics["graph"] = loaded.day, loaded.crm, loaded.metrics

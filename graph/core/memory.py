@@ -15,9 +15,10 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["PeakSampler", "rss_bytes"]
+__all__ = ["PeakSampler", "release_free_memory", "rss_bytes"]
 
 _STATM = "/proc/self/statm"
+_LIBC: Any = None
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -60,3 +61,24 @@ class PeakSampler:
         if self._thread is not None:
             self._thread.join()
         self._sample()
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free memory back to the system (glibc ``malloc_trim(0)``; elsewhere nothing).
+
+    Freed NumPy and pandas buffers stay in the process's heap once glibc has raised its mmap
+    threshold after freeing a large block (mallopt(3), ``M_MMAP_THRESHOLD``), so the resident size
+    a step leaves behind can be far above what it keeps; the next step's peak then starts from there.
+    Called between the steps of a long pipeline, it keeps each step's peak to what is live.
+    """
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)

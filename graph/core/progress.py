@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from bellwether.graph.core.memory import PeakSampler
+from bellwether.graph.core.memory import PeakSampler, release_free_memory
 
 _CONSOLE = Console(stderr=True)
 
@@ -41,11 +41,15 @@ class StepProgress:
 
     ``with StepProgress(True) as p: with p.step("graph", timings, peaks): ...`` records each step's
     seconds in ``timings`` and, when ``peaks`` is given, its sampled peak resident memory in MiB
-    (:class:`bellwether.graph.core.memory.PeakSampler`) whether or not anything is shown.
+    (:class:`bellwether.graph.core.memory.PeakSampler`) whether or not anything is shown.  With
+    ``release_memory`` the heap's free memory goes back to the system after each step
+    (:func:`bellwether.graph.core.memory.release_free_memory`), so a step's peak starts from what
+    is live.
     """
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, release_memory: bool = False) -> None:
         self.enabled = enabled
+        self.release_memory = release_memory
         self._progress: Progress | None = None
 
     def __enter__(self) -> "StepProgress":
@@ -75,6 +79,8 @@ class StepProgress:
             timings[name] = round(time.perf_counter() - start, 3)
             if peaks is not None and sampler.peak is not None:
                 peaks[name] = sampler.peak // 2**20
+            if self.release_memory:
+                release_free_memory()
             if task is not None:
                 word = "done" if done else "failed"
                 self._progress.update(task, completed=1, description=f"{name} {word} ({timings[name]:.1f}s)")
