@@ -9,7 +9,9 @@ the one place that says what they are:
   the push sends (:data:`bellwether.graph.neo4j_store.push.SUBSCRIBER_COLUMNS`), ``id`` as the
   node id in the ``Subscriber`` id space;
 * :data:`CONTACT_GROUP`: ``(:Subscriber)-[:CONTACT]->(:Subscriber)`` from ``a`` to ``b``;
-* :data:`LOAD_BATCH_GROUP`: the ``(:LoadBatch)`` bookkeeping nodes of the single-machine writer.
+* :data:`LOAD_BATCH_GROUP`: the ``(:LoadBatch)`` bookkeeping nodes of the single-machine writer;
+* :data:`GRAPH_INFO_GROUP`: the ``(:GraphInfo)`` node holding the graph's ``graph.json`` (the Spark
+  writer's; after the single-machine import, the push records it).
 
 A column's header field is ``name:type`` in the importer's type names (Neo4j Operations
 Manual, "Import: CSV header format"), its type taken from :mod:`bellwether.graph.schema`, so
@@ -30,7 +32,7 @@ from bellwether.graph import schema
 from bellwether.graph.neo4j_store.push import CONTACT_COLUMNS, SUBSCRIBER_COLUMNS
 
 __all__ = [
-    "ARGS_FILE", "CONTACT_GROUP", "DATETIME_FORMAT", "DATE_FORMAT", "Group", "LOAD_BATCH_GROUP", "SUBSCRIBER_GROUP",
+    "ARGS_FILE", "CONTACT_GROUP", "DATETIME_FORMAT", "DATE_FORMAT", "GRAPH_INFO_GROUP", "Group", "LOAD_BATCH_GROUP", "SUBSCRIBER_GROUP",
     "admin_arguments", "type_suffix",
 ]
 
@@ -105,6 +107,9 @@ LOAD_BATCH_GROUP = Group(
     "nodes", "LoadBatch", "load_batches",
     pa.schema([("key", pa.string()), ("load", pa.string()), ("kind", pa.string()), ("rows", pa.int64())]),
     ("key", "load", "kind", "rows"), {"key": "key:ID(LoadBatch)"})
+#: the ``(:GraphInfo {key: 'graph'})`` node the push records the graph's ``graph.json`` in (``load.graph_info``)
+GRAPH_INFO_GROUP = Group("nodes", "GraphInfo", "graph_info", pa.schema([("key", pa.string()), ("info", pa.string())]),
+                         ("key", "info"), {"key": "key:ID(GraphInfo)"})
 
 
 def admin_arguments(database: str, groups: Sequence[tuple[Group, str]]) -> list[str]:
