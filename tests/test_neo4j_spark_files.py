@@ -143,3 +143,20 @@ def test_an_output_elsewhere_names_its_files_relative_to_the_folder():
                              f"{out}/neo4j-admin-import.args")
     assert "--nodes=Subscriber=subscribers.header.csv,subscribers/part-.*" in files.arguments()
     assert "--relationships=CONTACT=contacts.header.csv,contacts/part-.*" in files.arguments()
+
+
+def test_uris_in_and_out(spark, tmp_path):
+    """Graph tables and output named by URI (here file://, as hdfs:// or s3a:// would be); the arguments name local paths."""
+    src = tmp_path / "lake" / "graph"  # graph tables outside any workspace
+    src.mkdir(parents=True)
+    g = awkward_graph(60, 150, seed=5)
+    ws = Workspace(tmp_path / "ws").create()
+    g.save(ws)
+    for name in ("subscribers.parquet", "contacts.parquet", "graph.json"):
+        (src / name).write_bytes((ws.graph_files().dir / name).read_bytes())
+    files = write_spark_import_files(spark, src.as_uri(), (tmp_path / "out").as_uri())
+    assert files.local and files.counts == {"subscribers": 60, "contacts": 150, "graph_info": 1}
+    out = tmp_path / "out"
+    assert f"--nodes=Subscriber={out}/subscribers.header.csv,{out}/subscribers/part-.*" in files.arguments()
+    assert (out / "neo4j-admin-import.args").read_text().split("\n")[:-1] == files.arguments()
+    assert sum(1 for p in (out / "contacts").glob("part-*") for _ in p.open()) == 150
