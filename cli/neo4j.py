@@ -122,12 +122,24 @@ def push(
 
 @group.command("import-files")
 def import_files(
-    out: Annotated[Path, typer.Argument(help="Directory for the CSV files and the neo4j-admin arguments file.")],
+    out: Annotated[str, typer.Argument(
+        help="Directory for the CSV files and the neo4j-admin arguments file (with --engine spark: a path or any URI "
+             "Spark writes, e.g. hdfs://...).")],
     workspace_path: WorkspaceOpt = None,
     config: ConfigOpt = None,
     database: DatabaseOpt = None,
     batch_size: BatchOpt = 20_000,
     writers: WritersOpt = 2,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="duckdb (one machine, the default) or spark (parallel: a header file and one part file per "
+                         "partition; no LoadBatch nodes, so add the schema with `bellwether neo4j schema`).")] = "duckdb",
+    master: Annotated[Optional[str], typer.Option(
+        "--master", help="With --engine spark: the Spark master [default: setting `spark_master`, local[2]].")] = None,
+    graph: Annotated[Optional[str], typer.Option(
+        "--graph", help="With --engine spark: the folder of the graph tables (subscribers.parquet, contacts.parquet, "
+                        "graph.json), a path or any URI Spark reads [default: the workspace's graph].")] = None,
+    partitions: Annotated[Optional[int], typer.Option(
+        "--partitions", min=1, help="With --engine spark: part files per table [default: the Spark parallelism].")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Write the workspace's contact graph as input for `neo4j-admin database import` (offline bulk load).
@@ -136,15 +148,26 @@ def import_files(
     server, run the printed neo4j-admin command on its machine (it replaces the
     database), start the server, then run `bellwether neo4j push` with the same
     --batch-size: it creates the schema, finds every batch loaded and sends nothing.
-    Example: `bellwether neo4j import-files /var/lib/neo4j/import/bellwether --workspace ws`.
+    With --engine spark, Spark writes the same files in parallel as a header file and
+    part files per table, from graph tables anywhere Spark reads; then add the schema
+    with `bellwether neo4j schema`.
+    Example: `bellwether neo4j import-files /var/lib/neo4j/import/bellwether --workspace ws`,
+    or `bellwether neo4j import-files hdfs:///exports/neo4j --engine spark --master yarn --graph hdfs:///lake/graph`.
     """
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"unknown engine {engine!r}: duckdb or spark", param_hint="--engine")
+    if engine == "spark":
+        _spark_import_files(out, workspace_path, config, database, master, graph, partitions, json_out)
+        return
+    if master is not None or graph is not None or partitions is not None:
+        raise typer.BadParameter("--master, --graph and --partitions go with --engine spark", param_hint="--engine")
     from bellwether.graph.contact_graph import ContactGraph
     from bellwether.graph.neo4j_store.bulk import write_import_files
 
     cfg = settings(config, neo4j_database=database)
     ws = workspace(workspace_path, cfg)
     ws.require_graph()
-    files = write_import_files(ContactGraph.load(ws), out, batch_size=batch_size, database=cfg.neo4j_database,
+    files = write_import_files(ContactGraph.load(ws), Path(out), batch_size=batch_size, database=cfg.neo4j_database,
                                writers=writers)
     if json_out:
         _echo_json({"directory": files.directory, "args_file": files.args_file, "command": files.command(),
@@ -157,6 +180,41 @@ def import_files(
         f"  (or: neo4j-admin @{files.args_file}; for this project's server: scripts/neo4j-server import {files.args_file})\n"
         f"then start the server and run `bellwether neo4j push --batch-size {batch_size} --writers {writers}` "
         f"to add the schema."
+    )
+
+
+def _spark_import_files(out: str, workspace_path: Path | None, config: Path | None, database: str | None,
+                        master: str | None, graph: str | None, partitions: int | None, json_out: bool) -> None:
+    from bellwether.graph.core.spark import spark_session
+    from bellwether.graph.neo4j_store.import_layout import ARGS_FILE
+    from bellwether.graph.neo4j_store.spark_files import write_spark_import_files
+
+    cfg = settings(config, neo4j_database=database, spark_master=master)
+    if graph is None:
+        ws = workspace(workspace_path, cfg)
+        ws.require_graph()
+        graph = str(ws.graph_files().dir)  # one published graph, even if a build publishes another meanwhile
+    spark = spark_session(cfg.spark_master, app_name="bellwether-import-files")
+    try:
+        files = write_spark_import_files(spark, graph, out, partitions=partitions, database=cfg.neo4j_database)
+    finally:
+        spark.stop()
+    if json_out:
+        _echo_json({"directory": files.directory, "args_file": files.args_file, "command": files.command(),
+                    "counts": files.counts, "partitions": files.partitions})
+        return
+    where = (f"run on its machine (replaces database {files.database!r}):\n  {files.command()}\n"
+             f"  (or: neo4j-admin @{files.args_file}; for this project's server: "
+             f"scripts/neo4j-server import {files.args_file})\n"
+             if files.local else
+             f"copy {files.directory} to its machine and run there, from inside the copied folder "
+             f"(replaces database {files.database!r}):\n  neo4j-admin @{ARGS_FILE}\n")
+    typer.echo(
+        f"Spark ({cfg.spark_master}) wrote {files.counts['subscribers']:,} subscribers and "
+        f"{files.counts['contacts']:,} contacts to {files.directory} "
+        f"({files.partitions['subscribers']} + {files.partitions['contacts']} part files)\n"
+        f"with the server stopped, {where}"
+        f"then start the server and run `bellwether neo4j schema` to add the constraints and indexes."
     )
 
 

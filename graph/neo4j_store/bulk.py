@@ -19,12 +19,13 @@ headers (Neo4j Operations Manual, "Import: CSV header format"):
 
 Values are written as the push sends them: timestamps as UTC ``datetime``,
 dates as ``date``, integers as ``long``; a missing value is an empty field, so
-the node or relationship gets no property, as with the push.
+the node or relationship gets no property, as with the push.  The groups, header
+fields and formats are those of :mod:`bellwether.graph.neo4j_store.import_layout`,
+which the Spark writer (:mod:`bellwether.graph.neo4j_store.spark_files`) shares.
 """
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,17 @@ import pyarrow as pa
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.cypher_library import CypherLibrary, default_library
+from bellwether.graph.neo4j_store.import_layout import (
+    ARGS_FILE,
+    CONTACT_GROUP,
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    LOAD_BATCH_GROUP,
+    SUBSCRIBER_GROUP,
+    Group,
+    admin_arguments,
+    command,
+)
 from bellwether.graph.neo4j_store.push import (
     CONTACT_COLUMNS,
     DEFAULT_BATCH_SIZE,
@@ -44,9 +56,7 @@ from bellwether.graph.neo4j_store.push import (
     load_batches,
 )
 
-__all__ = ["ImportFiles", "write_import_files"]
-
-ARGS_FILE = "neo4j-admin-import.args"
+__all__ = ["ARGS_FILE", "ImportFiles", "write_import_files"]
 
 
 @dataclass
@@ -63,55 +73,34 @@ class ImportFiles:
 
     def arguments(self) -> list[str]:
         """``neo4j-admin`` arguments: a full import that replaces the database."""
-        return [
-            "database", "import", "full", self.database,
-            "--overwrite-destination=true",
-            f"--nodes=Subscriber={self.subscribers}",
-            f"--nodes=LoadBatch={self.load_batches}",
-            f"--relationships=CONTACT={self.contacts}",
-        ]
+        return admin_arguments(self.database, [(SUBSCRIBER_GROUP, str(self.subscribers)),
+                                               (LOAD_BATCH_GROUP, str(self.load_batches)),
+                                               (CONTACT_GROUP, str(self.contacts))])
 
     def command(self) -> str:
         """The shell command to run on the server's machine, with the server stopped."""
-        return shlex.join(["neo4j-admin", *self.arguments()])
+        return command(self.arguments())
 
 
-def _typed(name: str, dtype: pa.DataType) -> str:
-    """The header field for a column: ``name:type`` in the importer's type names."""
-    if pa.types.is_boolean(dtype):
-        return f"{name}:boolean"
-    if pa.types.is_integer(dtype):
-        return f"{name}:long"
-    if pa.types.is_floating(dtype):
-        return f"{name}:double"
-    if pa.types.is_timestamp(dtype):
-        return f"{name}:datetime"
-    if pa.types.is_date(dtype):
-        return f"{name}:date"
-    return name
-
-
-def _select_list(table_schema: pa.Schema, columns: list[str], header: dict[str, str]) -> str:
+def _select_list(group: Group, columns: list[str]) -> str:
     """SQL select items that format each column for the importer and name it with its header field."""
     items = []
     for name in columns:
-        dtype = table_schema.field(name).type
+        dtype = group.dtype(name)
         expr = f'"{name}"'
         if pa.types.is_timestamp(dtype):  # naive UTC in the workspace -> ISO 8601 with Z
-            expr = f"strftime({expr}, '%Y-%m-%dT%H:%M:%SZ')"
+            expr = f"strftime({expr}, '{DATETIME_FORMAT}')"
         elif pa.types.is_date(dtype):
-            expr = f"strftime({expr}, '%Y-%m-%d')"
-        label = header.get(name) or _typed(name, dtype)
-        items.append(f'{expr} AS "{label}"')
+            expr = f"strftime({expr}, '{DATE_FORMAT}')"
+        items.append(f'{expr} AS "{group.field_name(name)}"')
     return ", ".join(items)
 
 
-def _write_csv(con: duckdb.DuckDBPyConnection, table: pa.Table, columns: list[str], header: dict[str, str],
-               path: Path) -> None:
+def _write_csv(con: duckdb.DuckDBPyConnection, table: pa.Table, group: Group, path: Path) -> None:
     con.register("t", table)
     try:
         con.execute(
-            f"COPY (SELECT {_select_list(table.schema, columns, header)} FROM t) "
+            f"COPY (SELECT {_select_list(group, group.present(table.column_names))} FROM t) "
             f"TO '{path}' (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"')"
         )
     finally:
@@ -171,11 +160,9 @@ def write_import_files(
     contacts = _arrow(graph.contacts, schema.CONTACTS)
     con = duckdb.connect()
     try:
-        _write_csv(con, subscribers, [c for c in SUBSCRIBER_COLUMNS if c in subscribers.column_names],
-                   {"id": "id:ID(Subscriber)"}, files.subscribers)
-        _write_csv(con, contacts, [c for c in CONTACT_COLUMNS if c in contacts.column_names],
-                   {"a": ":START_ID(Subscriber)", "b": ":END_ID(Subscriber)"}, files.contacts)
-        _write_csv(con, load_table, ["key", "load", "kind", "rows"], {"key": "key:ID(LoadBatch)"}, files.load_batches)
+        _write_csv(con, subscribers, SUBSCRIBER_GROUP, files.subscribers)
+        _write_csv(con, contacts, CONTACT_GROUP, files.contacts)
+        _write_csv(con, load_table, LOAD_BATCH_GROUP, files.load_batches)
     finally:
         con.close()
     files.args_file.write_text("\n".join(files.arguments()) + "\n", encoding="utf-8")
