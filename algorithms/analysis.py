@@ -552,6 +552,8 @@ def analyze(
         with prog.step("mask", timings, peaks):
             masked = mask_step(loaded.graph, day, opts.network.recency_days)
             metrics["mask"] = masked.metrics
+            info = loaded.graph.info
+            del loaded.graph  # every later step reads the masked graph (which shares the contacts table)
 
         # Engines that work on a server-side copy (gds) project the graph once for steps 3-4.
         with eng.projected(masked.graph) if hasattr(eng, "projected") else nullcontext():
@@ -584,6 +586,7 @@ def analyze(
                                                        seed=opts.seed)
             if "skipped" not in metrics["churn"]:
                 metrics["churn"]["history"] = history_note
+            del history
             for c in churn_table.columns.drop("vid"):
                 table[c] = churn_table[c].array
 
@@ -602,8 +605,8 @@ def analyze(
         + ([metrics["communities"]["note"]] if "note" in metrics.get("communities", {}) else []),
         "parameters": opts.parameters(eng, loaded.window_days),
         "versions": _versions(eng.versions()),
-        "graph": {"subscribers": loaded.graph.n_subscribers, "contacts": loaded.graph.n_contacts,
-                  "info": _plain(loaded.graph.info)},
+        "graph": {"subscribers": metrics["graph"]["subscribers"], "contacts": metrics["graph"]["contacts"],
+                  "info": _plain(info)},
         "timings": timings,
         "peak_memory_mib": peaks,
         "metrics": _plain(metrics),

@@ -367,9 +367,12 @@ def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None =
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
     con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
-    try:
-        subs = con.sql("SELECT * EXCLUDE (k) FROM subs ORDER BY vid").to_arrow_table().cast(schema.SUBSCRIBERS).to_pandas()
-        contacts = con.sql("SELECT * FROM contacts ORDER BY a_vid, b_vid").to_arrow_table().cast(schema.CONTACTS).to_pandas()
+    try:  # each Arrow table gives its buffers up column by column as pandas takes them (one copy alive, not two)
+        subs = con.sql("SELECT * EXCLUDE (k) FROM subs ORDER BY vid").to_arrow_table().cast(schema.SUBSCRIBERS) \
+            .to_pandas(split_blocks=True, self_destruct=True)
+        con.execute("DROP TABLE subs")
+        contacts = con.sql("SELECT * FROM contacts ORDER BY a_vid, b_vid").to_arrow_table().cast(schema.CONTACTS) \
+            .to_pandas(split_blocks=True, self_destruct=True)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)

@@ -257,6 +257,7 @@ def run_imm(
             rr = rr.extend(sample_rr_sets(index, theta - rr.count, rng, mean_size_hint=hint))
             total = rr.count
     else:
+        rr = cov = None  # the fresh sets replace the sampling phase's: hold one collection at a time
         rr = sample_rr_sets(index, theta, rng, mean_size_hint=hint)
         total += rr.count
     cov = node_selection(rr, k, candidates=candidates, tiebreak=tiebreak, bound=True)
