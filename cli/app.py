@@ -50,6 +50,7 @@ COMMAND_MODULES = (
     "build",
     "status",
     "analyze",
+    "measures",
     "evaluate",
     "segments",
     "targets",

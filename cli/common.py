@@ -26,6 +26,10 @@ AsOfOpt = Annotated[
 SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Random seed for reproducible runs [default: 42].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+MasterOpt = Annotated[
+    Optional[str],
+    typer.Option("--master", help="Spark master: local[N], spark://host:7077, yarn... [default: setting `spark_master`, local[2]]."),
+]
 
 
 def settings(config: Path | None = None, **overrides) -> Settings:

@@ -10,6 +10,7 @@ arc column grouped by ``src`` is exactly the ``per_vertex(x_ab, x_ba)`` bincount
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -17,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+
+from bellwether.graph.core.spark import join_location, read_text, spark_location
 
 if TYPE_CHECKING:
     from bellwether.graph.contact_graph import ContactGraph
@@ -46,9 +49,16 @@ def graph_frames(spark: SparkSession, graph: "ContactGraph") -> tuple[DataFrame,
     return spark.createDataFrame(sub_table), spark.createDataFrame(con_table)
 
 
-def read_graph(spark: SparkSession, subscribers_path: str, contacts_path: str) -> tuple[DataFrame, DataFrame]:
-    """The ``(subscribers, contacts)`` DataFrames of a graph's Parquet tables (local paths or any URI Spark reads)."""
-    return spark.read.parquet(subscribers_path), spark.read.parquet(contacts_path)
+def read_graph(spark: SparkSession, graph: str) -> tuple[DataFrame, DataFrame, dict[str, Any]]:
+    """``(subscribers, contacts, info)`` of a graph folder: its Parquet tables and ``graph.json`` ({} without one).
+
+    ``graph`` is a workspace's published graph directory or the same files anywhere Spark reads
+    (a local path, ``hdfs://...``, ``s3a://...``).
+    """
+    graph = spark_location(graph)
+    info = read_text(spark, join_location(graph, "graph.json"))
+    return (spark.read.parquet(join_location(graph, "subscribers.parquet")),
+            spark.read.parquet(join_location(graph, "contacts.parquet")), json.loads(info) if info else {})
 
 
 def weight_column(weight: str | None) -> Column:

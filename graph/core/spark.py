@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 from contextlib import contextmanager
+from urllib.parse import urlparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # pyspark is an optional extra, imported when a session is ma
 
 __all__ = [
     "DEFAULT_MASTER", "ITERATION_SETTINGS", "SparkUnavailable", "find_java_home", "spark_session", "session_settings",
-    "sql_settings",
+    "sql_settings", "join_location", "is_local", "local_path", "spark_location", "hadoop_path", "read_text", "write_text",
 ]
 
 #: master used when the caller names none (the ``spark_master`` setting, ``BELLWETHER_SPARK_MASTER``)
@@ -169,3 +170,50 @@ def sql_settings(spark: "SparkSession", settings: Mapping[str, str] = ITERATION_
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, value)
+
+
+# --- locations: local paths or any URI Spark's Hadoop file system reads (HDFS, S3...) ----------------------------
+def join_location(base: str, name: str) -> str:
+    """``base/name`` for a path or a URI."""
+    return base.rstrip("/") + "/" + name
+
+
+def is_local(location: str) -> bool:
+    """True for a plain path or a ``file:`` URI."""
+    return urlparse(location).scheme in ("", "file")
+
+
+def local_path(location: str) -> str:
+    """A local location as an absolute path (``file:///x`` -> ``/x``)."""
+    parsed = urlparse(location)
+    return str(Path(parsed.path if parsed.scheme == "file" else location).resolve())
+
+
+def spark_location(location: str) -> str:
+    """What Spark is given: an absolute path for a local path without a scheme, the URI otherwise."""
+    return local_path(location) if urlparse(location).scheme == "" else location
+
+
+def hadoop_path(spark: "SparkSession", location: str):
+    """``(Path, FileSystem)`` of ``location`` in Spark's JVM (local, HDFS, S3...)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(location)
+    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def read_text(spark: "SparkSession", location: str) -> str | None:
+    """The whole of a small text file at ``location``, or None when there is none."""
+    path, fs = hadoop_path(spark, location)
+    if not fs.exists(path):
+        return None
+    return spark.read.text(location, wholetext=True).first()[0]
+
+
+def write_text(spark: "SparkSession", location: str, text: str) -> None:
+    """Write one small text file at ``location`` (replacing it) through Spark's Hadoop file system."""
+    path, fs = hadoop_path(spark, location)
+    out = fs.create(path, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()

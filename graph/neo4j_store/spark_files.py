@@ -30,11 +30,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import pyarrow as pa
 
-from bellwether.graph.core.spark import sql_settings
+from bellwether.graph.core.spark import (
+    hadoop_path, is_local, join_location, local_path, read_text, spark_location, sql_settings, write_text,
+)
 from bellwether.graph.neo4j_store.import_layout import (
     ARGS_FILE,
     CONTACT_GROUP,
@@ -65,25 +66,6 @@ _CSV_OPTIONS = {
 }
 
 
-def _join(base: str, name: str) -> str:
-    return base.rstrip("/") + "/" + name
-
-
-def _is_local(location: str) -> bool:
-    return urlparse(location).scheme in ("", "file")
-
-
-def _local_path(location: str) -> str:
-    """A local location as an absolute path (``file:///x`` -> ``/x``)."""
-    parsed = urlparse(location)
-    return str(Path(parsed.path if parsed.scheme == "file" else location).resolve())
-
-
-def _spark_location(location: str) -> str:
-    """What Spark is given: an absolute path for a local path without a scheme, the URI otherwise."""
-    return _local_path(location) if urlparse(location).scheme == "" else location
-
-
 @dataclass
 class SparkImportFiles:
     """The files of one Spark-written import and the command that loads them.
@@ -102,17 +84,17 @@ class SparkImportFiles:
 
     @property
     def local(self) -> bool:
-        return _is_local(self.directory)
+        return is_local(self.directory)
 
     def _name(self, location: str) -> str:
         if self.local:
-            return _local_path(location)
+            return local_path(location)
         return location[len(self.directory.rstrip("/")) + 1:]
 
     def files(self, table: str) -> str:
         """The importer's file list of one group: the header file, then its parts."""
         header, parts = self.groups[table]
-        return f"{self._name(header)},{self._name(_join(parts, PART_PATTERN))}"
+        return f"{self._name(header)},{self._name(join_location(parts, PART_PATTERN))}"
 
     def arguments(self) -> list[str]:
         groups = [(SUBSCRIBER_GROUP, self.files(SUBSCRIBER_GROUP.table))]
@@ -146,22 +128,6 @@ def _formatted(df: "DataFrame", group: Group) -> "DataFrame":
     return df.select(*items)
 
 
-def _hadoop_fs(spark: "SparkSession", location: str):
-    jvm = spark.sparkContext._jvm  # the Hadoop FileSystem of the location (local, HDFS, S3...)
-    path = jvm.org.apache.hadoop.fs.Path(location)
-    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-
-
-def _write_text(spark: "SparkSession", location: str, text: str) -> None:
-    """Write one small text file at ``location`` (replacing it) through Spark's Hadoop file system."""
-    path, fs = _hadoop_fs(spark, location)
-    out = fs.create(path, True)
-    try:
-        out.write(bytearray(text.encode("utf-8")))
-    finally:
-        out.close()
-
-
 def _csv_line(values: list[str]) -> str:
     import csv
     import io
@@ -173,12 +139,8 @@ def _csv_line(values: list[str]) -> str:
 
 def _graph_info(spark: "SparkSession", graph: str) -> str | None:
     """The graph folder's ``graph.json`` as the push records it (sorted keys), or None when there is none."""
-    location = _join(graph, "graph.json")
-    path, fs = _hadoop_fs(spark, location)
-    if not fs.exists(path):
-        return None
-    text = spark.read.text(location, wholetext=True).first()[0]
-    return json.dumps(json.loads(text), sort_keys=True, default=str)
+    text = read_text(spark, join_location(graph, "graph.json"))
+    return None if text is None else json.dumps(json.loads(text), sort_keys=True, default=str)
 
 
 def write_spark_import_files(
@@ -210,9 +172,9 @@ def write_spark_import_files(
     -------
     SparkImportFiles
     """
-    graph = _spark_location(str(graph))
-    out = _spark_location(str(directory))
-    path, fs = _hadoop_fs(spark, out)
+    graph = spark_location(str(graph))
+    out = spark_location(str(directory))
+    path, fs = hadoop_path(spark, out)
     fs.mkdirs(path)
     groups: dict[str, tuple[str, str]] = {}
     counts: dict[str, int] = {}
@@ -221,24 +183,24 @@ def write_spark_import_files(
     # a timestamp read as one with a time zone is shown in UTC, the workspace's convention
     with sql_settings(spark, {"spark.sql.session.timeZone": "UTC"}):
         for group in (SUBSCRIBER_GROUP, CONTACT_GROUP):
-            df = spark.read.parquet(_join(graph, f"{group.table}.parquet"))
+            df = spark.read.parquet(join_location(graph, f"{group.table}.parquet"))
             counts[group.table] = df.count()
             if partitions is not None or df.rdd.getNumPartitions() < target:
                 df = df.repartition(target)
             parts[group.table] = df.rdd.getNumPartitions()
             formatted = _formatted(df, group)
-            header = _join(out, f"{group.table}.header.csv")
-            folder = _join(out, group.table)
+            header = join_location(out, f"{group.table}.header.csv")
+            folder = join_location(out, group.table)
             formatted.write.mode("overwrite").options(**_CSV_OPTIONS).csv(folder)
-            _write_text(spark, header, _csv_line(group.header_fields(formatted.columns)))
+            write_text(spark, header, _csv_line(group.header_fields(formatted.columns)))
             groups[group.table] = (header, folder)
     info = _graph_info(spark, graph)
     if info is not None:
-        location = _join(out, f"{GRAPH_INFO_GROUP.table}.csv")
-        _write_text(spark, location, _csv_line(GRAPH_INFO_GROUP.header_fields(list(GRAPH_INFO_GROUP.columns)))
+        location = join_location(out, f"{GRAPH_INFO_GROUP.table}.csv")
+        write_text(spark, location, _csv_line(GRAPH_INFO_GROUP.header_fields(list(GRAPH_INFO_GROUP.columns)))
                     + _csv_line(["graph", info]))
         groups[GRAPH_INFO_GROUP.table] = (location, "")
         counts[GRAPH_INFO_GROUP.table] = 1
-    files = SparkImportFiles(out, groups, _join(out, ARGS_FILE), database, counts, parts)
-    _write_text(spark, files.args_file, "\n".join(files.arguments()) + "\n")
+    files = SparkImportFiles(out, groups, join_location(out, ARGS_FILE), database, counts, parts)
+    write_text(spark, files.args_file, "\n".join(files.arguments()) + "\n")
     return files

@@ -13,7 +13,10 @@ does not start fails the run; elsewhere the tests are skipped with the reason.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -32,9 +35,10 @@ from bellwether.algorithms.churn.features import NETWORK_FEATURES, churn_feature
 from bellwether.graph.core import spark as spark_session_module
 from bellwether.algorithms.spark.exposure import EXPOSURE_FEATURES, churn_exposure, order_statistic, strong_tie_threshold
 from bellwether.algorithms.spark.frames import graph_frames, to_pandas
-from bellwether.algorithms.spark.measures import MEASURES, graph_measures
+from bellwether.algorithms.spark.measures import MEASURES, graph_measures, write_graph_measures
 from bellwether.graph.core.spark import SparkUnavailable, session_settings, spark_session
 from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.core.workspace import Workspace, write_json
 from bellwether.graph.synthetic.planted_churn import planted_churn
 
 pytestmark = [
@@ -190,3 +194,34 @@ def test_no_java_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(spark_session_module, "find_java_home", lambda: None)
     with pytest.raises(SparkUnavailable, match="Java 17"):
         spark_session()
+
+
+def test_measures_from_the_graph_files_equal_those_from_memory(spark, operator, measured, tmp_path):
+    """The workspace's Parquet graph read by Spark gives the same table as the in-memory graph."""
+    graph, as_of = operator
+    ws = Workspace(tmp_path / "ws").create()
+    graph.subscribers.to_parquet(ws.subscribers_path, index=False)
+    graph.contacts.to_parquet(ws.contacts_path, index=False)
+    write_json(ws.graph_info_path, {"as_of": str(as_of)[:10], "window_days": 30})
+    done = write_graph_measures(spark, str(ws.graph_files().dir), str(tmp_path / "measures"), partitions=2)
+    assert done["rows"] == graph.n_subscribers and done["as_of"] == str(as_of)[:10]
+    got = pd.read_parquet(tmp_path / "measures").sort_values("vid").reset_index(drop=True)
+    want, _ = measured
+    assert list(got.columns) == ["vid", *MEASURES]
+    pd.testing.assert_frame_equal(got, want[["vid", *MEASURES]], check_exact=False, rtol=1e-9, atol=1e-15,
+                                  check_dtype=False)
+
+
+def test_the_measures_command_writes_parquet_and_refuses_a_graph_without_a_date(tmp_path):
+    graph, _ = planted_churn(300, seed=3).graph, None
+    ws = Workspace(tmp_path / "ws").create()
+    graph.subscribers.to_parquet(ws.subscribers_path, index=False)
+    graph.contacts.to_parquet(ws.contacts_path, index=False)
+    write_json(ws.graph_info_path, {"window_days": 30})
+    run = lambda *a: subprocess.run([sys.executable, "-m", "bellwether.cli", "measures", *a], capture_output=True,  # noqa: E731
+                                    text=True, timeout=300)
+    r = run(str(tmp_path / "m"), "-w", str(ws.root))
+    assert r.returncode == 1 and "records no as_of date" in r.stderr and "--as-of" in r.stderr
+    r = run(str(tmp_path / "m"), "-w", str(ws.root), "--as-of", "2024-03-01", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["rows"] == graph.n_subscribers == len(pd.read_parquet(tmp_path / "m"))
