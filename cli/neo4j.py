@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bellwether.cli.common import ConfigOpt, JsonOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
+from bellwether.cli.common import ConfigOpt, JsonOpt, MasterOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
 
 UriOpt = Annotated[
     Optional[str],
@@ -133,8 +133,7 @@ def import_files(
     engine: Annotated[str, typer.Option(
         "--engine", help="duckdb (one machine, the default) or spark (parallel: a header file and one part file per "
                          "partition; no LoadBatch nodes, so add the schema with `bellwether neo4j schema`).")] = "duckdb",
-    master: Annotated[Optional[str], typer.Option(
-        "--master", help="With --engine spark: the Spark master [default: setting `spark_master`, local[2]].")] = None,
+    master: MasterOpt = None,
     graph: Annotated[Optional[str], typer.Option(
         "--graph", help="With --engine spark: the folder of the graph tables (subscribers.parquet, contacts.parquet, "
                         "graph.json), a path or any URI Spark reads [default: the workspace's graph].")] = None,
