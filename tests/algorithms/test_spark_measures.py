@@ -52,18 +52,6 @@ COUNTED = ("churned_contacts", "churned_contacts_all", "churn_max_weight")
 
 
 @pytest.fixture(scope="module")
-def spark():
-    try:
-        session = spark_session(app_name="bellwether-tests")
-    except SparkUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Spark must start under CI=true: {exc}")
-        pytest.skip(f"Spark is not available here: {exc}")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
 def operator():
     planted = planted_churn(3000, seed=7)
     return planted.graph, planted.as_of

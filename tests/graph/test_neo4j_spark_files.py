@@ -22,7 +22,6 @@ else:
     pytest.importorskip("pyspark", reason="pyspark (the 'spark' extra) is not installed")
 
 from bellwether.graph.contact_graph import ContactGraph
-from bellwether.graph.core.spark import SparkUnavailable, spark_session
 from bellwether.graph.core.workspace import Workspace
 from bellwether.graph.neo4j_store.bulk import write_import_files
 from bellwether.graph.neo4j_store.spark_files import write_spark_import_files
@@ -44,18 +43,6 @@ def awkward_graph(n: int = 400, m: int = 1500, seed: int = 11) -> ContactGraph:
         g.subscribers.loc[i * 7, "region"] = region
     g.info = {"as_of": "2025-04-01", "window_days": 30, "note": 'a "quoted", text'}
     return g
-
-
-@pytest.fixture(scope="module")
-def spark():
-    try:
-        session = spark_session("local[2]", app_name="bellwether-tests")
-    except SparkUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Spark must start under CI=true: {exc}")
-        pytest.skip(f"Spark is not available here: {exc}")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
