@@ -5,12 +5,15 @@ as text (:func:`bellwether.loaders.cdr_csv.csv_relation`).  A Spark task sees on
 a time (a record never spans lines, :mod:`bellwether.loaders.lines`), and :func:`split_line` reads
 it by the same rules:
 
-- a field is unquoted (taken as it is, a ``"`` inside it kept) or, after optional spaces, quoted:
+- a field is unquoted (taken as it is; a ``"`` inside it is kept, and up to the next ``"`` a delimiter
+  belongs to the value) or, after optional spaces, quoted:
   ``""`` inside stands for ``"``, and only spaces may follow the closing quote before the delimiter;
   anything else there is DuckDB's ``UNQUOTED VALUE`` error;
 - an empty field, quoted or not, is NULL;
 - bytes that are not UTF-8 are DuckDB's ``INVALID ENCODING`` error (shown with ``?`` for each bad byte);
-- a line with another number of fields than the header is ``MISSING COLUMNS`` / ``TOO MANY COLUMNS``.
+- empty fields after the last column are ignored (``a,b,c,,""`` is three fields);
+- a line with another number of fields than the header is ``MISSING COLUMNS`` / ``TOO MANY COLUMNS``
+  (which wins over ``UNQUOTED VALUE``, as the loader keeps the smallest error type of a line).
 
 :func:`split_lines` splits a batch: lines without a quote are split by Arrow in one call, the few
 with quotes one by one.  Errors come back as (line, DuckDB error type, text, DuckDB message), which
@@ -36,9 +39,9 @@ codecs.register_error("bellwether-question-marks", _question_marks)
 class LineError(Exception):
     """A line the CSV rules cannot split (DuckDB's error type and message)."""
 
-    def __init__(self, error_type: str, message: str):
+    def __init__(self, error_type: str, message: str, fields: list | None = None):
         super().__init__(message)
-        self.error_type, self.message = error_type, message
+        self.error_type, self.message, self.fields = error_type, message, fields or []
 
 
 def decode_line(raw: bytes) -> tuple[str, bool]:
@@ -50,13 +53,17 @@ def decode_line(raw: bytes) -> tuple[str, bool]:
 
 
 def split_line(text: str, delimiter: str) -> list[str | None]:
-    """The fields of one line (see the module docstring); raises :class:`LineError` for an unterminated quote.
+    """The fields of one line (see the module docstring).
+
+    Raises :class:`LineError` for text after a closing quote or a quote never closed, with the
+    fields as DuckDB counts them then (such a value runs to the next delimiter, or the end of the line).
 
     >>> split_line('a,"b c",,  "d" ', ",")
     ['a', 'b c', None, 'd']
     """
     out: list[str | None] = []
     i, n = 0, len(text)
+    unquoted = False
     while True:
         j = i
         while j < n and text[j] == " ":
@@ -65,8 +72,9 @@ def split_line(text: str, delimiter: str) -> list[str | None]:
             buf, k = [], j + 1
             while True:
                 q = text.find('"', k)
-                if q < 0:
-                    raise LineError("UNQUOTED VALUE", "Value with unterminated quote found.")
+                if q < 0:  # no closing quote: the value runs to the end of the line
+                    out.append(None)
+                    raise LineError("UNQUOTED VALUE", "Value with unterminated quote found.", out)
                 buf.append(text[k:q])
                 if q + 1 < n and text[q + 1] == '"':
                     buf.append('"')
@@ -76,24 +84,46 @@ def split_line(text: str, delimiter: str) -> list[str | None]:
                 break
             while k < n and text[k] == " ":
                 k += 1
-            if k < n and not text.startswith(delimiter, k):
-                raise LineError("UNQUOTED VALUE", "Value with unterminated quote found.")
+            if k < n and not text.startswith(delimiter, k):  # text after the closing quote: the value runs to the delimiter
+                unquoted = True
+                d = text.find(delimiter, k)
+                k = n if d < 0 else d
             value = "".join(buf)
             out.append(value or None)
             if k >= n:
-                return out
+                break
             i = k + len(delimiter)
         else:
-            d = text.find(delimiter, i)
+            d = _unquoted_end(text, i, delimiter)
             value = text[i:] if d < 0 else text[i:d]
             out.append(value or None)
             if d < 0:
-                return out
+                break
             i = d + len(delimiter)
+    if unquoted:
+        raise LineError("UNQUOTED VALUE", "Value with unterminated quote found.", out)
+    return out
+
+
+def _unquoted_end(text: str, i: int, delimiter: str) -> int:
+    """Where the unquoted field starting at ``i`` ends (its delimiter), or -1 at the end of the line.
+
+    A ``"`` inside an unquoted field is kept, and up to the next ``"`` a delimiter is part of the value.
+    """
+    inside = False
+    j, n = i, len(text)
+    while j < n:
+        if text[j] == '"':
+            inside = not inside
+        elif not inside and text.startswith(delimiter, j):
+            return j
+        j += 1
+    return -1
 
 
 def _count_message(expected: int, found: int) -> str:
-    return f"Expected Number of Columns: {expected} Found: {found}"
+    """DuckDB's message for a line of ``found`` fields: it stops counting at the first field too many."""
+    return f"Expected Number of Columns: {expected} Found: {min(found, expected + 1)}"
 
 
 def split_lines(lines: pa.Array, raw: pa.Array, delimiter: str, expected: int,
@@ -124,9 +154,10 @@ def split_lines(lines: pa.Array, raw: pa.Array, delimiter: str, expected: int,
         pieces = [decode_line(b) for b in raw.to_pylist()]
         text = pa.array([p[0] for p in pieces], pa.string())
         valid = np.array([p[1] for p in pieces], bool)
-    quoted = pc.match_substring(text, '"').to_numpy(zero_copy_only=False)
     parts = pc.split_pattern(text, delimiter)
     counts = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
+    # lines with quotes or extra fields (which may be empty) are read one by one
+    quoted = pc.match_substring(text, '"').to_numpy(zero_copy_only=False) | (counts > expected)
     line_no = lines.to_numpy(zero_copy_only=False)
     errors: list[tuple[int, str, str, str]] = []
     ok_plain = valid & ~quoted & (counts == expected)
@@ -139,10 +170,15 @@ def split_lines(lines: pa.Array, raw: pa.Array, delimiter: str, expected: int,
     quoted_rows: dict[int, list[str | None]] = {}
     for i in np.flatnonzero(valid & quoted).tolist():
         t = text[i].as_py()
+        error = None
         try:
             fields = split_line(t, delimiter)
         except LineError as exc:
-            errors.append((int(line_no[i]), exc.error_type, t, exc.message))
+            fields, error = exc.fields, exc
+        if len(fields) > expected and all(f is None for f in fields[expected:]):
+            fields = fields[:expected]
+        if error is not None and len(fields) == expected:  # DuckDB reports a wrong field count first (the smaller type)
+            errors.append((int(line_no[i]), error.error_type, t, error.message))
             continue
         if len(fields) != expected:
             kind = "MISSING COLUMNS" if len(fields) < expected else "TOO MANY COLUMNS"
