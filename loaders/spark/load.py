@@ -9,11 +9,12 @@ manifest, subscriber extract, do-not-contact list) is the loader's.  For one CSV
 2. Spark reads the file's lines (split on LF only, as the scan counts them), numbers them
    (lines per partition first, then each partition from its offset) and checks them in tasks
    (:func:`bellwether.loaders.spark.rows.check_lines`);
+   and pseudonymised (:mod:`.records`) in one pass, written once as Parquet under the scratch directory;
 3. counts per problem, per day, attempts, and the rows with problems come back to the driver
    (:class:`bellwether.loaders.validate.Staged`), where :func:`bellwether.loaders.load.finish_cdr`
    writes the quarantine and decides whether the input fails, exactly as for the DuckDB reader;
-4. the distinct valid rows are pseudonymised in tasks (:mod:`.records`), written by Spark as part
-   files and merged into ``records/<hash16>.parquet`` (:func:`merge_parts`).
+4. the distinct valid records are written by Spark as part files and merged into
+   ``records/<hash16>.parquet`` (:func:`merge_parts`).
 
 Supported: generic CSV (plain or gzip, with or without a header, any delimiter, layout files),
 phone or opaque ids, with a pseudonymisation key.  Parquet CDR files, bandicoot directories and
@@ -34,13 +35,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bellwether.graph import schema
 from bellwether.loaders import cdr_csv
 from bellwether.loaders.errors import LoadError
 from bellwether.loaders.layout import file_layout
 from bellwether.loaders.lines import is_gzip, scan_file
 from bellwether.loaders.load import InputResult, LoadOptions, finish_cdr, skipped_result
-from bellwether.loaders.spark.records import RECORD_PARTS_SCHEMA, pseudonymise_rows
 from bellwether.loaders.spark.rows import BAD, CHECKED_SCHEMA, SET_ASIDE, VALID, LineSpec, check_lines
 from bellwether.loaders.validate import CDR_COLUMNS, N_FLAG_VALUES, OPTIONAL_CDR_COLUMNS, Staged
 
@@ -81,7 +80,7 @@ def line_spec(path: Path, opts: LoadOptions, label: str, broken: dict[int, str])
     cols = cdr_csv.resolve_columns(path, header, lay.mapping, [c for c in CDR_COLUMNS if c not in constants],
                                    OPTIONAL_CDR_COLUMNS + tuple(constants))
     header_lines = 0 if lay.names else 1
-    return LineSpec(label=label, delimiter=delim, n_fields=len(header),
+    return LineSpec(label=label, delimiter=delim, n_fields=len(header), key=opts.key or b"",
                     columns={c: (header.index(cols[c]) if cols.get(c) else None) for c in CDR_COLUMNS},
                     constants=constants, header_lines=header_lines, rules=opts.rules(),
                     opaque_key=opts.key if opts.id_kind == "opaque" else None,
@@ -128,24 +127,43 @@ def staged_from(hist_rows, day_rows, bad: pa.Table) -> Staged:
     return out
 
 
+def _records_batch(b: pa.RecordBatch) -> pa.Table:
+    """A batch of Spark's records part files in the stored types: ids ``uint64`` (same bits), ``start_time`` seconds."""
+    cols = {name: b.column(name) for name in b.schema.names}
+    for name in ("caller", "callee"):
+        cols[name] = pa.Array.from_buffers(pa.uint64(), len(b), cols[name].buffers(), offset=cols[name].offset)
+    cols["start_time"] = cols["start_time"].cast(pa.timestamp("s"))
+    return pa.table(cols)
+
+
 def merge_parts(parts: Path, out: Path) -> int:
-    """Write the Parquet part files under ``parts`` as one records file ``out`` (:data:`bellwether.graph.schema.RECORDS`)."""
-    n = 0
-    with pq.ParquetWriter(out, schema.RECORDS, compression="snappy", coerce_timestamps="us") as w:  # as DuckDB writes it
+    """Write the Parquet part files under ``parts`` as one records file ``out`` (the layout of :data:`bellwether.graph.schema.RECORDS`).
+
+    Timestamps are stored in microseconds, as DuckDB writes them.
+    """
+    n, writer = 0, None
+    try:
         for f in sorted(parts.glob("*.parquet")):
             for b in pq.ParquetFile(f).iter_batches(1 << 20):
-                cols = {name: b.column(name) for name in b.schema.names}
-                cols["caller"] = pa.Array.from_buffers(pa.uint64(), len(b), cols["caller"].buffers(), offset=cols["caller"].offset)
-                cols["callee"] = pa.Array.from_buffers(pa.uint64(), len(b), cols["callee"].buffers(), offset=cols["callee"].offset)
-                cols["start_time"] = cols["start_time"].cast(pa.timestamp("s"))
-                w.write_table(pa.table([cols[f.name].cast(f.type) for f in schema.RECORDS], schema=schema.RECORDS))
+                t = _records_batch(b)
+                if writer is None:
+                    writer = pq.ParquetWriter(out, t.schema, compression="snappy", coerce_timestamps="us")
+                writer.write_table(t.cast(writer.schema))
                 n += len(b)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no record: an empty file of the same columns
+        pq.write_table(pa.table({"caller": pa.array([], pa.uint64()), "callee": pa.array([], pa.uint64()),
+                                 "start_time": pa.array([], pa.timestamp("s")), "duration": pa.array([], pa.int32()),
+                                 "type": pa.array([], pa.string()), "caller_service": pa.array([], pa.bool_()),
+                                 "callee_service": pa.array([], pa.bool_()), "source": pa.array([], pa.string())}),
+                       out, coerce_timestamps="us")
     return n
 
 
 def spark_cdr_loader(spark) -> Callable[..., InputResult]:
     """A reader of one CDR input for :func:`bellwether.loaders.load.load` that runs on ``spark`` (see the module docstring)."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     def load_cdr(con, ws, path: Path, opts: LoadOptions, manifest: dict, tag: str, scratch: Path) -> InputResult:
@@ -166,7 +184,9 @@ def spark_cdr_loader(spark) -> Callable[..., InputResult]:
                  .text(str(readable_path(path, scan.gzip, scratch, tag))).select(F.col("value").cast("binary")))
         counts = dict(lines.groupBy(F.spark_partition_id()).count().collect())
         spec = LineSpec(**{**spec.__dict__, "offsets": partition_offsets(counts)})
-        checked = lines.mapInArrow(check_lines(spec), CHECKED_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
+        stage = scratch / f"{tag}-checked"
+        lines.mapInArrow(check_lines(spec), CHECKED_SCHEMA).write.mode("overwrite").parquet(str(stage))
+        checked = spark.read.parquet(str(stage))
         try:
             hist = checked.groupBy("kind", "flags", "attempt", "keep").count().collect()
             kept = checked.filter((F.col("kind") == VALID) & F.col("keep"))
@@ -181,10 +201,12 @@ def spark_cdr_loader(spark) -> Callable[..., InputResult]:
 
             def write_records(out: Path) -> int:
                 parts = scratch / f"{tag}-records"
-                shutil.rmtree(parts, ignore_errors=True)
-                (kept.select("c", "e", "ts", "d", "ty").distinct()
-                 .mapInArrow(pseudonymise_rows(opts.key, opts.id_kind, sha), RECORD_PARTS_SCHEMA)
-                 .write.parquet(str(parts)))
+                service = (F.col("c") < 0, F.col("e") < 0) if opts.id_kind == "phone" else (F.lit(False), F.lit(False))
+                (kept.select("caller", "callee", "ts", "d", "ty", "c", "e").distinct()
+                 .select("caller", "callee", F.col("ts").alias("start_time"), F.col("d").alias("duration"),
+                         F.when(F.col("ty") == 0, "voice").otherwise("sms").alias("type"),
+                         service[0].alias("caller_service"), service[1].alias("callee_service"), F.lit(sha).alias("source"))
+                 .write.mode("overwrite").parquet(str(parts)))
                 try:
                     return merge_parts(parts, out)
                 finally:
@@ -193,6 +215,6 @@ def spark_cdr_loader(spark) -> Callable[..., InputResult]:
             return finish_cdr(con, ws, path, opts, manifest, tag, sha, path.stat().st_size, src, staged, opts.rules(),
                               t0, write_records)
         finally:
-            checked.unpersist()
+            shutil.rmtree(stage, ignore_errors=True)
 
     return load_cdr

@@ -10,7 +10,8 @@ A task gets Arrow batches of ``(line, value)``: the physical line number and the
 3. the fields go through the loader's own typing SQL (:func:`bellwether.loaders.validate.typed_sql`,
    in an in-process DuckDB) and compiled checks (:func:`bellwether.loaders.validate.check_batch`).
 
-Every output row is one of: ``kind`` 0 a valid row (codes, time, duration, type, attempt/keep),
+Every output row is one of: ``kind`` 0 a valid row (codes, pseudonyms (:mod:`.records`), time, duration,
+type, attempt/keep),
 1 a row with problems (``flags`` and its raw fields), 2 a line set aside (``reason``, ``note``,
 ``value``, masked).  :data:`CHECKED_SCHEMA` is the output's Spark schema.
 """
@@ -26,17 +27,19 @@ import pyarrow.compute as pc
 
 from bellwether.loaders.cdr_csv import broken_rejects, structural_reject
 from bellwether.loaders.spark.fields import split_lines
+from bellwether.loaders.spark.records import pseudonyms
 from bellwether.loaders.validate import CDR_COLUMNS, CdrRules, check_batch, typed_sql
 
 VALID, BAD, SET_ASIDE = 0, 1, 2
 
-CHECKED_SCHEMA = ("line long, kind byte, flags int, attempt boolean, keep boolean, c long, e long, ts long, d int, ty byte, "
+CHECKED_SCHEMA = ("line long, kind byte, flags int, attempt boolean, keep boolean, c long, e long, caller long, callee long, "
+                  "ts long, d int, ty byte, "
                   "raw_caller string, raw_callee string, raw_start_time string, raw_duration string, raw_type string, "
                   "reason string, note string, value string")
 
 _ARROW = pa.schema([
     ("line", pa.int64()), ("kind", pa.int8()), ("flags", pa.int32()), ("attempt", pa.bool_()), ("keep", pa.bool_()),
-    ("c", pa.int64()), ("e", pa.int64()), ("ts", pa.int64()), ("d", pa.int32()), ("ty", pa.int8()),
+    ("c", pa.int64()), ("e", pa.int64()), ("caller", pa.int64()), ("callee", pa.int64()), ("ts", pa.int64()), ("d", pa.int32()), ("ty", pa.int8()),
     *[(f"raw_{c}", pa.string()) for c in CDR_COLUMNS], ("reason", pa.string()), ("note", pa.string()), ("value", pa.string()),
 ])
 
@@ -46,7 +49,7 @@ class LineSpec:
     """How the lines of one CSV input are read (shipped to the tasks).
 
     ``columns`` maps each CDR column to its field index in a line (None: not in the file);
-    ``constants`` gives columns the file lacks; ``broken`` the lines set aside before parsing
+    ``constants`` gives columns the file lacks; ``key`` the pseudonymisation key; ``broken`` the lines set aside before parsing
     (line -> reason, :attr:`bellwether.loaders.lines.LineScan.broken`); ``offsets`` the line number
     before the first line of each Spark partition.
     """
@@ -58,6 +61,7 @@ class LineSpec:
     constants: Mapping[str, str]
     header_lines: int
     rules: CdrRules
+    key: bytes = b""
     opaque_key: bytes | None = None
     broken: Mapping[int, str] = field(default_factory=dict)
     offsets: Mapping[int, int] = field(default_factory=dict)
@@ -112,12 +116,13 @@ def check_table(raw: pa.Table, spec: LineSpec, con) -> pa.RecordBatch:
     chk = check_batch(batch, spec.rules)
     n = batch.num_rows
     ok = chk.ok
+    caller, callee = pseudonyms(chk.c, chk.e, chk.keep, spec.key, spec.rules.id_kind)
     raw_cols = {f"raw_{c}": pc.if_else(pa.array(ok), pa.scalar(None, pa.string()), batch.column(c).cast(pa.string()))
                 for c in CDR_COLUMNS}
     return _empty(n, line=batch.column("line").cast(pa.int64()),
                   kind=pa.array(np.where(ok, VALID, BAD).astype(np.int8)),
                   flags=pa.array(chk.flags.astype(np.int32)), attempt=pa.array(chk.attempt), keep=pa.array(chk.keep),
-                  c=pa.array(chk.c), e=pa.array(chk.e), ts=pa.array(chk.secs.astype(np.int64)),
+                  c=pa.array(chk.c), e=pa.array(chk.e), caller=pa.array(caller), callee=pa.array(callee), ts=pa.array(chk.secs.astype(np.int64)),
                   d=pa.array(chk.d.astype(np.int32)), ty=pa.array(chk.ty.astype(np.int8)), **raw_cols)
 
 
