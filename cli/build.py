@@ -46,6 +46,15 @@ def _layout_options(layout: Path | None, *, fmt, mapping, constants, names, deli
     return out
 
 
+def _running_spark():
+    """The SparkSession already running in this process, if any."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
+
+
 def build(
     cdr: Annotated[list[Path], typer.Argument(help="CDR files or directories (searched for *.csv, *.csv.gz, *.parquet).")],
     subscribers: Annotated[Optional[Path], typer.Option("--subscribers", help="Subscriber extract (CRM) CSV/Parquet.")] = None,
@@ -125,8 +134,11 @@ def build(
         from bellwether.graph.spark_pairs import spark_pair_counts
         from bellwether.loaders.spark.load import spark_cdr_loader
 
+        running = _running_spark()
         spark = spark_session(cfg.spark_master, app_name="bellwether-build")
         load_cdr, pair_counts = spark_cdr_loader(spark), spark_pair_counts(spark)
+        if running is not None:  # a session of the caller's (a notebook, a test): left running
+            spark = None
     try:
         with ws.lock("bellwether build"):  # one writer at a time; a second build fails at once naming this one
             summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts, load_cdr=load_cdr)

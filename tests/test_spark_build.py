@@ -255,3 +255,25 @@ def test_what_spark_does_not_read_is_refused_with_what_to_do(tmp_path, spark):
     s = load(tmp_path / "ws3", [tmp_path / "bc"], options=LoadOptions(key=KEY, fmt="bandicoot", id_kind="opaque"),
              load_cdr=spark_cdr_loader(spark))
     assert s.inputs[0].status == "failed" and "bandicoot" in s.inputs[0].message and "default engine" in s.inputs[0].message
+
+
+def test_cli_build_engine_spark_equals_the_default_engine(tmp_path, spark, monkeypatch):
+    """`bellwether build --engine spark --master local[2]`, then the default engine on the same files: the same graph."""
+    from typer.testing import CliRunner
+
+    from bellwether.cli.app import app
+
+    monkeypatch.setenv("BELLWETHER_PSEUDONYM_KEY", KEY.decode())
+    f = tmp_path / "cdr.csv"
+    f.write_text(HEADER + "\n".join(rows(400) + [garble(valid_row(401)[0], "bad_type")]) + "\n")
+    out = {}
+    for engine in ("spark", "duckdb"):
+        ws = tmp_path / f"ws_{engine}"
+        r = CliRunner().invoke(app, ["build", str(f), "--workspace", str(ws), "--engine", engine, "--master", "local[2]",
+                                     "--as-of", "2024-02-01", "--quiet"])
+        assert r.exit_code == 0, r.output
+        out[engine] = ws
+    assert_same_load(out["duckdb"], out["spark"])
+    assert_same_graph(out["duckdb"], out["spark"])
+    r = CliRunner().invoke(app, ["build", str(f), "--workspace", str(tmp_path / "ws_x"), "--engine", "flink"])
+    assert r.exit_code != 0 and "--engine" in r.output
