@@ -29,7 +29,6 @@ else:
 
 from bellwether.graph.build import build_graph, ensure_graph
 from bellwether.graph.core.spark import SparkUnavailable, spark_session
-from bellwether.graph.core.workspace import Workspace
 from bellwether.graph.spark_pairs import spark_pair_counts
 from bellwether.loaders.load import LoadOptions, load
 from bellwether.loaders.spark.load import spark_cdr_loader

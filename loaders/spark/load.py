@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from bellwether.loaders import cdr_csv
 from bellwether.loaders.errors import LoadError
 from bellwether.loaders.layout import file_layout
-from bellwether.loaders.lines import is_gzip, scan_file
+from bellwether.loaders.lines import scan_file
 from bellwether.loaders.load import InputResult, LoadOptions, finish_cdr, skipped_result
 from bellwether.loaders.spark.rows import BAD, CHECKED_SCHEMA, SET_ASIDE, VALID, LineSpec, check_lines
 from bellwether.loaders.validate import CDR_COLUMNS, N_FLAG_VALUES, OPTIONAL_CDR_COLUMNS, Staged
