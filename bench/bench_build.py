@@ -5,7 +5,10 @@ Compares, on the same CSV file and in the same run:
 * ``bare``: a bare DuckDB ``GROUP BY`` of the CSV by unordered pair (count, seconds);
 * ``build``: the whole Bellwether load + build (read, validate, normalise, pseudonymise,
   deduplicate, write records, aggregate, write graph tables);
-* ``pandas``: the bare aggregation in pandas (pyarrow CSV engine), for comparison.
+* ``pandas``: the bare aggregation in pandas (pyarrow CSV engine), for comparison;
+* with ``--engine spark``: the same load + build on Spark (``bellwether build --engine spark``,
+  ``--master``, default ``local[2]``) beside the DuckDB one, with rows per second per core of both
+  and their ratio (the tables are the same; ``tests/test_spark_build.py`` checks that).
 
 Each runs in its own process; peak memory is that process's max RSS (children included).
 Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_build --cdr DIR`` (e.g. the ``cdr/`` folder of
@@ -64,6 +67,25 @@ import json; info = json.load(open(sys.argv[2] + '/graph/graph.json'))
 print(t2 - t, info['contacts'], t1 - t, t2 - t1)
 """
 
+SPARK_BUILD = """
+import sys, time
+from bellwether.graph.core.spark import spark_session
+from bellwether.graph.spark_pairs import spark_pair_counts
+from bellwether.loaders.load import LoadOptions, load
+from bellwether.loaders.spark.load import spark_cdr_loader
+from bellwether.graph.build import build_graph
+t0 = time.perf_counter()
+spark = spark_session(sys.argv[1], app_name='bellwether-bench', driver_memory='2g')
+t = time.perf_counter()
+s = load(sys.argv[2], sys.argv[3:], options=LoadOptions(key=b'bench-key-0123456789abcdef'), load_cdr=spark_cdr_loader(spark))
+t1 = time.perf_counter()
+build_graph(sys.argv[2], progress=False, load=False, pair_counts=spark_pair_counts(spark))
+t2 = time.perf_counter()
+spark.stop()
+import json; info = json.load(open(sys.argv[2] + '/graph/graph.json'))
+print(t2 - t, info['contacts'], t1 - t, t2 - t1, t - t0)
+"""
+
 PANDAS = """
 import sys, time
 import numpy as np, pandas as pd
@@ -90,7 +112,8 @@ def run(code: str, *args: str) -> tuple[list[str], float, float, float]:
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode:
         raise SystemExit(f"benchmark step failed with status {p.returncode}")
-    return out.strip().splitlines()[-1].split(), time.perf_counter() - t, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    last = out.strip().splitlines()[-1].split() if out.strip() else []  # the generator prints nothing
+    return last, time.perf_counter() - t, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,6 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cdr", type=Path, default=None,
                     help="CDR CSV file or directory of them (e.g. `bellwether generate` output's cdr/) instead of the generated file.")
     ap.add_argument("--no-pandas", action="store_true")
+    ap.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                    help="spark: also run the Spark build (beside the DuckDB one) and compare them.")
+    ap.add_argument("--master", default="local[2]", help="Spark master for --engine spark (default local[2]).")
     a = ap.parse_args(argv)
     cache = ROOT / ".cache" / "bench"
     cache.mkdir(parents=True, exist_ok=True)
@@ -121,6 +147,16 @@ def main(argv: list[str] | None = None) -> None:
     if not a.no_pandas:
         pd_out, _, pd_rss, pd_cpu = run(PANDAS, *files)
         table.append(("pandas groupby", f"{float(pd_out[0]):.2f}", f"{pd_cpu:.1f}", f"{pd_rss:.0f}", f"{rows / float(pd_out[0]):,.0f}", pd_out[1]))
+    spark = None
+    if a.engine == "spark":
+        sws = cache / "ws_spark"
+        shutil.rmtree(sws, ignore_errors=True)
+        spark, _, spark_rss, spark_cpu = run(SPARK_BUILD, a.master, str(sws), *files)
+        table.append((f"bellwether load+build, Spark {a.master}", f"{float(spark[0]):.2f}", f"{spark_cpu:.1f}",
+                      f"{spark_rss:.0f}", f"{rows / float(spark[0]):,.0f}", spark[1]))
+        table.append(("  of which load", f"{float(spark[2]):.2f}", "", "", "", ""))
+        table.append(("  of which graph build", f"{float(spark[3]):.2f}", "", "", "", ""))
+        shutil.rmtree(sws, ignore_errors=True)
     widths = [max(len(r[i]) for r in table) for i in range(6)]
     size = sum(Path(f).stat().st_size for f in files)
     print(f"input {csv} ({len(files)} file(s), {rows:,} rows, {size / 2**20:,.0f} MiB)")
@@ -128,7 +164,22 @@ def main(argv: list[str] | None = None) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     print(f"ratio build / bare = {float(build[0]) / float(bare[0]):.2f} (target <= 1.5); CPU ratio {build_cpu / bare_cpu:.2f}; "
           f"build peak RSS {build_rss:.0f} MiB (target <= 2048)")
+    if spark is not None:
+        cores = _cores(a.master)
+        duck_rate, spark_rate = rows / float(build[0]) / 2, rows / float(spark[0]) / cores
+        print(f"rows/s per core: DuckDB build {duck_rate:,.0f} (2 threads), Spark build {spark_rate:,.0f} ({a.master}, "
+              f"{cores} cores); Spark / DuckDB time ratio {float(spark[0]) / float(build[0]):.2f}; "
+              f"Spark session start {float(spark[4]):.1f} s (not in the build time); the Spark row's CPU and RSS are "
+              f"the Python driver's only (the JVM and its Python workers are not counted); contacts equal: {spark[1] == build[1]}")
     shutil.rmtree(ws, ignore_errors=True)
+
+
+def _cores(master: str) -> int:
+    """Cores of a ``local[N]`` master (2 for anything else: this benchmark's machine)."""
+    import re
+
+    m = re.fullmatch(r"local\[(\d+)\]", master)
+    return int(m.group(1)) if m else 2
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from bellwether.cli.common import AsOfOpt, ConfigOpt, JsonOpt, QuietOpt, WorkspaceOpt, settings, workspace
+from bellwether.cli.common import AsOfOpt, ConfigOpt, JsonOpt, MasterOpt, QuietOpt, WorkspaceOpt, settings, workspace
 from bellwether.graph.core.errors import BellwetherError
 
 
@@ -46,6 +46,15 @@ def _layout_options(layout: Path | None, *, fmt, mapping, constants, names, deli
     return out
 
 
+def _running_spark():
+    """The SparkSession already running in this process, if any."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
+
+
 def build(
     cdr: Annotated[list[Path], typer.Argument(help="CDR files or directories (searched for *.csv, *.csv.gz, *.parquet).")],
     subscribers: Annotated[Optional[Path], typer.Option("--subscribers", help="Subscriber extract (CRM) CSV/Parquet.")] = None,
@@ -73,6 +82,8 @@ def build(
     as_of: AsOfOpt = None,
     window: Annotated[Optional[int], typer.Option("--window", help="Days of records before as_of in the graph [default: 30].")] = None,
     keep_service_numbers: Annotated[bool, typer.Option("--keep-service-numbers", help="Keep service numbers and their contacts in the graph.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (embedded, default) or spark: the CDR load and the aggregation into contacts run on Apache Spark, with the same rules and tables.")] = "duckdb",
+    master: MasterOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
@@ -97,8 +108,10 @@ def build(
     from bellwether.loaders.load import LoadOptions, load
     from bellwether.loaders.pseudonym import resolve_key
 
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"--engine is duckdb or spark, got {engine!r}")
     cfg = settings(config, country_code=country_code, max_reject_ratio=max_reject_ratio, window_days=window,
-                   pseudonym_key_file=str(key_file) if key_file else None)
+                   pseudonym_key_file=str(key_file) if key_file else None, spark_master=master)
     if key_file:  # an explicit key file wins over the environment
         from dataclasses import replace
         cfg = replace(cfg, pseudonym_key=None)
@@ -115,12 +128,27 @@ def build(
                        replace_do_not_contact=replace_do_not_contact, **given)
     from bellwether.loaders.manifest import loaded_inputs, read_manifest
 
-    with ws.lock("bellwether build"):  # one writer at a time; a second build fails at once naming this one
-        summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts)
-        if loaded_inputs(read_manifest(ws)):  # rebuilt unless the graph is of these inputs and parameters already
-            ensure_graph(ws, as_of=as_of, window_days=cfg.window_days, keep_service_numbers=keep_service_numbers,
-                         progress=progress)
-        graph_info = ws.graph_info()
+    load_cdr = pair_counts = spark = None
+    if engine == "spark":
+        from bellwether.graph.core.spark import spark_session
+        from bellwether.graph.spark_pairs import spark_pair_counts
+        from bellwether.loaders.spark.load import spark_cdr_loader
+
+        running = _running_spark()
+        spark = spark_session(cfg.spark_master, app_name="bellwether-build")
+        load_cdr, pair_counts = spark_cdr_loader(spark), spark_pair_counts(spark)
+        if running is not None:  # a session of the caller's (a notebook, a test): left running
+            spark = None
+    try:
+        with ws.lock("bellwether build"):  # one writer at a time; a second build fails at once naming this one
+            summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts, load_cdr=load_cdr)
+            if loaded_inputs(read_manifest(ws)):  # rebuilt unless the graph is of these inputs and parameters already
+                ensure_graph(ws, as_of=as_of, window_days=cfg.window_days, keep_service_numbers=keep_service_numbers,
+                             progress=progress, pair_counts=pair_counts)
+            graph_info = ws.graph_info()
+    finally:
+        if spark is not None:
+            spark.stop()
     crm_alone = (graph_info or {}).get("crm_without_contacts", 0)
     if crm_alone * 2 > (graph_info or {}).get("crm_subscribers", 0) > 0:
         err.print(f"warning: {crm_alone:,} of {graph_info['crm_subscribers']:,} CRM subscribers have no contact in the window; "

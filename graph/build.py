@@ -36,6 +36,7 @@ import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,6 +53,9 @@ from bellwether.graph.core.dates import parse_day
 from bellwether.loaders.manifest import loaded_inputs, read_manifest
 from bellwether.loaders.pseudonym import key_to_id_sql
 
+
+#: aggregation of record files into pair counts on another engine: (files, start, end, dedupe, out directory)
+PairCounts = Callable[[Sequence[Path], datetime, datetime, bool, Path], None]
 
 MIN_DAY_SHARE = 0.05  # a day counts for the default as_of with at least this share of the median daily records
 
@@ -122,8 +126,9 @@ def graph_is_current(workspace: Workspace | Path | str, as_of: date | str | None
 
 def ensure_graph(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
                  keep_service_numbers: bool = False, progress: bool = True, tie: TieStrength = DEFAULT_TIE,
-                 service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2) -> bool:
-    """Build the graph unless :func:`graph_is_current`; return whether it was built.
+                 service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2,
+                 pair_counts: PairCounts | None = None) -> bool:
+    """Build the graph unless :func:`graph_is_current`; return whether it was built (``pair_counts``: see :func:`build_graph`).
 
     Under the workspace lock; leftovers of a killed build are removed either way.
     """
@@ -134,7 +139,8 @@ def ensure_graph(workspace: Workspace | Path | str, as_of: date | str | None = N
         if graph_is_current(ws, as_of, window_days, keep_service_numbers, tie, service_rules):
             return False
         build_graph(ws, as_of=as_of, window_days=window_days, keep_service_numbers=keep_service_numbers, progress=progress,
-                    tie=tie, service_rules=service_rules, memory_limit=memory_limit, threads=threads, load=False)
+                    tie=tie, service_rules=service_rules, memory_limit=memory_limit, threads=threads, load=False,
+                    pair_counts=pair_counts)
         return True
 
 
@@ -155,6 +161,27 @@ def _record_files(ws: Workspace, start: datetime, end: datetime) -> tuple[list[P
 
 def _pairs_sql(records: str, start: datetime, window_days: int) -> str:
     """Aggregate ``records`` (columns ``x, y`` = caller, callee keys, then the record columns) into pairs ``a < b``."""
+    return pairs_from_counts_sql(pair_counts_sql(records, start, window_days))
+
+
+def pairs_from_counts_sql(counts: str) -> str:
+    """The pair table from pair counts (:func:`pair_counts_sql`): night share, reciprocity and events per direction added."""
+    return f"""
+SELECT a, b, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba, first_contact, last_contact, active_days,
+       night / (calls_ab + calls_ba + sms_ab + sms_ba) AS night_share,
+       1.0 - abs((calls_ab + sms_ab) - (calls_ba + sms_ba)) / (calls_ab + calls_ba + sms_ab + sms_ba) AS reciprocity,
+       calls_ab + sms_ab AS n_ab, calls_ba + sms_ba AS n_ba, a_service, b_service
+FROM {counts}"""
+
+
+def shifted_key_sql(col: str) -> str:
+    """DuckDB expression: the UBIGINT pseudonym of a key shifted into a signed 64-bit number (:mod:`bellwether.graph.spark_pairs`)."""
+    return f"CAST(CAST({col} AS HUGEINT) + 9223372036854775808 AS UBIGINT)"
+
+
+def pair_counts_sql(records: str, start: datetime, window_days: int) -> str:
+    """One row of counts per pair ``a < b`` of ``records``: calls, seconds and SMS per direction, first and last
+    contact, active days, events at night (``night``) and whether each end is a service number."""
     day = f"(date_diff('day', DATE '{start.date().isoformat()}', CAST(start_time AS DATE)))"
     if window_days <= 64:
         days = f"bit_count(bit_or(CAST(1 AS UBIGINT) << CAST({day} AS UBIGINT)))"
@@ -163,12 +190,7 @@ def _pairs_sql(records: str, start: datetime, window_days: int) -> str:
     else:
         days = "count(DISTINCT CAST(start_time AS DATE))"
     fwd = "fwd"
-    return f"""
-SELECT a, b, calls_ab, calls_ba, seconds_ab, seconds_ba, sms_ab, sms_ba, first_contact, last_contact, active_days,
-       night / (calls_ab + calls_ba + sms_ab + sms_ba) AS night_share,
-       1.0 - abs((calls_ab + sms_ab) - (calls_ba + sms_ba)) / (calls_ab + calls_ba + sms_ab + sms_ba) AS reciprocity,
-       calls_ab + sms_ab AS n_ab, calls_ba + sms_ba AS n_ba, a_service, b_service
-FROM (
+    return f"""(
   SELECT least(x, y) AS a, greatest(x, y) AS b,
     count(*) FILTER (type = 'voice' AND {fwd})::INTEGER AS calls_ab,
     count(*) FILTER (type = 'voice' AND NOT {fwd})::INTEGER AS calls_ba,
@@ -258,8 +280,13 @@ def _by_id_type(files: list[Path]) -> dict[bool, list[Path]]:
 
 
 def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_service_numbers: bool,
-              tie: TieStrength, service_rules: ServiceRules, memory_limit: str, threads: int, progress: bool = False):
-    """Create the temp tables ``subs``, ``contacts``, ``services`` in a fresh connection; return (con, info)."""
+              tie: TieStrength, service_rules: ServiceRules, memory_limit: str, threads: int, progress: bool = False,
+              pair_counts: PairCounts | None = None):
+    """Create the temp tables ``subs``, ``contacts``, ``services`` in a fresh connection; return (con, info).
+
+    ``pair_counts`` aggregates the records into pair counts elsewhere (Spark, :mod:`bellwether.graph.spark_pairs`)
+    instead of in DuckDB (:func:`pair_counts_sql`).
+    """
     ws = ws if isinstance(ws, Workspace) else Workspace(Path(ws))
     if window_days < 1:
         raise WorkspaceError(f"window_days must be at least 1, got {window_days}.")
@@ -291,7 +318,17 @@ def _assemble(ws: Workspace, as_of: date | str | None, window_days: int, keep_se
         records = (f"(SELECT {key('NULL::VARCHAR')} AS x, {key('NULL::VARCHAR')} AS y, NULL::TIMESTAMP AS start_time, "
                    "NULL::INTEGER AS duration, NULL::VARCHAR AS type, NULL::BOOLEAN AS caller_service, NULL::BOOLEAN AS callee_service LIMIT 0)")
     say(progress, f"graph: aggregating {len(files)} record file(s) from {start.date()} to {as_of_d} (exclusive)")
-    con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days)}")
+    if pair_counts is not None and files:
+        if not hexed or True in _by_id_type(files):
+            raise WorkspaceError("The Spark engine builds from pseudonymised records stored as 64-bit numbers only; "
+                                 "build this workspace with the default engine (without --engine spark).")
+        out = scratch / "pair_counts"
+        pair_counts(files, start, end, overlap, out)
+        counts = (f"(SELECT {shifted_key_sql('a')} AS a, {shifted_key_sql('b')} AS b, * EXCLUDE (a, b) "
+                  f"FROM read_parquet({sql_str(str(out / '*.parquet'))}))")
+        con.execute(f"CREATE TEMP TABLE pairs AS {pairs_from_counts_sql(counts)}")
+    else:
+        con.execute(f"CREATE TEMP TABLE pairs AS {_pairs_sql(records, start, window_days)}")
     say(progress, "graph: finding service numbers, joining subscribers")
     con.execute("CREATE TEMP TABLE short_codes AS SELECT a AS id FROM pairs WHERE a_service UNION SELECT b FROM pairs WHERE b_service")
     con.execute(f"CREATE TEMP TABLE services_k AS {service_sql('pairs', 'short_codes', service_rules)}")
@@ -382,7 +419,7 @@ def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None =
 def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
                 keep_service_numbers: bool = False, progress: bool = True, tie: TieStrength = DEFAULT_TIE,
                 service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2,
-                load: bool = True) -> ContactGraph | None:
+                load: bool = True, pair_counts: PairCounts | None = None) -> ContactGraph | None:
     """Build the graph tables and publish them as ``workspace/graph/`` (Parquet) with ``graph.json``.
 
     Writes ``subscribers.parquet``, ``contacts.parquet`` (sorted by ``a_vid, b_vid``),
@@ -390,7 +427,8 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
     milli- or microseconds, whole-second values) and ``graph.json``
     (as_of, window, counts, parameters, ``source_digest``) into a new directory, then
     publishes it all or nothing, under the workspace lock.  Returns the graph read back,
-    or None with ``load=False``.
+    or None with ``load=False``.  ``pair_counts`` aggregates the records on another engine
+    (:func:`bellwether.graph.spark_pairs.spark_pair_counts`); the tables are the same.
 
     Raises
     ------
@@ -401,7 +439,7 @@ def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = No
     with ws.lock("graph build"):
         ws.create()
         con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit,
-                                       threads, progress)
+                                       threads, progress, pair_counts)
         try:
             if info["contacts"] == 0:
                 raise WorkspaceError(_empty_message(info))

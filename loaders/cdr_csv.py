@@ -158,15 +158,24 @@ def structural_rejects(con: duckdb.DuckDBPyConnection, rejects: str, file_label:
             f"GROUP BY line ORDER BY line").fetchall()
     except duckdb.CatalogException:
         return []
-    out = []
-    for line, etype, csv_line, message in rows:
-        if etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
-            reason, note = "field_count", f"expected {expected} fields, found {(message or '').split(':')[-1].strip()}"
-        else:
-            reason, note = "bad_row", (etype or "unreadable").lower()
-        out.append({"file": file_label, "line": int(line), "column": "", "value": mask_text((csv_line or "").strip("\r\n"))[:200],
-                    "reason": reason, "note": note})
-    return out
+    return [structural_reject(file_label, int(line), etype, csv_line, message, expected)
+            for line, etype, csv_line, message in rows]
+
+
+def structural_reject(file_label: str, line: int, error_type: str | None, csv_line: str | None, message: str | None,
+                      expected: int) -> dict:
+    """The quarantine row of one line a CSV reader could not split into fields.
+
+    ``error_type`` and ``message`` are DuckDB's (``MISSING COLUMNS`` / ``TOO MANY COLUMNS`` with
+    ``... Found: N``: a wrong field count; anything else, e.g. ``INVALID ENCODING``: an unreadable row);
+    ``csv_line`` is the line's text, stored masked and cut short.
+    """
+    if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        reason, note = "field_count", f"expected {expected} fields, found {(message or '').split(':')[-1].strip()}"
+    else:
+        reason, note = "bad_row", (error_type or "unreadable").lower()
+    return {"file": file_label, "line": int(line), "column": "", "value": mask_text((csv_line or "").strip("\r\n"))[:200],
+            "reason": reason, "note": note}
 
 
 def physical_lines(rows: Sequence[int], skipped: Sequence[int], header_lines: int = 1) -> list[int]:

@@ -349,6 +349,13 @@ def _accounting(src: cdr_csv.RawSource, staged, structural_lines: int) -> dict[s
             "unreadable": structural_lines, "rows": staged.rows}
 
 
+def skipped_result(label: str, sha: str, prior: dict, t0: float) -> InputResult:
+    """What a CDR input whose content was loaded already (manifest entry ``prior``) reports."""
+    return InputResult(label, "cdr", "skipped", sha, prior.get("rows", 0), prior.get("records", 0),
+                       prior.get("rejected_rows", 0), dict(prior.get("rejects", {})), prior.get("duplicates", 0),
+                       time.perf_counter() - t0, f"{label}: already loaded (same content as {prior.get('path')}); nothing changed.")
+
+
 def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict, tag: str, scratch: Path) -> InputResult:
     t0 = time.perf_counter()
     label = str(path)
@@ -376,9 +383,7 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
     prior = manifest["inputs"].get(sha)
     if prior and prior.get("status") == "loaded":
         con.execute(f"DROP TABLE IF EXISTS {stage}")
-        return InputResult(label, "cdr", "skipped", sha, prior.get("rows", 0), prior.get("records", 0),
-                           prior.get("rejected_rows", 0), dict(prior.get("rejects", {})), prior.get("duplicates", 0),
-                           time.perf_counter() - t0, f"{label}: already loaded (same content as {prior.get('path')}); nothing changed.")
+        return skipped_result(label, sha, prior, t0)
     if text:
         scan = scanner.scan
         if scan.mixed_endings or any(n > src.header_lines for n in scan.broken):  # read again from a clean copy
@@ -389,6 +394,42 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
     if read_error is not None:
         raise LoadError(f"{path}: cannot be read ({read_error}).")
 
+    def write_records(out: Path) -> int:
+        """Pseudonymise the distinct staged rows and write them to ``out`` (:data:`bellwether.graph.schema.RECORDS`)."""
+        if rules.id_kind == "opaque":
+            _add_opaque_ids(con, f"SELECT c AS code FROM {stage} UNION ALL SELECT e FROM {stage}", key)
+        else:
+            _add_ids(con, f"SELECT c AS code FROM {stage} UNION ALL SELECT e FROM {stage}", key)
+        service = ("s.c < 0", "s.e < 0") if rules.id_kind == "phone" else ("false", "false")
+        con.execute("SET preserve_insertion_order = false")  # row order of the records file does not matter
+        n = con.execute(f"""COPY (
+            SELECT m1.id AS caller, m2.id AS callee, s.ts AS start_time, s.d AS duration,
+                   CASE s.ty WHEN 0 THEN 'voice' ELSE 'sms' END AS type, {service[0]} AS caller_service, {service[1]} AS callee_service,
+                   {sql_str(sha)} AS source
+            FROM (SELECT DISTINCT c, e, ts, d, ty FROM {stage}) s
+            JOIN idmap m1 ON s.c = m1.code JOIN idmap m2 ON s.e = m2.code
+        ) TO {sql_str(str(out))} (FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1000)""").fetchall()[0][0]
+        con.execute("SET preserve_insertion_order = true")  # the next file's rows are numbered in file order
+        return int(n)
+
+    try:
+        return finish_cdr(con, ws, path, opts, manifest, tag, sha, size, src, staged, rules, t0, write_records)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {stage}")
+
+
+def finish_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict, tag: str, sha: str, size: int,
+               src: cdr_csv.RawSource, staged, rules: CdrRules, t0: float,
+               write_records: Callable[[Path], int]) -> InputResult:
+    """Account for a staged CDR input, quarantine its bad rows, and (unless it fails) write its records.
+
+    Shared by every engine: ``staged`` (:class:`bellwether.loaders.validate.Staged`) holds the counts and
+    the rows with problems, ``src`` the lines set aside before parsing and the physical line count;
+    ``write_records(tmp)`` writes the distinct pseudonymised records to ``tmp`` and returns how many.
+    The quarantine is written by ``con`` (DuckDB) from ``staged.bad_table()``; the manifest entry is
+    put into ``manifest``.
+    """
+    label = str(path)
     rejects = {r: 0 for r in REASONS}
     by_reason: dict[str, int] = {}
     for bit, reason, _ in FLAGS:
@@ -442,28 +483,13 @@ def _load_cdr(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict,
     if msg:
         entry.update(status="failed", records=0, duplicates=0, message=msg, lines=accounting)
         manifest["inputs"][sha] = entry
-        con.execute(f"DROP TABLE {stage}")
         return InputResult(label, "cdr", "failed", sha, rows, 0, rejected, rejects, 0, time.perf_counter() - t0, msg)
 
-    if rules.id_kind == "opaque":
-        _add_opaque_ids(con, f"SELECT c AS code FROM {stage} UNION ALL SELECT e FROM {stage}", key)
-    else:
-        _add_ids(con, f"SELECT c AS code FROM {stage} UNION ALL SELECT e FROM {stage}", key)
-    service = ("s.c < 0", "s.e < 0") if rules.id_kind == "phone" else ("false", "false")
-    con.execute("SET preserve_insertion_order = false")  # row order of the records file does not matter
     out = ws.records_dir / f"{short}.parquet"
     tmp = out.with_suffix(".parquet.tmp")
-    n_records = con.execute(f"""COPY (
-        SELECT m1.id AS caller, m2.id AS callee, s.ts AS start_time, s.d AS duration,
-               CASE s.ty WHEN 0 THEN 'voice' ELSE 'sms' END AS type, {service[0]} AS caller_service, {service[1]} AS callee_service,
-               {sql_str(sha)} AS source
-        FROM (SELECT DISTINCT c, e, ts, d, ty FROM {stage}) s
-        JOIN idmap m1 ON s.c = m1.code JOIN idmap m2 ON s.e = m2.code
-    ) TO {sql_str(str(tmp))} (FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1000)""").fetchall()[0][0]
-    con.execute("SET preserve_insertion_order = true")  # the next file's rows are numbered in file order
+    n_records = write_records(tmp)
     tmp.replace(out)
     crash_point("load.records_written")
-    con.execute(f"DROP TABLE {stage}")
     dups = staged.valid - staged.dropped - int(n_records)
     if accounting is not None:
         accounting.update(records=int(n_records), duplicates=dups, dropped=staged.dropped, quarantined=rejected)
@@ -589,8 +615,13 @@ def load(
     subscribers: Path | str | None = None,
     do_not_contact: Path | str | None = None,
     options: LoadOptions | None = None,
+    load_cdr: Callable[..., InputResult] | None = None,
 ) -> LoadSummary:
     """Validate, normalise and pseudonymise inputs into ``workspace`` (see module docstring).
+
+    ``load_cdr`` replaces the DuckDB reader of one CDR input with the same signature as
+    :func:`_load_cdr` (the Spark engine, :mod:`bellwether.loaders.spark`); everything else
+    (manifest, key checks, subscriber extract, do-not-contact list) is the same for every engine.
 
     Raises
     ------
@@ -608,10 +639,11 @@ def load(
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
     inputs = expand_inputs(cdr, opts.fmt)
     with ws.lock("load"):  # one writer at a time (re-entrant: `bellwether build` holds it already)
-        return _load(ws, inputs, subscribers, do_not_contact, opts)
+        return _load(ws, inputs, subscribers, do_not_contact, opts, load_cdr)
 
 
-def _load(ws: Workspace, inputs: list[Path], subscribers, do_not_contact, opts: LoadOptions) -> LoadSummary:
+def _load(ws: Workspace, inputs: list[Path], subscribers, do_not_contact, opts: LoadOptions,
+          load_cdr: Callable[..., InputResult] | None = None) -> LoadSummary:
     key = opts.key if opts.pseudonymize else None
     ws.create()
     manifest = read_manifest(ws)
@@ -644,7 +676,7 @@ def _load(ws: Workspace, inputs: list[Path], subscribers, do_not_contact, opts: 
         _ensure_idmap(con, key)
         for i, path in enumerate(inputs):
             try:
-                res = _load_cdr(con, ws, path, opts, manifest, f"in{i}", scratch)
+                res = (load_cdr or _load_cdr)(con, ws, path, opts, manifest, f"in{i}", scratch)
             except LoadError as exc:  # an unusable file (header, format) fails alone; the others still load
                 res = InputResult(str(path), "cdr", "failed", message=str(exc))
             summary.inputs.append(res)

@@ -195,6 +195,44 @@ def _record_days(secs: np.ndarray, out: dict[str, int]) -> None:
         out[key] = out.get(key, 0) + int(counts[d])
 
 
+@dataclass
+class BatchCheck:
+    """The checks of one batch of typed raw rows (:func:`check_batch`); arrays are row-aligned."""
+
+    secs: np.ndarray  # wall-clock seconds of ``start_time`` (0 where it did not parse)
+    c: np.ndarray  # caller code (int64)
+    e: np.ndarray  # callee code (int64)
+    d: np.ndarray  # seconds (int32; 0 for SMS and unanswered attempts)
+    ty: np.ndarray  # record type (uint8: 0 voice, 1 sms, 255 not accepted)
+    flags: np.ndarray  # problem bits of :data:`FLAGS` (uint16; 0: a valid row)
+    ok: np.ndarray  # flags == 0
+    attempt: np.ndarray  # valid voice rows that were unanswered attempts (duration -1)
+    keep: np.ndarray  # valid rows kept by the failed-call policy
+
+
+def check_batch(batch: pa.RecordBatch, rules: CdrRules) -> BatchCheck:
+    """Every row rule of the loader on one batch of :func:`typed_sql` output (pure: no I/O, no state).
+
+    Numbers and durations in one compiled pass (:func:`bellwether.loaders.kernels.row_problems`), times
+    by :func:`bellwether.loaders.times.parse_times` (or ``ts`` for a strftime format), the plausible time
+    range, and the failed-call policy.  The DuckDB loader (:func:`stage_rows`) and the Spark loader's
+    tasks (:mod:`bellwether.loaders.spark`) both call it, so the rules exist once.
+    """
+    from bellwether.loaders.kernels import row_problems
+
+    secs, ts_bad = _times(batch, rules)
+    ty = batch.column("ty").fill_null(255).to_numpy(zero_copy_only=False)
+    codes = (batch.column("oc"), batch.column("oe")) if rules.id_kind == "opaque" else None
+    c, e, d, flags8, attempt = row_problems(batch.column("caller"), batch.column("callee"), batch.column("duration"),
+                                            ts_bad, ty, rules.country_code, codes)
+    flags = flags8.astype(np.uint16)
+    flags[~ts_bad & ~in_range(secs, rules.time)] |= 256
+    ok = flags == 0
+    attempt &= ok
+    keep = ok & ~attempt if rules.failed_calls == "drop" else ok
+    return BatchCheck(secs, c, e, d, ty, flags, ok, attempt, keep)
+
+
 def stage_rows(con: duckdb.DuckDBPyConnection, raw: str, rules: CdrRules, stage: str, file_label: str | None = None,
                batch_rows: int = 1 << 20, opaque_key: bytes | None = None, keep_tokens: str | None = None) -> Staged:
     """Validate every row of raw relation ``raw``; store the valid ones in table ``stage``.
@@ -212,33 +250,20 @@ def stage_rows(con: duckdb.DuckDBPyConnection, raw: str, rules: CdrRules, stage:
     ``keep_tokens`` names a table ``(code, token)`` that receives the trimmed ids of valid rows
     (for loads that keep opaque ids in the clear).
     """
-    from bellwether.loaders.kernels import row_problems
-
     out = Staged()
     writer = con.cursor()
-    opaque = rules.id_kind == "opaque"
     try:
         writer.execute(f"CREATE OR REPLACE TABLE {stage} ({STAGE_COLUMNS})")
         sql = typed_sql(raw, rules, with_file=file_label is None, opaque_key=opaque_key)
         reader = con.sql(sql).to_arrow_reader(batch_rows)
         for batch in reader:
             n = batch.num_rows
-            secs, ts_bad = _times(batch, rules)
-            ty = batch.column("ty").fill_null(255).to_numpy(zero_copy_only=False)
-            codes = (batch.column("oc"), batch.column("oe")) if opaque else None
-            c, e, d, flags8, attempt = row_problems(batch.column("caller"), batch.column("callee"), batch.column("duration"),
-                                                    ts_bad, ty, rules.country_code, codes)
-            flags = flags8.astype(np.uint16)
-            flags[~ts_bad & ~in_range(secs, rules.time)] |= 256
+            chk = check_batch(batch, rules)
+            secs, c, e, d, ty, flags, ok, keep = chk.secs, chk.c, chk.e, chk.d, chk.ty, chk.flags, chk.ok, chk.keep
             out.histogram += np.bincount(flags, minlength=N_FLAG_VALUES)
-            ok = flags == 0
-            attempt &= ok
-            out.attempts += int(attempt.sum())
+            out.attempts += int(chk.attempt.sum())
             if rules.failed_calls == "drop":
-                out.dropped += int(attempt.sum())
-                keep = ok & ~attempt
-            else:
-                keep = ok
+                out.dropped += int(chk.attempt.sum())
             ts = pa.array(secs, pa.int64()).cast(pa.timestamp("s"))
             good = pa.table({"c": c, "e": e, "ts": ts, "d": d, "ty": ty}).filter(pa.array(keep))
             if good.num_rows:

@@ -2,27 +2,30 @@
 
 - ``slow``: more than a few seconds; run by ``make test``, skipped by ``make test-fast``;
 - ``neo4j``: needs the Neo4j + GDS test server (``tests/neo4j/conftest.py`` starts it);
-- ``spark``: needs pyspark and Java; the ``spark`` fixture below is the one local SparkSession
-  of the test run (started once, on first use).
+- ``spark``: needs pyspark and Java; the ``spark`` fixture below gives the run's local SparkSession
+  (started on first use and kept for the next module; a module that needs another master stops it
+  first with :func:`support.spark.stop_active_spark`).
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
+
+from support.spark import spark_unavailable, stop_active_spark
 
 
 @pytest.fixture(scope="session")
-def spark():
-    """A ``local[2]`` SparkSession for every Spark test; under ``CI=true`` a Spark that cannot start fails the run."""
+def _spark_run():
+    yield
+    stop_active_spark()
+
+
+@pytest.fixture(scope="module")
+def spark(_spark_run):
+    """The run's ``local[2]`` SparkSession (``getOrCreate``: one JVM and one session for every module that uses it)."""
     from bellwether.graph.core.spark import SparkUnavailable, spark_session
 
     try:
-        session = spark_session("local[2]", app_name="bellwether-tests")
+        return spark_session("local[2]", app_name="bellwether-tests")
     except SparkUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Spark must start under CI=true: {exc}")
-        pytest.skip(f"Spark is not available here: {exc}")
-    yield session
-    session.stop()
+        spark_unavailable(str(exc))

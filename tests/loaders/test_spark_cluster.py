@@ -1,0 +1,133 @@
+"""The Spark build on a real standalone cluster: a master and two workers on 127.0.0.1, started from the pyspark installation.
+
+The driver talks to the executors over the network, so the tasks' code (the loader's checks, the
+pseudonyms, the aggregation) is serialised and shipped to executor processes as on a cluster;
+the tables must equal the DuckDB build's.  The cluster is stopped at the end.
+
+Under ``CI=true`` a missing pyspark or a cluster that does not start fails the run; elsewhere the
+test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+if os.environ.get("CI") == "true":
+    import pyspark  # noqa: F401
+else:
+    pytest.importorskip("pyspark", reason="pyspark (the 'spark' extra) is not installed")
+
+from bellwether.graph.build import build_graph
+from bellwether.graph.core.spark import SparkUnavailable, find_java_home, spark_session
+from bellwether.graph.spark_pairs import spark_pair_counts
+from bellwether.loaders.load import LoadOptions, load
+from bellwether.loaders.spark.load import spark_cdr_loader
+from test_load_csv import KEY
+from support.spark import stop_active_spark
+from test_spark_build import assert_same_graph, assert_same_load, corrupted_text_files
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the Spark standalone cluster must start under CI=true: {reason}")
+    pytest.skip(f"no Spark standalone cluster here: {reason}")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """``spark://127.0.0.1:PORT`` with two one-core workers; the processes are stopped afterwards."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    java = find_java_home()
+    if java is None or not (home / "bin" / "spark-class").exists():
+        _unavailable("no Java runtime or no spark-class in the pyspark installation")
+    logs = tmp_path_factory.mktemp("spark-cluster")
+    env = {**os.environ, "JAVA_HOME": java, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
+           "PYSPARK_PYTHON": sys.executable, "SPARK_LOG_DIR": str(logs),
+           "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"}  # no fixed REST port
+    port = _free_port()
+    master_url = f"spark://127.0.0.1:{port}"
+    spark_class = str(home / "bin" / "spark-class")
+    procs = []
+
+    def start(name: str, *args: str) -> None:
+        out = open(logs / f"{name}.log", "wb")
+        procs.append(subprocess.Popen([spark_class, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True))
+
+    try:
+        start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
+              "--webui-port", str(_free_port()))
+        for i in range(2):
+            work = logs / f"work{i}"
+            work.mkdir()
+            start(f"worker{i}", "org.apache.spark.deploy.worker.Worker", master_url, "--host", "127.0.0.1",
+                  "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port()), "--work-dir", str(work))
+        deadline = time.monotonic() + 90
+        while (logs / "master.log").read_text(errors="replace").count("Registering worker") < 2:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                _unavailable("master and workers did not come up: " + (logs / "master.log").read_text(errors="replace")[-2000:])
+            time.sleep(0.5)
+        yield master_url
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.fixture(scope="module")
+def spark(cluster):
+    stop_active_spark()  # the run's local session: getOrCreate would hand it back instead of the cluster's
+    try:
+        session = spark_session(cluster, app_name="bellwether-tests-cluster", shuffle_partitions=4,
+                                conf={"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
+                                      "spark.executor.memory": "512m", "spark.executor.cores": "1", "spark.cores.max": "2"})
+    except SparkUnavailable as exc:
+        _unavailable(str(exc))
+    yield session
+    session.stop()
+
+
+def test_build_through_a_standalone_cluster_equals_duckdb(tmp_path, spark):
+    executors = spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # the driver is listed too
+    deadline = time.monotonic() + 60
+    while executors < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        executors = spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1
+    assert executors == 2
+    gen = tmp_path / "gen"
+    subprocess.run([sys.executable, "-m", "bellwether.cli", "generate", str(gen), "--subscribers", "400", "--months", "1",
+                    "--seed", "9"], check=True, capture_output=True)
+    files = sorted((gen / "cdr").glob("*.csv")) + corrupted_text_files(tmp_path)[-2:]
+    opts = LoadOptions(key=KEY, max_reject_ratio=1.0)
+    duck, on_spark = tmp_path / "ws_duckdb", tmp_path / "ws_spark"
+    load(duck, files, options=opts, subscribers=gen / "subscribers.csv")
+    s = load(on_spark, files, options=opts, subscribers=gen / "subscribers.csv", load_cdr=spark_cdr_loader(spark))
+    assert all(r.status == "loaded" for r in s.inputs), [r.message for r in s.inputs]
+    assert_same_load(duck, on_spark)
+    build_graph(duck, progress=False, load=False)
+    build_graph(on_spark, progress=False, load=False, pair_counts=spark_pair_counts(spark))
+    assert_same_graph(duck, on_spark)
