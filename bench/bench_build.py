@@ -8,7 +8,7 @@ Compares, on the same CSV file and in the same run:
 * ``pandas``: the bare aggregation in pandas (pyarrow CSV engine), for comparison;
 * with ``--engine spark``: the same load + build on Spark (``bellwether build --engine spark``,
   ``--master``, default ``local[2]``) beside the DuckDB one, with rows per second per core of both
-  and their ratio (the tables are the same; ``tests/test_spark_build.py`` checks that).
+  and their ratio (the tables are the same; ``tests/loaders/test_spark_build.py`` checks that).
 
 Each runs in its own process; peak memory is that process's max RSS (children included).
 Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_build --cdr DIR`` (e.g. the ``cdr/`` folder of
