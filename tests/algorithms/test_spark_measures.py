@@ -14,7 +14,6 @@ does not start fails the run; elsewhere the tests are skipped with the reason.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -22,10 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-if os.environ.get("CI") == "true":
-    import pyspark  # noqa: F401  (CI installs the dev extra: without pyspark the run must fail)
-else:
-    pytest.importorskip("pyspark", reason="pyspark (the 'spark' extra) is not installed")
+from support.spark import SPARK_MARKS, require_pyspark
+
+require_pyspark()
 
 from scipy.stats import spearmanr
 
@@ -41,11 +39,7 @@ from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.workspace import Workspace, write_json
 from bellwether.graph.synthetic.planted_churn import planted_churn
 
-pytestmark = [
-    pytest.mark.spark,
-    # pyspark warns about pandas 3 when it loads its pandas helpers; these tests move data through Arrow only
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = SPARK_MARKS
 
 #: columns that count contacts: equal exactly; every other column is a float sum
 COUNTED = ("churned_contacts", "churned_contacts_all", "churn_max_weight")

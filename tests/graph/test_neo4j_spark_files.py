@@ -9,17 +9,15 @@ after sorting.  Under ``CI=true`` a missing pyspark or a Spark that does not sta
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-if os.environ.get("CI") == "true":
-    import pyspark  # noqa: F401  (CI installs the dev extra: without pyspark the run must fail)
-else:
-    pytest.importorskip("pyspark", reason="pyspark (the 'spark' extra) is not installed")
+from support.spark import SPARK_MARKS, require_pyspark
+
+require_pyspark()
 
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.workspace import Workspace
@@ -27,10 +25,7 @@ from bellwether.graph.neo4j_store.bulk import write_import_files
 from bellwether.graph.neo4j_store.spark_files import write_spark_import_files
 from bellwether.graph.synthetic.random_graph import random_contact_graph
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = SPARK_MARKS
 
 #: values that need quoting in CSV, or that a writer could trim or confuse with a missing value
 AWKWARD_REGIONS = ["north, upper", 'the "old" town', "  west", "", "caf\u00e9 \u5317"]

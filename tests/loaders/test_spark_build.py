@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 import subprocess
 import sys
@@ -22,10 +21,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-if os.environ.get("CI") == "true":
-    import pyspark  # noqa: F401  (CI installs the dev extra: without pyspark the run must fail)
-else:
-    pytest.importorskip("pyspark", reason="pyspark (the 'spark' extra) is not installed")
+from support.spark import SPARK_MARKS, require_pyspark
+
+require_pyspark()
 
 from bellwether.graph.build import build_graph, ensure_graph
 from bellwether.graph.spark_pairs import spark_pair_counts
@@ -34,10 +32,7 @@ from bellwether.loaders.spark.load import spark_cdr_loader
 from bellwether.loaders.times import TimeRules
 from test_load_csv import GARBLES, HEADER, KEY, garble, valid_row
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = SPARK_MARKS
 
 GRAPH_TABLES = ("graph/subscribers.parquet", "graph/contacts.parquet", "graph/service_numbers.parquet")
 

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-if os.environ.get("CI") == "true":
-    import pyspark  # noqa: F401
-else:
-    pytest.importorskip("pyspark", reason="pyspark (the 'spark' extra) is not installed")
+from support.spark import SPARK_MARKS, require_pyspark, stop_active_spark
+
+require_pyspark()
 
 from bellwether.graph.build import build_graph
 from bellwether.graph.core.spark import SparkUnavailable, find_java_home, spark_session
@@ -30,13 +29,9 @@ from bellwether.graph.spark_pairs import spark_pair_counts
 from bellwether.loaders.load import LoadOptions, load
 from bellwether.loaders.spark.load import spark_cdr_loader
 from test_load_csv import KEY
-from support.spark import stop_active_spark
 from test_spark_build import assert_same_graph, assert_same_load, corrupted_text_files
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = SPARK_MARKS
 
 
 def _free_port() -> int:

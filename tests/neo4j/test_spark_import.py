@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-if os.environ.get("CI") == "true":
-    import pyspark  # noqa: F401  (CI installs the dev extra: without pyspark the run must fail)
-else:
-    pytest.importorskip("pyspark", reason="pyspark (the 'spark' extra) is not installed")
+from support.spark import SPARK_MARKS, require_pyspark
+
+require_pyspark()
 
 from bellwether.cli.app import app
 from bellwether.graph.core.spark import SparkUnavailable, find_java_home
@@ -28,11 +27,7 @@ from bellwether.graph.core.workspace import Workspace
 from bellwether.graph.neo4j_store import Neo4jStore, pull_graph, push_workspace
 from bellwether.graph.neo4j_store.rows import from_neo4j_value
 
-pytestmark = [
-    pytest.mark.neo4j,
-    pytest.mark.spark,
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = [pytest.mark.neo4j, *SPARK_MARKS]
 
 
 def _native(props: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,22 @@ import os
 import pytest
 
 
+#: marks of every Spark test module (pyspark warns about pandas 3 when it loads its pandas helpers; the
+#: tests move data through Arrow only)
+SPARK_MARKS = [
+    pytest.mark.spark,
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
+
+
+def require_pyspark() -> None:
+    """Import pyspark, or skip the calling module; under ``CI=true`` (which installs the dev extra) fail instead."""
+    if os.environ.get("CI") == "true":
+        import pyspark  # noqa: F401
+    else:
+        pytest.importorskip("pyspark", reason="pyspark (the 'spark' extra) is not installed")
+
+
 def spark_unavailable(reason: str) -> None:
     """Fail under ``CI=true`` (CI must run the Spark tests), skip elsewhere."""
     if os.environ.get("CI") == "true":
