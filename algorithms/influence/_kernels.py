@@ -15,8 +15,8 @@ Work is cut into a fixed number of pieces, each with its own random stream, and
 run on up to four threads (the kernels release the GIL); the pieces, not the
 threads, fix the random numbers, so results are the same on any machine.
 
-``available()`` is False when numba is not installed, or when the environment
-variable ``BELLWETHER_NUMBA=0`` asks for the numpy path.
+``available()`` is False when numba is not installed, or when :data:`COMPILED` is set to False
+(tests do, to run the numpy reference path).
 """
 
 from __future__ import annotations
@@ -42,9 +42,13 @@ except ImportError:  # pragma: no cover - numba is a declared dependency
         return lambda f: f
 
 
+#: use the compiled walk when numba is there; False selects the numpy reference path
+COMPILED = True
+
+
 def available() -> bool:
-    """Whether the compiled path is usable (numba importable and not disabled)."""
-    return HAVE_NUMBA and os.environ.get("BELLWETHER_NUMBA", "1") != "0"
+    """Whether the compiled path is usable (numba importable and :data:`COMPILED`)."""
+    return HAVE_NUMBA and COMPILED
 
 
 @njit(cache=True, nogil=True)

@@ -16,7 +16,7 @@ probability ``p / q >= 1/2``.  This is exact and costs about
 ``#classes + 2 * sum(p)`` per vertex instead of its degree, which matters for
 hubs.  When numba is installed the same walk runs compiled, one cascade at a
 time (:mod:`._kernels`); the numpy path is the reference and the fallback
-(``BELLWETHER_NUMBA=0``).  The same routine run on the reversed arcs samples reverse-reachable sets
+(``_kernels.COMPILED = False``).  The same routine run on the reversed arcs samples reverse-reachable sets
 (:mod:`bellwether.algorithms.influence.rr_sets`).
 
 References

@@ -201,7 +201,7 @@ def sampler(request, monkeypatch):
     from bellwether.algorithms.influence import _kernels
 
     if request.param == "numpy":
-        monkeypatch.setenv("BELLWETHER_NUMBA", "0")
+        monkeypatch.setattr(_kernels, "COMPILED", False)
     elif not _kernels.available():
         pytest.skip("numba not installed")
     return request.param
