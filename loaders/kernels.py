@@ -1,9 +1,8 @@
 """Compiled (numba) kernels of the loader: number codes, durations and problem bits of a batch of rows; HMAC pseudonyms.
 
-Both do, row by row in one pass over Arrow buffers, what the SQL expressions
-:func:`bellwether.loaders.msisdn.code_sql` and :func:`bellwether.loaders.pseudonym.hmac_key_sql` do with
-several string functions per row; tests check them against the Python reference
+Both work row by row in one pass over Arrow buffers; tests check them against the Python reference
 functions (:func:`bellwether.loaders.msisdn.normalize_msisdn`, :func:`bellwether.loaders.pseudonym.hmac_id`).
+:func:`phone_codes` is the number rule alone, for the subscriber extract's ``msisdn`` column.
 
 :func:`row_problems` reads a row's caller, callee and duration text and returns
 the codes, the duration and the problem bits of :data:`bellwether.loaders.validate.FLAGS`
@@ -289,6 +288,31 @@ def row_problems(caller: pa.Array, callee: pa.Array, duration: pa.Array, ts_null
     else:
         list(_pool().map(lambda p: _row_problems(p[0], p[1], *args), parts))
     return out_c, out_e, out_d, out_flags, out_attempt
+
+
+@njit(cache=True, nogil=True)
+def _phone_codes(lo, hi, offs, data, bits, bit0, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi, out, ok):
+    for i in range(lo, hi):
+        code, status = _code(offs, data, bits, bit0, i, cc, cc_value, lo_digits, hi_digits, short_lo, short_hi)
+        out[i] = code
+        ok[i] = status == 0
+
+
+def phone_codes(numbers: pa.Array | pa.ChunkedArray, country_code: str) -> pa.Array:
+    """The code of each phone number (:func:`bellwether.loaders.msisdn.to_code` of its
+    :func:`~bellwether.loaders.msisdn.normalize_msisdn` form), null where it is empty or malformed.
+
+    The rule :func:`row_problems` applies to callers and callees, for a column of numbers alone
+    (the subscriber extract's ``msisdn``).
+    """
+    if isinstance(numbers, pa.ChunkedArray):
+        numbers = numbers.combine_chunks()
+    cc = _check_cc(country_code)
+    n = len(numbers)
+    out, ok = np.empty(n, np.int64), np.empty(n, np.bool_)
+    _phone_codes(0, n, *string_buffers(numbers), np.frombuffer(cc.encode(), np.uint8), int(cc),
+                 MIN_E164_DIGITS, MAX_E164_DIGITS, *SHORT_CODE_DIGITS, out, ok)
+    return pa.array(out, pa.int64(), mask=~ok)
 
 
 # --- HMAC-SHA256 -------------------------------------------------------------------------------

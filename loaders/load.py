@@ -44,8 +44,8 @@ from bellwether.loaders.errors import CATALOGUE, REASONS, LoadError, PseudonymKe
 from bellwether.loaders.layout import FileRule, file_layout
 from bellwether.loaders.lines import LineScan, clean_copy, scan_file
 from bellwether.loaders.manifest import file_sha256, files_sha256, read_manifest, write_manifest
-from bellwether.loaders.msisdn import code_text_sql
-from bellwether.loaders.kernels import hmac64
+from bellwether.loaders.msisdn import _check_cc, code_text_sql
+from bellwether.loaders.kernels import hmac64, phone_codes
 from bellwether.loaders.pseudonym import key_fingerprint, key_to_id_sql
 from bellwether.loaders.times import TimeRules
 from bellwether.loaders.validate import DEFAULT_TYPE_VALUES, FLAGS, CdrRules, bad_rows_sql, opaque_code_sql, stage_rows
@@ -534,6 +534,18 @@ def _subscriber_csv(con, path: Path, opts: LoadOptions, tag: str, label: str, sc
     return src
 
 
+def _phone_code_function(con: duckdb.DuckDBPyConnection, country_code: str) -> str:
+    """Register :func:`bellwether.loaders.kernels.phone_codes` (the records' compiled number rule) on ``con``
+    as a vectorised SQL function for ``country_code``; return its name."""
+    name = f"phone_code_{_check_cc(country_code)}"
+    try:
+        con.create_function(name, lambda numbers: phone_codes(numbers, country_code), ["VARCHAR"],
+                            "BIGINT", type="arrow", null_handling="special")
+    except duckdb.CatalogException:  # registered by an earlier extract of this load
+        pass
+    return name
+
+
 def _load_subscribers(con, ws: Workspace, path: Path, opts: LoadOptions, manifest: dict) -> InputResult:
     t0 = time.perf_counter()
     label = str(path)
@@ -553,8 +565,11 @@ def _load_subscribers(con, ws: Workspace, path: Path, opts: LoadOptions, manifes
     else:
         src = _subscriber_csv(con, path, opts, tag, label, ws.root / ".tmp")
     stage = "stage_crm"
-    code = opaque_code_sql("msisdn", opts.key if opts.pseudonymize else None) if opts.id_kind == "opaque" else None
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {crm.stage_sql(src.sql, opts.country_code, code)}")
+    if opts.id_kind == "opaque":
+        code = opaque_code_sql("msisdn", opts.key if opts.pseudonymize else None)
+    else:
+        code = _phone_code_function(con, opts.country_code) + "(msisdn)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {crm.stage_sql(src.sql, code)}")
     if src.finish:
         src.finish()
     if code is not None and not opts.pseudonymize:

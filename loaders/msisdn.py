@@ -1,9 +1,9 @@
 """Phone numbers: normalisation to E.164 and short-code (service number) detection.
 
-Rules (one function in Python, :func:`normalize_msisdn`; the same rules as a DuckDB
-SQL expression, :func:`code_sql`, for the subscriber extract, and compiled,
-:func:`bellwether.loaders.kernels.row_problems`, for CDR rows; property tests check that the
-three agree, so bulk loads and single look-ups give the same ids):
+Rules (the readable reference in Python, :func:`normalize_msisdn`, used for single look-ups such as
+the do-not-contact list and the truth file; the same rules compiled for bulk work,
+:mod:`bellwether.loaders.kernels`, used for CDR rows and the subscriber extract alike; property tests
+check that the two agree, so bulk loads and single look-ups give the same ids):
 
 1. Surrounding ASCII whitespace (space, tab, CR, LF, VT, FF) is removed; the rest
    must be digits with an optional leading ``+``, where the visual separators
@@ -43,7 +43,6 @@ WHITESPACE = " \t\r\n\v\f"
 SEPARATORS = " ()-"  # "-" last: also used inside a regex character class; no ".": "13812345678.0" (a spreadsheet float) must not become another number
 _DIGITS = frozenset("0123456789")
 _DROP_SEPARATORS = str.maketrans("", "", SEPARATORS)
-_POW10 = "[" + ", ".join(str(10**i) for i in range(19)) + "]"
 _WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
 
 
@@ -127,65 +126,8 @@ def from_code(code: int) -> str:
     return f"+{code}" if code > 0 else str(-code)[1:]
 
 
-def code_sql(col: str, country_code: str = "86", value: str | None = None) -> str:
-    """DuckDB expression computing the BIGINT code of text column ``col`` (NULL when malformed).
-
-    Implements exactly the rules of :func:`normalize_msisdn` (a property test checks
-    this); ``col`` should be a plain column reference holding trimmed text
-    (:func:`trim_sql`); ``value`` may name a column holding ``TRY_CAST(col AS BIGINT)``.
-    Text that is no plain number is tried again without its visual separators
-    (:func:`_separated_sql`); a plain number never holds one, so the two agree.
-    """
-    plain = _code_sql(col, country_code, value or f"TRY_CAST({col} AS BIGINT)")
-    t = _separated_sql(col)
-    separated = _code_sql(t, country_code, f"TRY_CAST({t} AS BIGINT)")
-    return f"coalesce({plain}, CASE WHEN regexp_matches({col}, '[{SEPARATORS}]') THEN {separated} END)"
-
-
-def _separated_sql(col: str) -> str:
-    """DuckDB expression: ``col`` without its visual separators when the rest is digits after an optional ``+``.
-
-    Any other text is left as it is, so it stays malformed (and a value of separators
-    only does not become empty).
-    """
-    return (f"(CASE WHEN regexp_full_match({col}, '\\+?[0-9{SEPARATORS}]*[0-9][0-9{SEPARATORS}]*') "
-            f"THEN regexp_replace({col}, '[{SEPARATORS}]', '', 'g') ELSE {col} END)")
-
-
-def _code_sql(col: str, country_code: str, v: str) -> str:
-    """The code of ``col`` holding trimmed text without separators, ``v`` its ``TRY_CAST(col AS BIGINT)``.
-
-    For speed the text is cast to an integer once and checked arithmetically: a
-    string of digits with the expected prefix has exactly as many significant
-    digits as its length minus the prefix, which rejects every other form the
-    lenient cast accepts (``1_000``, ``1e3``, ``12.5``, ``0x1F``, signs, spaces).
-    """
-    cc = _check_cc(country_code)
-    n = len(cc)
-    ln = f"length({col})"
-
-    def pow10(k: str) -> str:  # 10**k from a constant list (much faster than pow())
-        return f"{_POW10}[({k}) + 1]"
-
-    def digits(k: str) -> str:  # v has exactly k significant digits
-        return f"{v} >= {pow10(f'{k} - 1')} AND {v} < {pow10(k)}"
-
-    lo, hi = MIN_E164_DIGITS, MAX_E164_DIGITS
-    return f"""(CASE
-  WHEN {v} IS NULL THEN NULL
-  WHEN prefix({col}, '+') THEN CASE WHEN {ln} - 1 BETWEEN {lo} AND {hi} AND {digits(f"{ln} - 1")} THEN {v} END
-  WHEN prefix({col}, '00') THEN CASE WHEN {ln} - 2 BETWEEN {lo} AND {hi} AND {digits(f"{ln} - 2")} THEN {v} END
-  WHEN {ln} BETWEEN {SHORT_CODE_DIGITS[0]} AND {SHORT_CODE_DIGITS[1]}
-       THEN CASE WHEN regexp_full_match({col}, '[0-9]+') THEN -({pow10(ln)} + {v}) END
-  WHEN prefix({col}, '0') THEN CASE WHEN {ln} - 1 + {n} BETWEEN {lo} AND {hi} AND {digits(f"{ln} - 1")}
-       THEN {cc} * {pow10(f"{ln} - 1")} + {v} END
-  WHEN prefix({col}, '{cc}') AND {ln} >= {n + 9} THEN CASE WHEN {ln} <= {hi} AND {digits(ln)} THEN {v} END
-  ELSE CASE WHEN {ln} + {n} BETWEEN {lo} AND {hi} AND {digits(ln)} THEN {cc} * {pow10(ln)} + {v} END
-END)"""
-
-
 def trim_sql(col: str) -> str:
-    """DuckDB expression trimming ASCII whitespace as :func:`normalize_msisdn` does (separators stay: see :func:`code_sql`).
+    """DuckDB expression trimming ASCII whitespace as :func:`normalize_msisdn` does (separators stay: the number rule drops them).
 
     Text whose first and last characters are above the ASCII space is returned as it is (the fast path).
     """

@@ -10,7 +10,7 @@ the graph build keeps, per id, the row of the latest extract.
 
 from __future__ import annotations
 
-from bellwether.loaders.msisdn import code_sql, trim_sql
+from bellwether.loaders.msisdn import trim_sql
 
 COLUMNS = ("msisdn", "plan", "arpu", "tenure_months", "region", "status", "churn_date")
 OPTIONAL = COLUMNS[1:]
@@ -26,13 +26,13 @@ FLAGS: tuple[tuple[int, str, str, str], ...] = (
 )
 
 
-def stage_sql(raw: str, country_code: str, code: str | None = None) -> str:
+def stage_sql(raw: str, code: str) -> str:
     """Typed subscriber rows from a raw relation with VARCHAR columns ``file, line`` and :data:`COLUMNS`.
 
-    ``c`` is the phone number's code (:func:`bellwether.loaders.msisdn.code_sql`), or the SQL expression
-    ``code`` on the ``msisdn`` column for opaque ids; ``token`` is the trimmed ``msisdn`` text.
+    ``c`` is the SQL expression ``code`` on the trimmed ``msisdn`` column: the phone number's code
+    (the loader registers the compiled rule of :func:`bellwether.loaders.kernels.phone_codes` as a
+    function), or the code of an opaque id; ``token`` is the trimmed ``msisdn`` text.
     """
-    code = code or code_sql('msisdn', country_code, 'msisdn_v')
     return f"""
 SELECT line, c, msisdn AS token, plan, arpu, tenure_months, region, status, churn_date, flags,
   CASE WHEN flags <> 0 THEN concat_ws(chr(31), line, file, coalesce(raw_msisdn, ''), coalesce(raw_arpu, ''),
@@ -52,4 +52,4 @@ FROM (
       nullif(trim(region), '') AS region, lower(nullif(trim(status), '')) AS status,
       TRY_CAST(nullif(trim(churn_date), '') AS DATE) AS churn_date, churn_date IS NULL OR trim(churn_date) = '' AS churn_empty,
       msisdn AS raw_msisdn, arpu AS raw_arpu, tenure_months AS raw_tenure_months, churn_date AS raw_churn_date
-    FROM (SELECT *, TRY_CAST(msisdn AS BIGINT) AS msisdn_v FROM (SELECT * REPLACE ({trim_sql('msisdn')} AS msisdn) FROM ({raw})))))"""
+    FROM (SELECT * REPLACE ({trim_sql('msisdn')} AS msisdn) FROM ({raw}))))"""
