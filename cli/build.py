@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -44,15 +46,6 @@ def _layout_options(layout: Path | None, *, fmt, mapping, constants, names, deli
     if declared:
         out["time"] = TimeRules(**{**asdict(out.get("time", TimeRules())), **declared})
     return out
-
-
-def _running_spark():
-    """The SparkSession already running in this process, if any."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        return None
-    return SparkSession.getActiveSession()
 
 
 def build(
@@ -128,27 +121,21 @@ def build(
                        replace_do_not_contact=replace_do_not_contact, **given)
     from bellwether.loaders.manifest import loaded_inputs, read_manifest
 
-    load_cdr = pair_counts = spark = None
-    if engine == "spark":
-        from bellwether.graph.core.spark import spark_session
-        from bellwether.graph.spark_pairs import spark_pair_counts
-        from bellwether.loaders.spark.load import spark_cdr_loader
+    with ExitStack() as stack:
+        load_cdr = pair_counts = None
+        if engine == "spark":
+            from bellwether.graph.core.spark import command_session
+            from bellwether.graph.spark_pairs import spark_pair_counts
+            from bellwether.loaders.spark.load import spark_cdr_loader
 
-        running = _running_spark()
-        spark = spark_session(cfg.spark_master, app_name="bellwether-build")
-        load_cdr, pair_counts = spark_cdr_loader(spark), spark_pair_counts(spark)
-        if running is not None:  # a session of the caller's (a notebook, a test): left running
-            spark = None
-    try:
+            spark = stack.enter_context(command_session(cfg.spark_master, "bellwether-build"))
+            load_cdr, pair_counts = spark_cdr_loader(spark), spark_pair_counts(spark)
         with ws.lock("bellwether build"):  # one writer at a time; a second build fails at once naming this one
             summary = load(ws, cdr, subscribers=subscribers, do_not_contact=do_not_contact, options=opts, load_cdr=load_cdr)
             if loaded_inputs(read_manifest(ws)):  # rebuilt unless the graph is of these inputs and parameters already
                 ensure_graph(ws, as_of=as_of, window_days=cfg.window_days, keep_service_numbers=keep_service_numbers,
                              progress=progress, pair_counts=pair_counts)
             graph_info = ws.graph_info()
-    finally:
-        if spark is not None:
-            spark.stop()
     crm_alone = (graph_info or {}).get("crm_without_contacts", 0)
     if crm_alone * 2 > (graph_info or {}).get("crm_subscribers", 0) > 0:
         err.print(f"warning: {crm_alone:,} of {graph_info['crm_subscribers']:,} CRM subscribers have no contact in the window; "

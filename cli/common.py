@@ -37,6 +37,16 @@ def settings(config: Path | None = None, **overrides) -> Settings:
     return load_settings(config).with_overrides(**overrides)
 
 
+def graph_location(graph: str | None, path: Path | None, cfg: Settings) -> str:
+    """The graph folder named with ``--graph``, else the workspace's published graph (resolved now: one
+    graph, even if a build publishes another meanwhile)."""
+    if graph is not None:
+        return graph
+    ws = workspace(path, cfg)
+    ws.require_graph()
+    return str(ws.graph_files().dir)
+
+
 def workspace(path: Path | None, cfg: Settings) -> Workspace:
     """The workspace named on the command line, else the configured one."""
     return Workspace(path if path is not None else Path(cfg.workspace))

@@ -31,18 +31,12 @@ def measures(
     Example: `bellwether measures hdfs:///lake/measures --graph hdfs:///lake/graph --master yarn`.
     """
     from bellwether.algorithms.spark.measures import write_graph_measures
-    from bellwether.graph.core.spark import spark_session
+    from bellwether.graph.core.spark import command_session
 
     cfg = common.settings(config, spark_master=master)
-    if graph is None:
-        ws = common.workspace(workspace_path, cfg)
-        ws.require_graph()
-        graph = str(ws.graph_files().dir)  # one published graph, even if a build publishes another meanwhile
-    spark = spark_session(cfg.spark_master, app_name="bellwether-measures")
-    try:
+    graph = common.graph_location(graph, workspace_path, cfg)
+    with command_session(cfg.spark_master, "bellwether-measures") as spark:
         summary = write_graph_measures(spark, graph, out, as_of, partitions=partitions)
-    finally:
-        spark.stop()
     if as_json:
         typer.echo(json.dumps(summary, indent=2, sort_keys=True, default=str))
         return

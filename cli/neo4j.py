@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bellwether.cli.common import ConfigOpt, JsonOpt, MasterOpt, QuietOpt, RunOpt, WorkspaceOpt, settings, workspace
+from bellwether.cli.common import (
+    ConfigOpt, JsonOpt, MasterOpt, QuietOpt, RunOpt, WorkspaceOpt, graph_location, settings, workspace,
+)
 
 UriOpt = Annotated[
     Optional[str],
@@ -184,20 +186,14 @@ def import_files(
 
 def _spark_import_files(out: str, workspace_path: Path | None, config: Path | None, database: str | None,
                         master: str | None, graph: str | None, partitions: int | None, json_out: bool) -> None:
-    from bellwether.graph.core.spark import spark_session
+    from bellwether.graph.core.spark import command_session
     from bellwether.graph.neo4j_store.import_layout import ARGS_FILE
     from bellwether.graph.neo4j_store.spark_files import write_spark_import_files
 
     cfg = settings(config, neo4j_database=database, spark_master=master)
-    if graph is None:
-        ws = workspace(workspace_path, cfg)
-        ws.require_graph()
-        graph = str(ws.graph_files().dir)  # one published graph, even if a build publishes another meanwhile
-    spark = spark_session(cfg.spark_master, app_name="bellwether-import-files")
-    try:
+    graph = graph_location(graph, workspace_path, cfg)
+    with command_session(cfg.spark_master, "bellwether-import-files") as spark:
         files = write_spark_import_files(spark, graph, out, partitions=partitions, database=cfg.neo4j_database)
-    finally:
-        spark.stop()
     if json_out:
         _echo_json({"directory": files.directory, "args_file": files.args_file, "command": files.command(),
                     "counts": files.counts, "partitions": files.partitions})

@@ -538,11 +538,9 @@ def _phone_code_function(con: duckdb.DuckDBPyConnection, country_code: str) -> s
     """Register :func:`bellwether.loaders.kernels.phone_codes` (the records' compiled number rule) on ``con``
     as a vectorised SQL function for ``country_code``; return its name."""
     name = f"phone_code_{_check_cc(country_code)}"
-    try:
+    if not con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [name]).fetchall()[0][0]:
         con.create_function(name, lambda numbers: phone_codes(numbers, country_code), ["VARCHAR"],
                             "BIGINT", type="arrow", null_handling="special")
-    except duckdb.CatalogException:  # registered by an earlier extract of this load
-        pass
     return name
 
 

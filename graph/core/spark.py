@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pyspark is an optional extra, imported when a session is ma
 
 __all__ = [
     "DEFAULT_MASTER", "ITERATION_SETTINGS", "SparkUnavailable", "find_java_home", "spark_session", "session_settings",
-    "sql_settings", "join_location", "is_local", "local_path", "spark_location", "hadoop_path", "read_text", "write_text",
+    "sql_settings", "command_session", "join_location", "is_local", "local_path", "spark_location", "hadoop_path", "read_text", "write_text",
 ]
 
 #: master used when the caller names none (the ``spark_master`` setting, ``BELLWETHER_SPARK_MASTER``)
@@ -149,6 +149,24 @@ def spark_session(
         raise SparkUnavailable(f"Spark did not start (master {master}, JAVA_HOME {java_home}): {exc}") from exc
     spark.sparkContext.setLogLevel(log_level)
     return spark
+
+
+@contextmanager
+def command_session(master: str | None, app_name: str) -> Iterator["SparkSession"]:
+    """The SparkSession a command works in: started for the block and stopped after it, unless one
+    was running already (a notebook's, a test's), which is used and left running."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        running = None
+    else:
+        running = SparkSession.getActiveSession()
+    spark = spark_session(master, app_name=app_name)
+    try:
+        yield spark
+    finally:
+        if running is None:
+            spark.stop()
 
 
 #: SQL settings for the iterative measures: a plan per iteration stays small and partitioned as laid out;
