@@ -183,6 +183,17 @@ def rr_sets(index, roots: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
     parts = _run(_rr_sets, [(roots[c], np.uint64(st), *arrays) for c, st in zip(chunks, states)])
     if len(parts) == 1:
         return parts[0]
-    offsets = np.cumsum([0] + [len(nodes) for _, nodes in parts[:-1]])
-    ptr = np.concatenate([[0]] + [p[1:] + off for (p, _), off in zip(parts, offsets)])
-    return ptr, np.concatenate([nodes for _, nodes in parts])
+    # joined into arrays made once, each piece let go as soon as it is copied: the sets are held
+    # about once while they are joined, not twice as a concatenation of all the pieces would hold them
+    ptr = np.zeros(len(roots) + 1, np.int64)
+    nodes = np.empty(sum(len(part_nodes) for _, part_nodes in parts), np.int32)
+    sets = filled = 0
+    parts.reverse()
+    while parts:
+        part_ptr, part_nodes = parts.pop()
+        ptr[sets + 1 : sets + len(part_ptr)] = part_ptr[1:] + filled
+        nodes[filled : filled + len(part_nodes)] = part_nodes
+        sets += len(part_ptr) - 1
+        filled += len(part_nodes)
+        del part_ptr, part_nodes
+    return ptr, nodes

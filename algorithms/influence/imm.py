@@ -135,9 +135,11 @@ def node_selection(
         allowed = np.zeros(n, dtype=bool)
         allowed[np.asarray(candidates, dtype=np.int64)] = True
         counts[~allowed] = -np.inf
-    # inverted index vertex -> RR sets, by a C-level CSR -> CSC transpose
+    # inverted index vertex -> RR sets, by a C-level CSR -> CSC transpose; 32-bit positions when they fit
+    # (scipy widens every index array to the widest one it is given: a 64-bit ptr doubles both copies)
+    index = np.int32 if max(rr.total_size, theta, n) < 2**31 else np.int64
     incidence = sp.csr_array(
-        (np.ones(len(nodes), dtype=np.int8), nodes, rr.ptr), shape=(theta, n)
+        (np.ones(len(nodes), dtype=np.int8), nodes.astype(index, copy=False), rr.ptr.astype(index)), shape=(theta, n)
     ).tocsc()
     node_ptr, sets_of = incidence.indptr, incidence.indices
     covered = np.zeros(theta, dtype=bool)
