@@ -14,7 +14,9 @@ Steps (each timed, its peak memory and metrics recorded in ``manifest.json``):
    two-hop reach (:mod:`bellwether.algorithms.centrality`);
 5. ``roles``: bellwether score, rank in community, role (:mod:`bellwether.algorithms.roles`);
 6. ``influence``: influence-maximisation seeds (:func:`bellwether.algorithms.influence.select_seeds`);
-7. ``churn``: churn risk and contagion scores (:func:`bellwether.algorithms.churn.score_churn`);
+7. ``churn``: churn risk and contagion scores (:func:`bellwether.algorithms.churn.train_churn` on the
+   snapshot one horizon earlier, rebuilt from the records, then
+   :func:`bellwether.algorithms.churn.predict_churn` at ``as_of``);
 8. ``write``: the community tables and the run files.
 
 Steps 6 and 7 run when their packages are installed; otherwise the manifest
@@ -41,11 +43,12 @@ import importlib
 import platform
 import time
 from contextlib import nullcontext
+from functools import partial
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -64,6 +67,7 @@ from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph
 from bellwether.graph.core.dates import parse_day
 from bellwether.graph.core.errors import BellwetherError
+from bellwether.graph.core.memory import release_free_memory
 from bellwether.graph.core.progress import StepProgress
 from bellwether.graph.core.workspace import Workspace, read_json, write_json
 from bellwether.graph.core.settings import DEFAULT_SEED
@@ -201,6 +205,10 @@ def seed_candidates(subscribers: pd.DataFrame, churned: np.ndarray, crm: str) ->
     return np.flatnonzero(customers(subscribers, crm) & (kind == "person") & ~churned)
 
 
+#: The contact columns a run reads: the pseudonyms ``a`` and ``b`` stay on disk (the vertex numbers stand for them).
+ANALYSIS_CONTACT_COLUMNS = tuple(c for c in schema.CONTACTS.names if c not in ("a", "b"))
+
+
 def _rebuild(ws: Workspace, as_of: date, window_days: int) -> ContactGraph:
     build_contacts = _optional("bellwether.graph.build", "build_contacts")
     if build_contacts is None:
@@ -208,7 +216,7 @@ def _rebuild(ws: Workspace, as_of: date, window_days: int) -> ContactGraph:
             f"The workspace graph is not built for as_of {as_of}; rebuild it with "
             f"`bellwether build --as-of {as_of} --workspace {ws.root}`."
         )
-    return build_contacts(ws, as_of, window_days)
+    return build_contacts(ws, as_of, window_days, contact_columns=ANALYSIS_CONTACT_COLUMNS)
 
 
 CHURN_COLUMNS = ("churn_risk", "churn_risk_baseline", "spreading_activation", "contagion_score")
@@ -331,20 +339,22 @@ def _history_graph(ws: Workspace, day: date, horizon_days: int, window_days: int
     return ContactGraph(mask_after(h.subscribers, day), h.contacts, h.info), f"contacts before {t0.isoformat()}"
 
 
-def churn_step(graph: ContactGraph, day: date, history: ContactGraph | None, *, crm: str, skip: bool = False,
-               horizon_days: int = 30, network: NetworkOptions = NetworkOptions(), seed: int = DEFAULT_SEED
-               ) -> tuple[pd.DataFrame, dict[str, Any]]:
+def churn_step(graph: ContactGraph, day: date, history: Callable[[], tuple[ContactGraph | None, str]], *, crm: str,
+               skip: bool = False, horizon_days: int = 30, network: NetworkOptions = NetworkOptions(),
+               seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Churn scores (:data:`CHURN_COLUMNS` and ``churned_contacts`` per vid) and the contagion test at ``day``.
 
-    ``graph`` is already masked at ``day`` (:func:`mask_after`); ``history`` is the training snapshot or None.
-    Columns stay empty (NaN / NA) when the step is skipped, the CRM extract is absent or the churn package
-    is not installed; the metrics say which.
+    ``graph`` is already masked at ``day`` (:func:`mask_after`).  ``history()`` gives the training
+    snapshot (or None) and a note saying which it is (:func:`_history_graph`); it is called only when
+    churn is scored, and the snapshot is let go once the classifiers are fitted and the contagion
+    test has read it, before the features at ``day`` are computed, so the two graphs' features are
+    never held together.  Columns stay empty (NaN / NA) when the step is skipped, the CRM extract is
+    absent or the churn package is not installed; the metrics say which.
     """
     out = pd.DataFrame({"vid": np.arange(graph.n_subscribers, dtype=np.int64)})
     for c in CHURN_COLUMNS:
         out[c] = np.nan
     out["churned_contacts"] = pd.array([None] * len(out), dtype="Int64")
-    score_churn = None if skip else _optional("bellwether.algorithms.churn", "score_churn")
     if skip:
         return out, {"skipped": "asked"}
     if crm == "absent":
@@ -352,9 +362,17 @@ def churn_step(graph: ContactGraph, day: date, history: ContactGraph | None, *, 
             "measured": False, "called": None, "reason": CRM_ABSENT_NOTE,
             "verdict": "Cannot tell whether churn spreads in this network: churn dates come from a subscriber "
                        "extract and none was loaded."}}
-    if score_churn is None:
+    train_churn = _optional("bellwether.algorithms.churn", "train_churn")
+    predict_churn = _optional("bellwether.algorithms.churn", "predict_churn")
+    if train_churn is None or predict_churn is None:
         return out, {"skipped": "algorithms.churn is not installed"}
-    result = score_churn(graph, day, history=history, horizon_days=horizon_days, network=network, seed=seed)
+    snapshot, history_note = history()
+    training = train_churn(graph, day, history=snapshot, horizon_days=horizon_days, network=network, seed=seed)
+    contagion_test = _optional("bellwether.algorithms.churn.contagion", "contagion_test")
+    contagion = None if contagion_test is None else contagion_test(graph, day, history=snapshot, seed=seed).metrics
+    del snapshot
+    release_free_memory()
+    result = predict_churn(graph, training)
     sc = result.scores.set_index("vid").reindex(out["vid"])
     for c in CHURN_COLUMNS:
         if c in sc:
@@ -362,9 +380,9 @@ def churn_step(graph: ContactGraph, day: date, history: ContactGraph | None, *, 
     if "churned_contacts" in sc:
         out["churned_contacts"] = pd.array(sc["churned_contacts"].to_numpy(), dtype="Int64")
     metrics = _plain(result.metrics)
-    contagion_test = _optional("bellwether.algorithms.churn.contagion", "contagion_test")
-    if contagion_test is not None:  # does churn spread here? (metrics.churn.contagion)
-        metrics["contagion"] = _plain(contagion_test(graph, day, history=history, seed=seed).metrics)
+    if contagion is not None:  # does churn spread here? (metrics.churn.contagion)
+        metrics["contagion"] = _plain(contagion)
+    metrics["history"] = history_note
     return out, metrics
 
 
@@ -385,7 +403,7 @@ def graph_step(ws: Workspace, as_of: Any, graph: ContactGraph | None = None) -> 
     rebuilt = False
     if graph is None:
         ws.require_graph()
-        graph = ContactGraph.load(ws)
+        graph = ContactGraph.load(ws, contact_columns=ANALYSIS_CONTACT_COLUMNS)
         day, graph_day = parse_day(as_of), parse_day(graph.as_of)
         if day is not None and graph_day is not None and day != graph_day:
             graph = _rebuild(ws, day, int(graph.info.get("window_days", 30)))
@@ -579,14 +597,10 @@ def analyze(
                 celf_engine=eng if opts.engine_celf else None)
 
         with prog.step("churn", timings, peaks):
-            history, history_note = (None, "none") if "churn" in opts.skip or crm == "absent" else \
-                _history_graph(ws, day, opts.horizon_days, loaded.window_days)
+            history = partial(_history_graph, ws, day, opts.horizon_days, loaded.window_days)
             churn_table, metrics["churn"] = churn_step(masked.graph, day, history, crm=crm, skip="churn" in opts.skip,
                                                        horizon_days=opts.horizon_days, network=opts.network,
                                                        seed=opts.seed)
-            if "skipped" not in metrics["churn"]:
-                metrics["churn"]["history"] = history_note
-            del history
             for c in churn_table.columns.drop("vid"):
                 table[c] = churn_table[c].array
 

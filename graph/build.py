@@ -395,21 +395,26 @@ def _empty_message(info: dict) -> str:
 
 def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
                    keep_service_numbers: bool = False, tie: TieStrength = DEFAULT_TIE,
-                   service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2) -> ContactGraph:
+                   service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2,
+                   contact_columns: Sequence[str] | None = None) -> ContactGraph:
     """The contact graph at ``as_of`` in memory (nothing written); see the module docstring.
 
     ``as_of`` defaults to the day after the last record; only records in
     ``[as_of - window_days, as_of)`` are used, so an earlier ``as_of`` gives the
-    graph as it was then (no later record leaks in).
+    graph as it was then (no later record leaks in).  ``contact_columns`` limits the contact
+    columns returned (``a_vid`` and ``b_vid`` always), as :meth:`ContactGraph.load` does.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    contacts_schema = schema.CONTACTS if contact_columns is None else pa.schema(
+        [schema.CONTACTS.field(c) for c in dict.fromkeys(["a_vid", "b_vid", *contact_columns])])
+    selected = ", ".join(contacts_schema.names)
     con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
     try:  # each Arrow table gives its buffers up column by column as pandas takes them (one copy alive, not two)
         subs = con.sql("SELECT * EXCLUDE (k) FROM subs ORDER BY vid").to_arrow_table().cast(schema.SUBSCRIBERS) \
             .to_pandas(split_blocks=True, self_destruct=True)
         con.execute("DROP TABLE subs")
-        contacts = con.sql("SELECT * FROM contacts ORDER BY a_vid, b_vid").to_arrow_table().cast(schema.CONTACTS) \
-            .to_pandas(split_blocks=True, self_destruct=True)
+        contacts = con.sql(f"SELECT {selected} FROM contacts ORDER BY a_vid, b_vid").to_arrow_table() \
+            .cast(contacts_schema).to_pandas(split_blocks=True, self_destruct=True)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)

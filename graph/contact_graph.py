@@ -106,12 +106,16 @@ class ContactGraph:
     # --- stores ----------------------------------------------------------
     @classmethod
     def load(cls, workspace: Workspace | str | Path, contact_columns: Sequence[str] | None = None) -> "ContactGraph":
-        """Read the graph tables of a workspace (``contact_columns`` limits what is read)."""
+        """Read the graph tables of a workspace; ``contact_columns`` limits the contact columns read to those
+        of them the file holds (``a_vid`` and ``b_vid`` always)."""
         ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
         ws.require_graph()
         files = ws.graph_files()  # resolved once: all three from one published graph
         subscribers = pq.read_table(files.subscribers_path).to_pandas()
-        cols = None if contact_columns is None else list(dict.fromkeys(["a_vid", "b_vid", *contact_columns]))
+        cols = None
+        if contact_columns is not None:
+            held = set(pq.read_schema(files.contacts_path).names)
+            cols = [c for c in dict.fromkeys(["a_vid", "b_vid", *contact_columns]) if c in held]
         contacts = pq.read_table(files.contacts_path, columns=cols).to_pandas()
         info = read_json(files.info_path) if files.info_path.exists() else {}
         return cls(subscribers, contacts, info)

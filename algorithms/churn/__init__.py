@@ -48,9 +48,12 @@ from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
     "ChurnResult",
+    "ChurnTraining",
     "NetworkOptions",
     "MIN_POSITIVES",
     "score_churn",
+    "train_churn",
+    "predict_churn",
     "SCORE_COLUMNS",
     "churn_features",
     "ChurnFeatures",
@@ -97,6 +100,139 @@ def _training_labels(history: Any, graph: Any, t0: np.datetime64, as_of: np.date
     return labels
 
 
+@dataclass
+class ChurnTraining:
+    """The classifiers fitted on the training snapshot (None when not fitted) and how they were obtained.
+
+    It carries the options of the fit, so :func:`predict_churn` scores with the same ``as_of``,
+    horizon, network options and model family.
+    """
+
+    as_of: np.datetime64
+    horizon_days: int
+    network: NetworkOptions
+    seed: int
+    model: str
+    net_model: ChurnModel | None
+    base_model: ChurnModel | None
+    metrics: dict[str, Any]
+    timings: dict[str, float]
+
+
+def train_churn(
+    graph: Any,
+    as_of: Any,
+    *,
+    history: Any | None = None,
+    horizon_days: int = 30,
+    network: NetworkOptions = NetworkOptions(),
+    seed: int = DEFAULT_SEED,
+    model: str = "logistic",
+    max_train_rows: int | None = 200_000,
+) -> ChurnTraining:
+    """Fit the churn classifiers on the snapshot one horizon before ``as_of`` (step 2 of the module docstring).
+
+    Parameters are those of :func:`score_churn`.  Only the snapshot's features are held while
+    fitting, and nothing of them is kept: the caller may let ``history`` go before
+    :func:`predict_churn` computes the features at ``as_of``.
+    """
+    if model not in MODELS:
+        raise ValueError(f"Unknown churn model {model!r}; choose one of {', '.join(MODELS)}.")
+    if horizon_days <= 0:
+        raise ValueError("horizon_days must be positive.")
+    cut = timeline.to_day(as_of)
+    t0 = cut - horizon_days * timeline.DAY
+    timeline.check_graph_cut(graph, cut)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if history is not None:
+        timeline.check_graph_cut(history, t0, "history graph")
+        snapshot, source = history, "history"
+        note = "history graph built from records before t0; seeds churn < t0; labels churn in [t0, as_of)"
+    else:
+        snapshot, source = graph, "as_of_graph_backdated"
+        note = ("no history graph: the as_of graph with seeds churn < t0 and labels churn in [t0, as_of); "
+                "its activity overlaps the label period")
+    past = churn_features(snapshot, t0, network)
+    timings["features_t0"] = time.perf_counter() - started
+    rows = past.eligible
+    y = _training_labels(snapshot, graph, t0, cut)[rows]
+    training: dict[str, Any] = {
+        "source": source, "note": note, "t0": str(t0), "label_window": f"[{t0}, {cut})",
+        "rows": int(rows.sum()), "positives": int(y.sum()),
+        "base_rate": float(y.mean()) if len(y) else 0.0, "fitted": False,
+    }
+    net_model = base_model = None
+    if min(int(y.sum()), int(len(y) - y.sum())) >= MIN_POSITIVES:
+        started = time.perf_counter()
+        X0 = past.table(network=True, rows=rows)
+        del past
+        net_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=seed,
+                                    max_rows=max_train_rows)
+        base_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES, seed=seed, max_rows=max_train_rows)
+        timings["fit"] = time.perf_counter() - started
+        training.update(fitted=True, sample_rows=net_model.n_rows, negative_rate=net_model.negative_rate)
+    else:
+        training["reason"] = (f"fewer than {MIN_POSITIVES} churners or non-churners in the training snapshot; "
+                              "churn_risk left NaN")
+    return ChurnTraining(cut, int(horizon_days), network, int(seed), model, net_model, base_model, training, timings)
+
+
+def predict_churn(graph: Any, training: ChurnTraining) -> ChurnResult:
+    """Score every subscriber of ``graph`` at the ``as_of`` of ``training`` (step 3 of the module docstring).
+
+    ``graph`` is the one :func:`train_churn` was given; the features at ``as_of`` are computed here.
+    """
+    cut, network = training.as_of, training.network
+    timeline.check_graph_cut(graph, cut)
+    timings = dict(training.timings)
+    started = time.perf_counter()
+    now = churn_features(graph, cut, network)
+    timings["features_as_of"] = time.perf_counter() - started
+    n = graph.n_subscribers
+    score_rows = now.eligible
+    risk = np.full(n, np.nan)
+    risk_base = np.full(n, np.nan)
+    if training.net_model is not None and training.base_model is not None:
+        started = time.perf_counter()
+        X1 = now.table(network=True, rows=score_rows)
+        risk[score_rows] = training.net_model.predict_proba(X1)
+        risk_base[score_rows] = training.base_model.predict_proba(X1)
+        del X1
+        timings["predict"] = time.perf_counter() - started
+
+    sa = np.where(score_rows, now.network["spreading_activation"].to_numpy(), np.nan)
+    ppr = np.where(score_rows, now.network["contagion_score"].to_numpy(), np.nan)
+    scores = pd.DataFrame({
+        "vid": np.arange(n, dtype=np.int64),
+        "churned": now.churned.astype(bool),
+        "churn_risk": risk,
+        "churn_risk_baseline": risk_base,
+        "spreading_activation": sa,
+        "contagion_score": ppr,
+        "churned_contacts": now.network["churned_contacts"].to_numpy().round().astype(np.int64),
+    })
+    fitted = training.metrics["fitted"]
+    metrics: dict[str, Any] = {
+        "as_of": str(cut),
+        "horizon_days": training.horizon_days,
+        "recency_days": int(network.recency_days),
+        "decay_days": float(network.decay_days),
+        "seed": training.seed,
+        "model": training.model,
+        "spreading_activation": {"spreading_factor": float(network.spreading_factor), "threshold": float(network.sa_threshold),
+                                 "seeds": int(now.recent.sum())},
+        "contagion_pagerank": {"damping": float(network.damping), "seeds": int(now.recent.sum())},
+        "training": dict(training.metrics),
+        "scored": int(score_rows.sum()),
+        "churned_before_as_of": int(now.churned.sum()),
+        "recent_churners": int(now.recent.sum()),
+        "mean_churn_risk": float(np.nanmean(risk)) if fitted and score_rows.any() else None,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+    return ChurnResult(scores, metrics)
+
+
 def score_churn(
     graph: Any,
     as_of: Any,
@@ -109,6 +245,9 @@ def score_churn(
     max_train_rows: int | None = 200_000,
 ) -> ChurnResult:
     """Score churn risk and contagion of every subscriber of ``graph`` as of ``as_of``.
+
+    :func:`train_churn` then :func:`predict_churn`; call those two to let the ``history`` graph go
+    between them.
 
     Parameters
     ----------
@@ -147,85 +286,6 @@ def score_churn(
         ``model`` is unknown; :class:`~bellwether.algorithms.churn.timeline.AsOfError` (a ValueError) when a graph
         holds contacts from on or after its cut.
     """
-    if model not in MODELS:
-        raise ValueError(f"Unknown churn model {model!r}; choose one of {', '.join(MODELS)}.")
-    if horizon_days <= 0:
-        raise ValueError("horizon_days must be positive.")
-    cut = timeline.to_day(as_of)
-    t0 = cut - horizon_days * timeline.DAY
-    timeline.check_graph_cut(graph, cut)
-    timings: dict[str, float] = {}
-
-    started = time.perf_counter()
-    now = churn_features(graph, cut, network)
-    timings["features_as_of"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    if history is not None:
-        timeline.check_graph_cut(history, t0, "history graph")
-        snapshot, source = history, "history"
-        note = "history graph built from records before t0; seeds churn < t0; labels churn in [t0, as_of)"
-    else:
-        snapshot, source = graph, "as_of_graph_backdated"
-        note = ("no history graph: the as_of graph with seeds churn < t0 and labels churn in [t0, as_of); "
-                "its activity overlaps the label period")
-    past = churn_features(snapshot, t0, network)
-    timings["features_t0"] = time.perf_counter() - started
-    rows = past.eligible
-    y = _training_labels(snapshot, graph, t0, cut)[rows]
-
-    n = graph.n_subscribers
-    score_rows = now.eligible
-    risk = np.full(n, np.nan)
-    risk_base = np.full(n, np.nan)
-    training: dict[str, Any] = {
-        "source": source, "note": note, "t0": str(t0), "label_window": f"[{t0}, {cut})",
-        "rows": int(rows.sum()), "positives": int(y.sum()),
-        "base_rate": float(y.mean()) if len(y) else 0.0, "fitted": False,
-    }
-    if min(int(y.sum()), int(len(y) - y.sum())) >= MIN_POSITIVES:
-        started = time.perf_counter()
-        X0 = past.table(network=True, rows=rows)
-        net_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=seed,
-                                    max_rows=max_train_rows)
-        base_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES, seed=seed, max_rows=max_train_rows)
-        timings["fit"] = time.perf_counter() - started
-        started = time.perf_counter()
-        X1 = now.table(network=True, rows=score_rows)
-        risk[score_rows] = net_model.predict_proba(X1)
-        risk_base[score_rows] = base_model.predict_proba(X1)
-        timings["predict"] = time.perf_counter() - started
-        training.update(fitted=True, sample_rows=net_model.n_rows, negative_rate=net_model.negative_rate)
-    else:
-        training["reason"] = (f"fewer than {MIN_POSITIVES} churners or non-churners in the training snapshot; "
-                              "churn_risk left NaN")
-
-    sa = np.where(score_rows, now.network["spreading_activation"].to_numpy(), np.nan)
-    ppr = np.where(score_rows, now.network["contagion_score"].to_numpy(), np.nan)
-    scores = pd.DataFrame({
-        "vid": np.arange(n, dtype=np.int64),
-        "churned": now.churned.astype(bool),
-        "churn_risk": risk,
-        "churn_risk_baseline": risk_base,
-        "spreading_activation": sa,
-        "contagion_score": ppr,
-        "churned_contacts": now.network["churned_contacts"].to_numpy().round().astype(np.int64),
-    })
-    metrics: dict[str, Any] = {
-        "as_of": str(cut),
-        "horizon_days": int(horizon_days),
-        "recency_days": int(network.recency_days),
-        "decay_days": float(network.decay_days),
-        "seed": int(seed),
-        "model": model,
-        "spreading_activation": {"spreading_factor": float(network.spreading_factor), "threshold": float(network.sa_threshold),
-                                 "seeds": int(now.recent.sum())},
-        "contagion_pagerank": {"damping": float(network.damping), "seeds": int(now.recent.sum())},
-        "training": training,
-        "scored": int(score_rows.sum()),
-        "churned_before_as_of": int(now.churned.sum()),
-        "recent_churners": int(now.recent.sum()),
-        "mean_churn_risk": float(np.nanmean(risk)) if training["fitted"] and score_rows.any() else None,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-    }
-    return ChurnResult(scores, metrics)
+    training = train_churn(graph, as_of, history=history, horizon_days=horizon_days, network=network, seed=seed,
+                           model=model, max_train_rows=max_train_rows)
+    return predict_churn(graph, training)

@@ -157,3 +157,15 @@ def test_bad_options_are_refused_before_any_work(tmp_path, graph):
     with pytest.raises(TypeError, match="unknown option.*recency"):
         analyze(Workspace(tmp_path / "a"), graph=graph, progress=False, recency=3)
     assert not (tmp_path / "a" / "runs").exists()
+
+
+def test_the_run_reads_the_graph_without_the_pseudonym_columns(tmp_path, graph):
+    """Vertex numbers stand for the pseudonyms in a run; a graph saved with fewer columns still loads."""
+    from bellwether.algorithms.analysis import graph_step
+
+    ws = Workspace(tmp_path / "ws")
+    save(ws, graph)
+    loaded = graph_step(ws, None)
+    assert {"a", "b"}.isdisjoint(loaded.graph.contacts.columns)
+    assert {"a_vid", "b_vid", "weight"} <= set(loaded.graph.contacts.columns)
+    assert len(loaded.graph.contacts) == graph.n_contacts

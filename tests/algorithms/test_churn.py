@@ -278,3 +278,32 @@ def test_scoring_in_blocks_equals_scoring_at_once(planted, model):
     y = (np.arange(len(X)) % 7 == 0).astype(np.int8)
     fitted = fit_churn_model(X, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=1)
     np.testing.assert_allclose(fitted.predict_proba(X, block=97), fitted.predict_proba(X, block=len(X)), rtol=1e-12)
+
+
+def test_the_history_graph_is_let_go_before_the_features_at_as_of(planted, monkeypatch):
+    """The analysis step fits on the snapshot, runs the contagion test, and frees the snapshot before scoring."""
+    import weakref
+
+    import bellwether.algorithms.churn as churn
+    from bellwether.algorithms.analysis import churn_step
+
+    p = planted
+    snapshot = ContactGraph(p.history.subscribers.copy(), p.history.contacts.copy(), dict(p.history.info))
+    alive = weakref.ref(snapshot)
+    seen = []
+    real_predict = churn.predict_churn
+
+    def predict(graph, training):
+        seen.append(alive())
+        return real_predict(graph, training)
+
+    def history():
+        nonlocal snapshot
+        given, snapshot = snapshot, None
+        return given, "snapshot"
+
+    monkeypatch.setattr(churn, "predict_churn", predict)
+    out, metrics = churn_step(p.graph, p.as_of.astype(object), history, crm="present", seed=1)
+    assert seen == [None] and metrics["history"] == "snapshot"
+    expected = score_churn(p.graph, p.as_of, history=p.history, seed=1).scores
+    assert np.allclose(out["churn_risk"].to_numpy(), expected["churn_risk"].to_numpy(), equal_nan=True)
