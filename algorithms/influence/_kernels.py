@@ -150,10 +150,13 @@ def _workers() -> int:
     return max(1, min(_MAX_WORKERS, os.cpu_count() or 1))
 
 
-def _chunks(count: int, min_chunk: int) -> list[np.ndarray]:
-    """Split ``range(count)`` into a fixed number of pieces (independent of the machine, for reproducibility)."""
+def _chunks(count: int, min_chunk: int) -> list[slice]:
+    """Split ``range(count)`` into a fixed number of pieces (independent of the machine, for reproducibility),
+    as slices: the first ``count % pieces`` one longer, as :func:`numpy.array_split` cuts."""
     pieces = max(1, min(_CHUNKS, count // min_chunk))
-    return [c for c in np.array_split(np.arange(count), pieces) if len(c)]
+    size, extra = divmod(count, pieces)
+    bounds = np.cumsum([0] + [size + (i < extra) for i in range(pieces)])
+    return [slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
 
 
 def _run(fn, jobs):
@@ -170,7 +173,7 @@ def cascade_sizes(index, seeds: np.ndarray, n_cascades: int, rng: np.random.Gene
     chunks = _chunks(n_cascades, 64)
     states = rng.integers(0, 2**63 - 1, size=len(chunks))
     arrays = _arrays(index)
-    jobs = [(seeds, len(c), np.uint64(st), *arrays) for c, st in zip(chunks, states)]
+    jobs = [(seeds, c.stop - c.start, np.uint64(st), *arrays) for c, st in zip(chunks, states)]
     return np.concatenate(_run(_cascade_sizes, jobs))
 
 
@@ -180,7 +183,7 @@ def rr_sets(index, roots: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
     chunks = _chunks(len(roots), 4096)
     states = rng.integers(0, 2**63 - 1, size=len(chunks))
     arrays = _arrays(index)
-    parts = _run(_rr_sets, [(roots[c], np.uint64(st), *arrays) for c, st in zip(chunks, states)])
+    parts = _run(_rr_sets, [(roots[c], np.uint64(st), *arrays) for c, st in zip(chunks, states)])  # views
     if len(parts) == 1:
         return parts[0]
     # joined into arrays made once, each piece let go as soon as it is copied: the sets are held

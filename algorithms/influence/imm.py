@@ -244,8 +244,7 @@ def run_imm(
         x = n / 2.0**i
         theta_i = int(math.ceil(c["lambda_prime"] / x))
         if theta_i > rr.count:
-            more = sample_rr_sets(index, theta_i - rr.count, rng, mean_size_hint=hint)
-            rr = rr.extend(more)
+            rr = rr.extend(sample_rr_sets(index, theta_i - rr.count, rng, mean_size_hint=hint))
             hint = rr.total_size / max(rr.count, 1)
         cov = node_selection(rr, k, candidates=candidates, tiebreak=tiebreak)
         est = n * cov.covered / rr.count
