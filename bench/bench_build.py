@@ -6,9 +6,12 @@ Compares, on the same CSV file and in the same run:
 * ``build``: the whole Bellwether load + build (read, validate, normalise, pseudonymise,
   deduplicate, write records, aggregate, write graph tables);
 * ``pandas``: the bare aggregation in pandas (pyarrow CSV engine), for comparison;
-* with ``--engine spark``: the same load + build on Spark (``bellwether build --engine spark``,
-  ``--master``, default ``local[2]``) beside the DuckDB one, with rows per second per core of both
-  and their ratio (the tables are the same; ``tests/loaders/test_spark_build.py`` checks that).
+* with ``--engine spark``: the same load + build on Spark (``bellwether build --engine spark``)
+  beside the DuckDB one, once per ``--master`` (default ``local[2]``; ``standalone`` starts a
+  standalone master and two one-core workers on this machine,
+  :func:`bellwether.graph.core.spark_cluster.standalone_cluster`, so the cluster path's overhead over
+  ``local[2]`` is measured on the same cores), with rows per second per core and the ratios
+  (the tables are the same; ``tests/loaders/test_spark_build.py`` checks that).
 
 Each runs in its own process; peak memory is that process's max RSS (children included).
 Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_build --cdr DIR`` (e.g. the ``cdr/`` folder of
@@ -19,12 +22,16 @@ Run: ``flock /tmp/bellwether-heavy.lock python -m bench.bench_build --cdr DIR`` 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
+
+from bellwether.graph.core.spark_cluster import session_conf, standalone_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,21 +75,21 @@ print(t2 - t, info['contacts'], t1 - t, t2 - t1)
 """
 
 SPARK_BUILD = """
-import sys, time
+import json, sys, time
 from bellwether.graph.core.spark import spark_session
 from bellwether.graph.spark_pairs import spark_pair_counts
 from bellwether.loaders.load import LoadOptions, load
 from bellwether.loaders.spark.load import spark_cdr_loader
 from bellwether.graph.build import build_graph
 t0 = time.perf_counter()
-spark = spark_session(sys.argv[1], app_name='bellwether-bench', driver_memory='2g')
+spark = spark_session(sys.argv[1], app_name='bellwether-bench', driver_memory='2g', conf=json.loads(sys.argv[2]))
 t = time.perf_counter()
-s = load(sys.argv[2], sys.argv[3:], options=LoadOptions(key=b'bench-key-0123456789abcdef'), load_cdr=spark_cdr_loader(spark))
+s = load(sys.argv[3], sys.argv[4:], options=LoadOptions(key=b'bench-key-0123456789abcdef'), load_cdr=spark_cdr_loader(spark))
 t1 = time.perf_counter()
-build_graph(sys.argv[2], progress=False, load=False, pair_counts=spark_pair_counts(spark))
+build_graph(sys.argv[3], progress=False, load=False, pair_counts=spark_pair_counts(spark))
 t2 = time.perf_counter()
 spark.stop()
-import json; info = json.load(open(sys.argv[2] + '/graph/graph.json'))
+info = json.load(open(sys.argv[3] + '/graph/graph.json'))
 print(t2 - t, info['contacts'], t1 - t, t2 - t1, t - t0)
 """
 
@@ -125,7 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-pandas", action="store_true")
     ap.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                     help="spark: also run the Spark build (beside the DuckDB one) and compare them.")
-    ap.add_argument("--master", default="local[2]", help="Spark master for --engine spark (default local[2]).")
+    ap.add_argument("--master", nargs="+", default=["local[2]"],
+                    help="Spark masters for --engine spark, each measured in turn (default local[2]); `standalone`: a "
+                         "master and two one-core workers started on this machine for the run.")
     a = ap.parse_args(argv)
     cache = ROOT / ".cache" / "bench"
     cache.mkdir(parents=True, exist_ok=True)
@@ -147,16 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     if not a.no_pandas:
         pd_out, _, pd_rss, pd_cpu = run(PANDAS, *files)
         table.append(("pandas groupby", f"{float(pd_out[0]):.2f}", f"{pd_cpu:.1f}", f"{pd_rss:.0f}", f"{rows / float(pd_out[0]):,.0f}", pd_out[1]))
-    spark = None
+    sparks: dict[str, list[str]] = {}
     if a.engine == "spark":
-        sws = cache / "ws_spark"
-        shutil.rmtree(sws, ignore_errors=True)
-        spark, _, spark_rss, spark_cpu = run(SPARK_BUILD, a.master, str(sws), *files)
-        table.append((f"bellwether load+build, Spark {a.master}", f"{float(spark[0]):.2f}", f"{spark_cpu:.1f}",
-                      f"{spark_rss:.0f}", f"{rows / float(spark[0]):,.0f}", spark[1]))
-        table.append(("  of which load", f"{float(spark[2]):.2f}", "", "", "", ""))
-        table.append(("  of which graph build", f"{float(spark[3]):.2f}", "", "", "", ""))
-        shutil.rmtree(sws, ignore_errors=True)
+        for master in a.master:
+            sparks[master] = _spark_build(master, cache / "ws_spark", files, table, rows)
     widths = [max(len(r[i]) for r in table) for i in range(6)]
     size = sum(Path(f).stat().st_size for f in files)
     print(f"input {csv} ({len(files)} file(s), {rows:,} rows, {size / 2**20:,.0f} MiB)")
@@ -164,14 +167,32 @@ def main(argv: list[str] | None = None) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     print(f"ratio build / bare = {float(build[0]) / float(bare[0]):.2f} (target <= 1.5); CPU ratio {build_cpu / bare_cpu:.2f}; "
           f"build peak RSS {build_rss:.0f} MiB (target <= 2048)")
-    if spark is not None:
-        cores = _cores(a.master)
+    for master, spark in sparks.items():
+        cores = _cores(master)
         duck_rate, spark_rate = rows / float(build[0]) / 2, rows / float(spark[0]) / cores
-        print(f"rows/s per core: DuckDB build {duck_rate:,.0f} (2 threads), Spark build {spark_rate:,.0f} ({a.master}, "
+        print(f"rows/s per core: DuckDB build {duck_rate:,.0f} (2 threads), Spark build {spark_rate:,.0f} ({master}, "
               f"{cores} cores); Spark / DuckDB time ratio {float(spark[0]) / float(build[0]):.2f}; "
-              f"Spark session start {float(spark[4]):.1f} s (not in the build time); the Spark row's CPU and RSS are "
-              f"the Python driver's only (the JVM and its Python workers are not counted); contacts equal: {spark[1] == build[1]}")
+              f"Spark session start {float(spark[4]):.1f} s (not in the build time); contacts equal: {spark[1] == build[1]}")
+    if "local[2]" in sparks and "standalone" in sparks:
+        print(f"standalone cluster / local[2] time ratio {float(sparks['standalone'][0]) / float(sparks['local[2]'][0]):.2f}")
+    if sparks:
+        print("the Spark rows' CPU and RSS are the Python driver's only (the JVMs and their Python workers are not counted)")
     shutil.rmtree(ws, ignore_errors=True)
+
+
+def _spark_build(master: str, ws: Path, files: list[str], table: list[tuple], rows: int) -> list[str]:
+    """Run the Spark load + build on ``master`` (``standalone``: a cluster started for it); add its rows to ``table``."""
+    shutil.rmtree(ws, ignore_errors=True)
+    cluster = standalone_cluster(workers=2, cores=1, memory="2g") if master == "standalone" else nullcontext(master)
+    with cluster as url:
+        conf = session_conf(executor_memory="1536m") if master == "standalone" else {}
+        spark, _, spark_rss, spark_cpu = run(SPARK_BUILD, url, json.dumps(conf), str(ws), *files)
+    table.append((f"bellwether load+build, Spark {master}", f"{float(spark[0]):.2f}", f"{spark_cpu:.1f}",
+                  f"{spark_rss:.0f}", f"{rows / float(spark[0]):,.0f}", spark[1]))
+    table.append(("  of which load", f"{float(spark[2]):.2f}", "", "", "", ""))
+    table.append(("  of which graph build", f"{float(spark[3]):.2f}", "", "", "", ""))
+    shutil.rmtree(ws, ignore_errors=True)
+    return spark
 
 
 def _cores(master: str) -> int:

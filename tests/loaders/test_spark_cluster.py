@@ -11,11 +11,9 @@ test is skipped with the reason.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +22,8 @@ from support.spark import SPARK_MARKS, require_pyspark, stop_active_spark
 require_pyspark()
 
 from bellwether.graph.build import build_graph
-from bellwether.graph.core.spark import SparkUnavailable, find_java_home, spark_session
+from bellwether.graph.core.spark import SparkUnavailable, spark_session
+from bellwether.graph.core.spark_cluster import session_conf, standalone_cluster
 from bellwether.graph.spark_pairs import spark_pair_counts
 from bellwether.loaders.load import LoadOptions, load
 from bellwether.loaders.spark.load import spark_cdr_loader
@@ -32,12 +31,6 @@ from test_load_csv import KEY
 from test_spark_build import assert_same_graph, assert_same_load, corrupted_text_files
 
 pytestmark = SPARK_MARKS
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _unavailable(reason: str):
@@ -49,48 +42,11 @@ def _unavailable(reason: str):
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """``spark://127.0.0.1:PORT`` with two one-core workers; the processes are stopped afterwards."""
-    import pyspark
-
-    home = Path(pyspark.__file__).parent
-    java = find_java_home()
-    if java is None or not (home / "bin" / "spark-class").exists():
-        _unavailable("no Java runtime or no spark-class in the pyspark installation")
-    logs = tmp_path_factory.mktemp("spark-cluster")
-    env = {**os.environ, "JAVA_HOME": java, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
-           "PYSPARK_PYTHON": sys.executable, "SPARK_LOG_DIR": str(logs),
-           "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"}  # no fixed REST port
-    port = _free_port()
-    master_url = f"spark://127.0.0.1:{port}"
-    spark_class = str(home / "bin" / "spark-class")
-    procs = []
-
-    def start(name: str, *args: str) -> None:
-        out = open(logs / f"{name}.log", "wb")
-        procs.append(subprocess.Popen([spark_class, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                      start_new_session=True))
-
     try:
-        start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-              "--webui-port", str(_free_port()))
-        for i in range(2):
-            work = logs / f"work{i}"
-            work.mkdir()
-            start(f"worker{i}", "org.apache.spark.deploy.worker.Worker", master_url, "--host", "127.0.0.1",
-                  "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port()), "--work-dir", str(work))
-        deadline = time.monotonic() + 90
-        while (logs / "master.log").read_text(errors="replace").count("Registering worker") < 2:
-            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                _unavailable("master and workers did not come up: " + (logs / "master.log").read_text(errors="replace")[-2000:])
-            time.sleep(0.5)
-        yield master_url
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        with standalone_cluster(workers=2, cores=1, memory="1g", logs=tmp_path_factory.mktemp("spark-cluster")) as url:
+            yield url
+    except SparkUnavailable as exc:
+        _unavailable(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +54,7 @@ def spark(cluster):
     stop_active_spark()  # the run's local session: getOrCreate would hand it back instead of the cluster's
     try:
         session = spark_session(cluster, app_name="bellwether-tests-cluster", shuffle_partitions=4,
-                                conf={"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
-                                      "spark.executor.memory": "512m", "spark.executor.cores": "1", "spark.cores.max": "2"})
+                                conf=session_conf(executor_memory="512m"))
     except SparkUnavailable as exc:
         _unavailable(str(exc))
     yield session
