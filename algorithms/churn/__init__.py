@@ -41,7 +41,7 @@ from bellwether.algorithms.churn import timeline
 from bellwether.algorithms.churn.contagion import ContagionResult, contagion_test, mantel_haenszel
 from bellwether.algorithms.churn.contagion_ppr import contagion_pagerank, personalized_pagerank
 from bellwether.algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES, ChurnFeatures, churn_features
-from bellwether.algorithms.churn.model import MODELS, ChurnModel, fit_churn_model
+from bellwether.algorithms.churn.model import MODELS, ChurnModel, fit_churn_model, training_sample
 from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.algorithms.churn.spreading_activation import spread_energy, spreading_activation
 from bellwether.graph.core.settings import DEFAULT_SEED
@@ -165,11 +165,16 @@ def train_churn(
     net_model = base_model = None
     if min(int(y.sum()), int(len(y) - y.sum())) >= MIN_POSITIVES:
         started = time.perf_counter()
-        X0 = past.table(network=True, rows=rows)
+        # only the sampled rows' features are copied out of the snapshot's tables
+        sample, rate = training_sample(y, max_train_rows, seed)
+        keep = np.zeros(len(rows), dtype=bool)
+        keep[np.flatnonzero(rows)[sample]] = True
+        X0, y = past.table(network=True, rows=keep), y[sample]
         del past
         net_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=seed,
-                                    max_rows=max_train_rows)
-        base_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES, seed=seed, max_rows=max_train_rows)
+                                    max_rows=None, negative_rate=rate)
+        base_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES, seed=seed, max_rows=None,
+                                     negative_rate=rate)
         timings["fit"] = time.perf_counter() - started
         training.update(fitted=True, sample_rows=net_model.n_rows, negative_rate=net_model.negative_rate)
     else:

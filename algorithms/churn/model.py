@@ -33,7 +33,7 @@ import pandas as pd
 from bellwether.algorithms.churn.features import CATEGORICAL_FEATURES
 from bellwether.graph.core.settings import DEFAULT_SEED
 
-__all__ = ["MODELS", "ChurnModel", "fit_churn_model"]
+__all__ = ["MODELS", "ChurnModel", "fit_churn_model", "training_sample"]
 
 MODELS = ("logistic", "gbm")
 MAX_CATEGORIES = 250  # HistGradientBoosting handles at most 255 categories per feature
@@ -121,6 +121,20 @@ def _estimator(kind: str, categorical: list[str], numeric: list[str], seed: int)
     return make_pipeline(prep, LogisticRegression(C=1.0, max_iter=2000, random_state=seed))
 
 
+def training_sample(y: np.ndarray, max_rows: int | None, seed: int = DEFAULT_SEED) -> tuple[np.ndarray, float]:
+    """The rows a fit keeps: every positive and a seeded random sample of the negatives, about ``max_rows``
+    in all (None: every row); returns their positions, sorted, and the share of the negatives kept."""
+    y = np.asarray(y, dtype=bool)
+    idx = np.arange(len(y))
+    n_neg = int((~y).sum())
+    if max_rows is not None and len(y) > max_rows:
+        keep_neg = max(max_rows - int(y.sum()), 1)
+        if keep_neg < n_neg:
+            neg = np.random.default_rng(seed).choice(np.flatnonzero(~y), size=keep_neg, replace=False)
+            return np.sort(np.concatenate([np.flatnonzero(y), neg])), keep_neg / n_neg
+    return idx, 1.0
+
+
 def fit_churn_model(
     X: pd.DataFrame,
     y: np.ndarray,
@@ -130,6 +144,7 @@ def fit_churn_model(
     seed: int = DEFAULT_SEED,
     max_rows: int | None = 200_000,
     n_threads: int | None = 1,
+    negative_rate: float = 1.0,
 ) -> ChurnModel:
     """Fit a churn classifier on ``X[columns]`` against the boolean labels ``y``.
 
@@ -149,6 +164,9 @@ def fit_churn_model(
         Keep every positive and sample negatives down to about this many rows (None: all rows).
     n_threads : int or None, default 1
         OpenMP threads for fitting and predicting (None: all cores).
+    negative_rate : float, default 1.0
+        Share of the negatives the caller kept when it sampled ``X`` itself (:func:`training_sample`),
+        so the probabilities are corrected for both samplings.
 
     Returns
     -------
@@ -165,16 +183,8 @@ def fit_churn_model(
     if y.all() or not y.any():
         raise ValueError("Cannot fit a churn classifier: the training labels hold a single class.")
     cols = list(X.columns if columns is None else columns)
-    rng = np.random.default_rng(seed)
-    rate = 1.0
-    idx = np.arange(len(y))
-    n_neg = int((~y).sum())
-    if max_rows is not None and len(y) > max_rows:
-        keep_neg = max(max_rows - int(y.sum()), 1)
-        if keep_neg < n_neg:
-            rate = keep_neg / n_neg
-            neg = rng.choice(np.flatnonzero(~y), size=keep_neg, replace=False)
-            idx = np.sort(np.concatenate([np.flatnonzero(y), neg]))
+    idx, rate = training_sample(y, max_rows, seed)
+    rate *= negative_rate
     Xs = X.iloc[idx]
     ys = y[idx]
     categorical = [c for c in cols if c in CATEGORICAL_FEATURES]

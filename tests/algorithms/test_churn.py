@@ -307,3 +307,19 @@ def test_the_history_graph_is_let_go_before_the_features_at_as_of(planted, monke
     assert seen == [None] and metrics["history"] == "snapshot"
     expected = score_churn(p.graph, p.as_of, history=p.history, seed=1).scores
     assert np.allclose(out["churn_risk"].to_numpy(), expected["churn_risk"].to_numpy(), equal_nan=True)
+
+
+def test_training_on_the_sampled_rows_equals_sampling_inside_the_fit(planted):
+    """train_churn copies only the sampled rows out of the snapshot; the model is the one a fit on every row samples."""
+    from bellwether.algorithms.churn import train_churn
+
+    p = planted
+    t0 = p.as_of - np.timedelta64(30, "D")
+    past = churn_features(p.history, t0)
+    y = timeline.training_labels(p.history.subscribers, t0, p.as_of)[past.eligible]
+    X = past.table(rows=past.eligible)
+    whole = fit_churn_model(X, y, columns=OWN_FEATURES + NETWORK_FEATURES, seed=1, max_rows=1500)
+    trained = train_churn(p.graph, p.as_of, history=p.history, seed=1, max_train_rows=1500)
+    assert trained.net_model.negative_rate == whole.negative_rate < 1.0
+    assert trained.net_model.n_rows == whole.n_rows
+    assert np.array_equal(trained.net_model.predict_proba(X), whole.predict_proba(X))
