@@ -35,7 +35,7 @@ from bellwether.graph.core.workspace import Workspace, read_json
 CACHE = Path(".cache")
 STEPS = ("generate", "build", "analyze")
 #: the single-machine target: analyze of a 10M-subscriber operator in this many bytes
-ANALYZE_10M_TARGET = 20 * 1024**3
+ANALYZE_10M_TARGET = 20 * 10**9  # the "fits in 20 GB": decimal gigabytes, 18.6 GiB
 PREDICT = (10_000_000, 100_000_000)
 
 
@@ -155,7 +155,7 @@ def report(rows: list[dict]) -> str:
         lines.append(f"| {name} | {bt:.2f} | {bm:.2f} | " + " | ".join(cells) + " |")
         if name == "analyze":
             verdict = "met" if at10 <= ANALYZE_10M_TARGET else "missed"
-            lines += ["", f"analyze at 10M: predicted peak {_gib(at10)} against the {_gib(ANALYZE_10M_TARGET)} target ({verdict})"]
+            lines += ["", f"analyze at 10M: predicted peak {_gib(at10)} against the 20 GB ({_gib(ANALYZE_10M_TARGET)}) target ({verdict})"]
     return "\n".join(lines)
 
 

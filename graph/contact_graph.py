@@ -180,15 +180,19 @@ class ContactGraph:
         return g
 
     def to_csr(self, weight: str | None = "weight"):
-        """Return the symmetric weighted adjacency as a ``scipy.sparse.csr_array`` (n x n)."""
+        """Return the symmetric weighted adjacency as a ``scipy.sparse.csr_array`` (n x n).
+
+        Indices are 32-bit when the vertex numbers and the entry count fit (scipy keeps the index type
+        it is given: 64-bit ones double the indices and the COO -> CSR copies).
+        """
         import scipy.sparse as sp
 
-        e = self.edge_array()
-        w = self.weights(weight)
         n = self.n_subscribers
-        rows = np.concatenate([e[:, 0], e[:, 1]])
-        cols = np.concatenate([e[:, 1], e[:, 0]])
-        return sp.csr_array((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
+        index = np.int32 if max(n, 2 * self.n_contacts) < 2**31 else np.int64
+        a = self.contacts["a_vid"].to_numpy(index)
+        b = self.contacts["b_vid"].to_numpy(index)
+        w = self.weights(weight)
+        return sp.csr_array((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
 
 
 def empty_subscribers() -> pd.DataFrame:

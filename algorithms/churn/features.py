@@ -110,6 +110,15 @@ def churn_features(
     recency_days, decay_days, silent_days, weight = o.recency_days, o.decay_days, o.silent_days, o.weight
     subs, con = graph.subscribers, graph.contacts
     n = graph.n_subscribers
+    recent = timeline.recent_churners(subs, cut, recency_days)
+    rec = recent.astype(np.float64)
+    # the two diffusions first, so the adjacency matrix is gone before the per-contact arrays below are made
+    W = graph.to_csr(weight)
+    energy = spread_energy(W, rec, spreading_factor=o.spreading_factor, threshold=o.sa_threshold)
+    contagion = personalized_pagerank(
+        W, restart_weights(subs, cut, recency_days=recency_days, decay_days=decay_days), damping=o.damping
+    )
+    del W
     a = con["a_vid"].to_numpy(np.int64)
     b = con["b_vid"].to_numpy(np.int64)
     w = graph.weights(weight)
@@ -158,6 +167,7 @@ def churn_features(
         np.minimum.at(since, b, lag)
         own["days_since_last_contact"] = np.where(np.isinf(since), np.nan, since)
         own["silent_share"] = _safe_div(per_vertex((lag >= silent_days).astype(np.float64)), degree)
+        del last, lag
     else:
         own["days_since_last_contact"] = np.nan
         own["silent_share"] = np.nan
@@ -165,11 +175,9 @@ def churn_features(
 
     # --- network features ----------------------------------------------------
     churned = timeline.churned_before(subs, cut)
-    recent = timeline.recent_churners(subs, cut, recency_days)
     days = timeline.days_since_churn(subs, cut)
     c = churned.astype(np.float64)
     r = np.where(churned, np.exp(-np.nan_to_num(days) / decay_days), 0.0)
-    rec = recent.astype(np.float64)
     net = pd.DataFrame(index=pd.RangeIndex(n))
     net["churned_contacts"] = per_vertex(rec[b], rec[a])
     net["churned_contacts_all"] = all_churned = per_vertex(c[b], c[a])
@@ -188,11 +196,8 @@ def churn_features(
     net["out_seconds_churn_share"] = _safe_div(per_vertex(sec_ab * c[b], sec_ba * c[a]), seconds_out)
     net["in_calls_churn_decay"] = per_vertex(calls_ba * r[b], calls_ab * r[a])
     net["sms_churn_decay"] = per_vertex((sms_ab + sms_ba) * r[b], (sms_ab + sms_ba) * r[a])
-    W = graph.to_csr(weight)
-    net["spreading_activation"] = spread_energy(W, rec, spreading_factor=o.spreading_factor, threshold=o.sa_threshold)
-    net["contagion_score"] = personalized_pagerank(
-        W, restart_weights(subs, cut, recency_days=recency_days, decay_days=decay_days), damping=o.damping
-    )
+    net["spreading_activation"] = energy
+    net["contagion_score"] = contagion
     return ChurnFeatures(
         as_of=cut, own=own, network=net, churned=churned, recent=recent, eligible=timeline.eligible(subs, cut)
     )
