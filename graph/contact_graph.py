@@ -182,17 +182,26 @@ class ContactGraph:
     def to_csr(self, weight: str | None = "weight"):
         """Return the symmetric weighted adjacency as a ``scipy.sparse.csr_array`` (n x n).
 
-        Indices are 32-bit when the vertex numbers and the entry count fit (scipy keeps the index type
-        it is given: 64-bit ones double the indices and the COO -> CSR copies).
+        Indices are 32-bit when the vertex numbers and the entry count fit (:func:`index_dtype`):
+        64-bit ones would double the indices and the COO -> CSR copies.
         """
         import scipy.sparse as sp
 
         n = self.n_subscribers
-        index = np.int32 if max(n, 2 * self.n_contacts) < 2**31 else np.int64
+        index = index_dtype(n, 2 * self.n_contacts)
         a = self.contacts["a_vid"].to_numpy(index)
         b = self.contacts["b_vid"].to_numpy(index)
         w = self.weights(weight)
         return sp.csr_array((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
+
+
+def index_dtype(*sizes: int) -> type:
+    """``np.int32`` when every size (vertex count, entry count...) is below 2**31, else ``np.int64``.
+
+    Index arrays of graphs and sparse matrices in 32 bits take half the memory; scipy keeps the
+    index type it is given, so the choice made here holds through its conversions.
+    """
+    return np.int32 if max(sizes, default=0) < 2**31 else np.int64
 
 
 def empty_subscribers() -> pd.DataFrame:

@@ -57,7 +57,7 @@ from bellwether.algorithms.influence.cascade import ArcIndex, _expand, arc_index
 from bellwether.algorithms.influence.probabilities import arcs, edge_probabilities
 from bellwether.algorithms.influence.rr_sets import RRSets, reverse_index, sample_rr_sets
 from bellwether.graph import schema
-from bellwether.graph.contact_graph import ContactGraph
+from bellwether.graph.contact_graph import ContactGraph, index_dtype
 from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["InfluenceResult", "Coverage", "run_imm", "imm_sample_sizes", "node_selection", "select_seeds"]
@@ -137,7 +137,7 @@ def node_selection(
         counts[~allowed] = -np.inf
     # inverted index vertex -> RR sets, by a C-level CSR -> CSC transpose; 32-bit positions when they fit
     # (scipy widens every index array to the widest one it is given: a 64-bit ptr doubles both copies)
-    index = np.int32 if max(rr.total_size, theta, n) < 2**31 else np.int64
+    index = index_dtype(rr.total_size, theta, n)
     incidence = sp.csr_array(
         (np.ones(len(nodes), dtype=np.int8), nodes.astype(index, copy=False), rr.ptr.astype(index)), shape=(theta, n)
     ).tocsc()

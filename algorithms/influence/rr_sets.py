@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bellwether.algorithms.influence.cascade import _TARGET_KEYS, ArcIndex, arc_index, reach
+from bellwether.graph.contact_graph import index_dtype
 
 __all__ = ["RRSets", "reverse_index", "sample_rr_sets"]
 
@@ -52,11 +53,7 @@ class RRSets:
 
     @classmethod
     def empty(cls, n: int) -> "RRSets":
-        return cls(n, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=_node_dtype(n)))
-
-
-def _node_dtype(n: int):
-    return np.int32 if n < 2**31 else np.int64
+        return cls(n, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=index_dtype(n)))
 
 
 def reverse_index(source: np.ndarray, target: np.ndarray, prob: np.ndarray, n: int) -> ArcIndex:
@@ -87,13 +84,13 @@ def sample_rr_sets(index: ArcIndex, count: int, rng: np.random.Generator, *, mea
     out = RRSets.empty(n)
     if count <= 0:
         return out
-    if _kernels.available() and n < 2**31:
+    if _kernels.available() and index_dtype(n) is np.int32:  # the compiled sampler writes 32-bit nodes
         ptr, nodes = _kernels.rr_sets(index, rng.integers(0, n, size=count), rng)
         return RRSets(n, ptr, nodes)
     ptrs, nodes = [np.zeros(1, dtype=np.int64)], []
     done, offset = 0, 0
     batch = int(max(1000, min(count, _TARGET_KEYS / max(mean_size_hint, 1.0))))
-    dtype = _node_dtype(n)
+    dtype = index_dtype(n)
     while done < count:
         b = min(batch, count - done)
         roots = rng.integers(0, n, size=b)
