@@ -110,15 +110,19 @@ def _cascade_sizes(seeds, n_cascades, rng_seed, seg_ptr, seg, arc):
     return sizes
 
 @njit(cache=True, nogil=True)
-def _rr_sets(roots, rng_seed, seg_ptr, seg, arc):
+def _rr_sets(roots, rng_seed, seg_ptr, seg, arc, cap):
+    """RR sets from ``roots``; ``nodes`` starts at ``cap`` entries (the expected total) and doubles when short.
+
+    Returns a view of the filled prefix: the caller copies it out, so no second copy is made here.
+    Vertex numbers and stamps are 32-bit (the caller checks that ``n`` fits).
+    """
     state = np.uint64(rng_seed)
     n = len(seg_ptr) - 1
     count = len(roots)
-    stamp = np.full(n, -1, np.int64)
-    queue = np.empty(n, np.int64)
+    stamp = np.full(n, -1, np.int32)
+    queue = np.empty(n, np.int32)
     ptr = np.zeros(count + 1, np.int64)
-    cap = max(16 * count, 1024)
-    nodes = np.empty(cap, np.int32)
+    nodes = np.empty(max(cap, 1024), np.int32)
     total = 0
     for c in range(count):
         root = roots[c]
@@ -130,20 +134,37 @@ def _rr_sets(roots, rng_seed, seg_ptr, seg, arc):
             u = queue[head]
             head += 1
             tail, state = _expand(u, stamp, c, queue, tail, seg_ptr, seg, arc, state)
-        if total + tail > cap:
-            while total + tail > cap:
-                cap *= 2
-            grown = np.empty(cap, np.int32)
+        if total + tail > len(nodes):
+            grown = np.empty(max(2 * len(nodes), total + tail), np.int32)
             grown[:total] = nodes[:total]
             nodes = grown
         nodes[total : total + tail] = queue[:tail]
         total += tail
         ptr[c + 1] = total
-    return ptr, nodes[:total].copy()
+    return ptr, nodes[:total]
+
+
+@njit(cache=True, nogil=True)
+def _transpose(ptr, nodes, n):
+    """The inverted index of CSR sets ``(ptr, nodes)``: ``sets_of[node_ptr[v]:node_ptr[v + 1]]`` are the
+    sets holding ``v``, in increasing order (a counting sort; 32-bit set numbers)."""
+    node_ptr = np.zeros(n + 1, np.int64)
+    for j in range(len(nodes)):
+        node_ptr[nodes[j] + 1] += 1
+    for v in range(n):
+        node_ptr[v + 1] += node_ptr[v]
+    fill = node_ptr[:-1].copy()
+    sets_of = np.empty(len(nodes), np.int32)
+    for i in range(len(ptr) - 1):
+        for j in range(ptr[i], ptr[i + 1]):
+            v = nodes[j]
+            sets_of[fill[v]] = i
+            fill[v] += 1
+    return node_ptr, sets_of
 
 
 def _arrays(index):
-    return index.seg_ptr, index.packed_segments, index.packed_arcs
+    return index.seg_ptr, index.segments, index.arcs
 
 
 def _workers() -> int:
@@ -167,6 +188,11 @@ def _run(fn, jobs):
         return list(pool.map(lambda job: fn(*job), jobs))
 
 
+def transpose(ptr: np.ndarray, nodes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(node_ptr, sets_of)``: for each vertex, the numbers of the sets holding it (see :func:`_transpose`)."""
+    return _transpose(np.asarray(ptr, np.int64), nodes, n)
+
+
 def cascade_sizes(index, seeds: np.ndarray, n_cascades: int, rng: np.random.Generator) -> np.ndarray:
     """Sizes of ``n_cascades`` independent cascades from ``seeds`` (compiled, a few threads)."""
     seeds = np.asarray(seeds, np.int64)
@@ -177,15 +203,21 @@ def cascade_sizes(index, seeds: np.ndarray, n_cascades: int, rng: np.random.Gene
     return np.concatenate(_run(_cascade_sizes, jobs))
 
 
-def rr_sets(index, roots: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """CSR ``(ptr, nodes)`` of the RR sets rooted at ``roots`` (compiled, a few threads; nodes are int32)."""
+def rr_sets(index, roots: np.ndarray, rng: np.random.Generator, mean_size_hint: float = 8.0
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """CSR ``(ptr, nodes)`` of the RR sets rooted at ``roots`` (compiled, a few threads; nodes are int32).
+
+    ``mean_size_hint`` (the expected set size) sizes each piece's buffer: a quarter above the expected
+    total, so the buffers do not hold several times the sets while they are sampled.
+    """
     roots = np.asarray(roots, np.int64)
     chunks = _chunks(len(roots), 4096)
     states = rng.integers(0, 2**63 - 1, size=len(chunks))
     arrays = _arrays(index)
-    parts = _run(_rr_sets, [(roots[c], np.uint64(st), *arrays) for c, st in zip(chunks, states)])  # views
+    caps = [int(1.25 * max(mean_size_hint, 1.0) * (c.stop - c.start)) for c in chunks]
+    parts = _run(_rr_sets, [(roots[c], np.uint64(st), *arrays, cap) for c, st, cap in zip(chunks, states, caps)])  # views
     if len(parts) == 1:
-        return parts[0]
+        return parts[0][0], parts[0][1].copy()  # the filled prefix only, not the whole buffer
     # joined into arrays made once, each piece let go as soon as it is copied: the sets are held
     # about once while they are joined, not twice as a concatenation of all the pieces would hold them
     ptr = np.zeros(len(roots) + 1, np.int64)

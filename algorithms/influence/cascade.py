@@ -48,47 +48,57 @@ _DENSE_LIMIT = 1 << 26  # entries of the dense visited table (int32, 256 MiB)
 class ArcIndex:
     """Arcs grouped by the vertex they leave, cut into probability classes.
 
+    The arrays are held packed row-wise, as the compiled walk reads them (one cache line per class, one
+    per arc); the columns the numpy path reads are views of them, or integer copies made when first read.
+
     Attributes
     ----------
     n : int
         Number of vertices.
-    target : numpy.ndarray
-        ``int64`` vertex reached by each arc; arcs of one vertex are contiguous,
-        sorted by decreasing probability.
-    prob : numpy.ndarray
-        ``float64`` activation probability of each arc (zero-probability arcs are dropped).
     seg_ptr : numpy.ndarray
         ``int64 (n + 1,)``: the classes of vertex ``v`` are ``seg_ptr[v]:seg_ptr[v + 1]``.
-    seg_start, seg_end : numpy.ndarray
-        Arc range of each class.
-    seg_q : numpy.ndarray
-        Largest probability in each class (the skipping rate).
-    seg_none : numpy.ndarray
-        ``(1 - q)^length``: chance that the geometric jumps find no candidate in the class.
+    segments : numpy.ndarray
+        ``float64 (n_segments, 4)`` rows ``(start, end, q, none)``: the arc range of each class, its
+        largest probability ``q`` (the skipping rate) and ``(1 - q)^length``, the chance that the
+        geometric jumps find no candidate in the class.
+    arcs : numpy.ndarray
+        ``float64 (n_arcs, 2)`` rows ``(prob, target)``: activation probability and vertex reached of each
+        arc (zero-probability arcs are dropped); the arcs of one vertex are contiguous, sorted by
+        decreasing probability.
     """
 
     n: int
-    target: np.ndarray
-    prob: np.ndarray
     seg_ptr: np.ndarray
-    seg_start: np.ndarray
-    seg_end: np.ndarray
-    seg_q: np.ndarray
-    seg_none: np.ndarray
+    segments: np.ndarray
+    arcs: np.ndarray
 
     @property
     def n_arcs(self) -> int:
-        return len(self.target)
+        return len(self.arcs)
+
+    @property
+    def prob(self) -> np.ndarray:
+        return self.arcs[:, 0]
 
     @cached_property
-    def packed_segments(self) -> np.ndarray:
-        """``(n_segments, 4)`` rows ``(start, end, q, none)`` for the compiled walk (one cache line per class)."""
-        return np.column_stack([self.seg_start, self.seg_end, self.seg_q, self.seg_none]).astype(np.float64)
+    def target(self) -> np.ndarray:
+        return self.arcs[:, 1].astype(np.int64)
 
     @cached_property
-    def packed_arcs(self) -> np.ndarray:
-        """``(n_arcs, 2)`` rows ``(prob, target)`` for the compiled walk."""
-        return np.column_stack([self.prob, self.target]).astype(np.float64)
+    def seg_start(self) -> np.ndarray:
+        return self.segments[:, 0].astype(np.int64)
+
+    @cached_property
+    def seg_end(self) -> np.ndarray:
+        return self.segments[:, 1].astype(np.int64)
+
+    @property
+    def seg_q(self) -> np.ndarray:
+        return self.segments[:, 2]
+
+    @property
+    def seg_none(self) -> np.ndarray:
+        return self.segments[:, 3]
 
 
 def arc_index(source: np.ndarray, target: np.ndarray, prob: np.ndarray, n: int) -> ArcIndex:
@@ -100,22 +110,32 @@ def arc_index(source: np.ndarray, target: np.ndarray, prob: np.ndarray, n: int) 
         raise ValueError("source, target and prob must have the same length")
     if len(prob) and (np.isnan(prob).any() or prob.min() < 0 or prob.max() > 1):
         raise ValueError("arc probabilities must be in [0, 1]")
-    keep = prob > 0
-    source, target, prob = source[keep], target[keep], prob[keep]
-    order = np.lexsort((-prob, source))
-    source, target, prob = source[order], target[order], prob[order]
-    cls = np.minimum(np.floor(-np.log2(prob)), _MAX_CLASS).astype(np.int64)
+    keep = np.flatnonzero(prob > 0)
+    order = keep[np.lexsort((-prob[keep], source[keep]))]
+    del keep
+    source, prob = source[order], prob[order]
+    arcs = np.empty((len(order), 2))
+    arcs[:, 0] = prob
+    arcs[:, 1] = target[order]
+    del order
+    cls = np.minimum(np.floor(-np.log2(prob)), _MAX_CLASS).astype(np.int8)
     first = np.ones(len(prob), dtype=bool)
     if len(prob):
         first[1:] = (source[1:] != source[:-1]) | (cls[1:] != cls[:-1])
+    del cls
     seg_start = np.flatnonzero(first)
-    seg_end = np.append(seg_start[1:], len(prob)).astype(np.int64)[: len(seg_start)]
+    del first
     seg_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(source[seg_start], minlength=n), out=seg_ptr[1:])
-    seg_q = prob[seg_start]
+    del source
+    segments = np.empty((len(seg_start), 4))
+    segments[:, 0] = seg_start
+    segments[:-1, 1] = seg_start[1:]
+    segments[-1:, 1] = len(prob)
+    segments[:, 2] = prob[seg_start]
     with np.errstate(divide="ignore"):
-        seg_none = np.exp((seg_end - seg_start) * np.log1p(-seg_q))
-    return ArcIndex(n, target, prob, seg_ptr, seg_start, seg_end, seg_q, seg_none)
+        segments[:, 3] = np.exp((segments[:, 1] - segments[:, 0]) * np.log1p(-segments[:, 2]))
+    return ArcIndex(n, seg_ptr, segments, arcs)
 
 
 def _expand(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -52,8 +52,9 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
+from bellwether.algorithms.influence import _kernels
 from bellwether.algorithms.influence.baselines import top_k_degree, top_k_pagerank
-from bellwether.algorithms.influence.cascade import ArcIndex, _expand, arc_index, cascade_sizes, spread_interval
+from bellwether.algorithms.influence.cascade import ArcIndex, _expand, cascade_sizes, forward_index, spread_interval
 from bellwether.algorithms.influence.probabilities import arcs, edge_probabilities
 from bellwether.algorithms.influence.rr_sets import RRSets, reverse_index, sample_rr_sets
 from bellwether.graph import schema
@@ -126,7 +127,8 @@ def node_selection(
     """
     n, theta = rr.n, rr.count
     nodes = rr.nodes
-    counts = np.bincount(nodes, minlength=n).astype(np.float64)
+    node_ptr, sets_of = _inverted_index(rr)
+    counts = np.diff(node_ptr).astype(np.float64)
     if tiebreak is not None:
         tb = np.asarray(tiebreak, dtype=np.float64)
         counts += 0.5 * tb / (tb.max() + 1.0) if len(tb) else 0.0
@@ -135,13 +137,6 @@ def node_selection(
         allowed = np.zeros(n, dtype=bool)
         allowed[np.asarray(candidates, dtype=np.int64)] = True
         counts[~allowed] = -np.inf
-    # inverted index vertex -> RR sets, by a C-level CSR -> CSC transpose; 32-bit positions when they fit
-    # (scipy widens every index array to the widest one it is given: a 64-bit ptr doubles both copies)
-    index = index_dtype(rr.total_size, theta, n)
-    incidence = sp.csr_array(
-        (np.ones(len(nodes), dtype=np.int8), nodes.astype(index, copy=False), rr.ptr.astype(index)), shape=(theta, n)
-    ).tocsc()
-    node_ptr, sets_of = incidence.indptr, incidence.indices
     covered = np.zeros(theta, dtype=bool)
     seeds, gains = [], []
     best_bound = None
@@ -171,6 +166,23 @@ def node_selection(
     if bound:
         tighten()
     return Coverage(np.asarray(seeds, dtype=np.int64), np.asarray(gains, dtype=np.int64), theta, best_bound)
+
+
+def _inverted_index(rr: RRSets) -> tuple[np.ndarray, np.ndarray]:
+    """``(node_ptr, sets_of)``: the RR sets holding vertex ``v`` are ``sets_of[node_ptr[v]:node_ptr[v + 1]]``, in order.
+
+    The compiled counting sort holds one 32-bit set number per entry; without it, scipy's CSR -> CSC
+    transpose, which also needs a data array and copies of the pointers (32-bit positions when they fit:
+    scipy widens every index array to the widest one it is given).
+    """
+    if _kernels.available() and index_dtype(rr.count) is np.int32:
+        return _kernels.transpose(rr.ptr, rr.nodes, rr.n)
+    index = index_dtype(rr.total_size, rr.count, rr.n)
+    incidence = sp.csr_array(
+        (np.ones(len(rr.nodes), dtype=np.int8), rr.nodes.astype(index, copy=False), rr.ptr.astype(index)),
+        shape=(rr.count, rr.n),
+    ).tocsc()
+    return incidence.indptr, incidence.indices
 
 
 def _log_comb(n: int, k: int) -> float:
@@ -273,6 +285,12 @@ def run_imm(
     return cov, info
 
 
+def _reversed_arcs(graph: ContactGraph, probability: str | float) -> ArcIndex:
+    """The reversed-arc index of ``graph`` under the ``probability`` model (the arc arrays are let go on return)."""
+    source, target = arcs(graph)
+    return reverse_index(source, target, edge_probabilities(graph, probability), graph.n_subscribers)
+
+
 def _seed_table(graph: ContactGraph, cov: Coverage) -> pd.DataFrame:
     n, theta = graph.n_subscribers, max(cov.n_sets, 1)
     gain = n * cov.gains.astype(np.float64) / theta
@@ -353,13 +371,11 @@ def select_seeds(
         if not len(candidates):
             raise ValueError("candidates is empty")
     k = min(k, n if candidates is None else len(candidates))
-    probs = edge_probabilities(graph, probability)
-    source, target = arcs(graph)
-    degree = np.bincount(source, minlength=n)
     rng = np.random.default_rng(seed)
+    # only the reversed-arc index is held while the RR sets are sampled; the forward one is made afterwards
     cov, info = run_imm(
-        reverse_index(source, target, probs, n), k, epsilon=epsilon, ell=ell, rng=rng,
-        candidates=candidates, tiebreak=degree,
+        _reversed_arcs(graph, probability), k, epsilon=epsilon, ell=ell, rng=rng,
+        candidates=candidates, tiebreak=np.bincount(graph.edge_array().ravel(), minlength=n),
     )
     seconds_select = time.perf_counter() - t0
     seeds = _seed_table(graph, cov)
@@ -385,7 +401,7 @@ def select_seeds(
     nan = float("nan")
     spreads = {"": (nan, nan, nan), "pagerank_": (nan, nan, nan), "degree_": (nan, nan, nan)}
     if n_simulations > 0:
-        forward = arc_index(source, target, probs, n)
+        forward = forward_index(graph, edge_probabilities(graph, probability))
         baseline = {
             "": cov.seeds,
             "pagerank_": top_k_pagerank(graph, len(cov.seeds), candidates),

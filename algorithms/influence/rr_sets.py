@@ -72,7 +72,7 @@ def sample_rr_sets(index: ArcIndex, count: int, rng: np.random.Generator, *, mea
         Number of RR sets.
     rng : numpy.random.Generator
     mean_size_hint : float
-        Expected RR-set size, used only to size the first batch.
+        Expected RR-set size, used only to size the buffers (the compiled path) or the first batch.
 
     Returns
     -------
@@ -85,7 +85,7 @@ def sample_rr_sets(index: ArcIndex, count: int, rng: np.random.Generator, *, mea
     if count <= 0:
         return out
     if _kernels.available() and index_dtype(n) is np.int32:  # the compiled sampler writes 32-bit nodes
-        ptr, nodes = _kernels.rr_sets(index, rng.integers(0, n, size=count), rng)
+        ptr, nodes = _kernels.rr_sets(index, rng.integers(0, n, size=count), rng, mean_size_hint)
         return RRSets(n, ptr, nodes)
     ptrs, nodes = [np.zeros(1, dtype=np.int64)], []
     done, offset = 0, 0

@@ -22,7 +22,7 @@ from bellwether.algorithms.influence import (
     top_k_pagerank,
 )
 from bellwether.algorithms.influence.cascade import cascade_sizes, forward_index
-from bellwether.algorithms.influence.imm import imm_sample_sizes, run_imm
+from bellwether.algorithms.influence.imm import _inverted_index, imm_sample_sizes, run_imm
 from bellwether.algorithms.influence.probabilities import directed_strength
 from bellwether.algorithms.influence.rr_sets import reverse_index
 from bellwether.graph import schema
@@ -254,7 +254,31 @@ def test_rr_set_coverage_estimates_spread():
         assert g.n_subscribers * hit.mean() == pytest.approx(exact_spread(g, p, [v]), abs=0.05)
 
 
-def test_greedy_coverage_equals_brute_force_on_tiny_instance():
+def test_compiled_rr_sets_do_not_depend_on_the_size_hint():
+    """The hint only sizes the compiled sampler's buffers: a far too small one (they grow) gives the same sets."""
+    from bellwether.algorithms.influence import _kernels
+
+    if not _kernels.available():
+        pytest.skip("numba not installed")
+    g = two_cliques()
+    src, dst = arcs(g)
+    index = reverse_index(src, dst, edge_probabilities(g) * 2, g.n_subscribers)
+    small, large = (sample_rr_sets(index, 20000, np.random.default_rng(8), mean_size_hint=h) for h in (0.01, 100.0))
+    assert small.total_size > small.count  # sets of more than one vertex: the small buffers had to grow
+    assert np.array_equal(small.ptr, large.ptr) and np.array_equal(small.nodes, large.nodes)
+
+
+def test_inverted_index_lists_the_sets_of_each_vertex_in_order(sampler):
+    rng = np.random.default_rng(2)
+    n = 30
+    sets = [rng.choice(n, size=rng.integers(1, 6), replace=False) for _ in range(500)]
+    rr = RRSets(n, np.concatenate([[0], np.cumsum([len(s) for s in sets])]), np.concatenate(sets).astype(np.int32))
+    node_ptr, sets_of = _inverted_index(rr)
+    for v in range(n):
+        assert sets_of[node_ptr[v] : node_ptr[v + 1]].tolist() == [i for i, s in enumerate(sets) if v in s]
+
+
+def test_greedy_coverage_equals_brute_force_on_tiny_instance(sampler):
     rng = np.random.default_rng(11)
     n = 9
     sets = [rng.choice(n, size=rng.integers(1, 4), replace=False) for _ in range(40)]
@@ -277,7 +301,7 @@ def test_greedy_coverage_equals_brute_force_on_tiny_instance():
     assert node_selection(rr, 1).covered == max(coverage([v]) for v in range(n))
 
 
-def test_coverage_upper_bound_holds_for_every_seed_set_and_can_be_tight():
+def test_coverage_upper_bound_holds_for_every_seed_set_and_can_be_tight(sampler):
     rng = np.random.default_rng(5)
     n = 12
     for trial in range(20):
