@@ -2,6 +2,8 @@
 
 Steps (each timed, its peak memory and metrics recorded in ``manifest.json``):
 
+0. ``history``: write the churn model's training snapshot (the contacts one horizon before ``as_of``)
+   from the records to scratch files, first, before anything else is held (:func:`history_step`);
 1. ``graph``: load the workspace graph; when ``as_of`` differs from the graph's
    own, rebuild the contacts for that date in memory
    (:func:`bellwether.graph.build.build_contacts`);
@@ -15,8 +17,7 @@ Steps (each timed, its peak memory and metrics recorded in ``manifest.json``):
 5. ``roles``: bellwether score, rank in community, role (:mod:`bellwether.algorithms.roles`);
 6. ``influence``: influence-maximisation seeds (:func:`bellwether.algorithms.influence.select_seeds`);
 7. ``churn``: churn risk and contagion scores (:func:`bellwether.algorithms.churn.train_churn` on the
-   snapshot one horizon earlier, rebuilt from the records, then
-   :func:`bellwether.algorithms.churn.predict_churn` at ``as_of``);
+   snapshot of step 0, then :func:`bellwether.algorithms.churn.predict_churn` at ``as_of``);
 8. ``write``: the community tables and the run files.
 
 Steps 6 and 7 run when their packages are installed; otherwise the manifest
@@ -40,10 +41,11 @@ Outputs
 from __future__ import annotations
 
 import importlib
+import os
 import platform
+import shutil
 import time
-from contextlib import nullcontext
-from functools import partial
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -69,7 +71,7 @@ from bellwether.graph.core.dates import parse_day
 from bellwether.graph.core.errors import BellwetherError
 from bellwether.graph.core.memory import release_free_memory
 from bellwether.graph.core.progress import StepProgress
-from bellwether.graph.core.workspace import Workspace, read_json, write_json
+from bellwether.graph.core.workspace import GraphFiles, Workspace, read_json, write_json
 from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
@@ -77,7 +79,7 @@ __all__ = [
     "communities_step", "graph_step", "influence_step", "mask_after", "mask_step", "roles_step", "write_step",
 ]
 
-STEPS = ("graph", "mask", "communities", "centrality", "roles", "influence", "churn", "write")
+STEPS = ("history", "graph", "mask", "communities", "centrality", "roles", "influence", "churn", "write")
 #: steps ``AnalysisOptions.skip`` may leave out
 OPTIONAL_STEPS = ("influence", "churn")
 
@@ -327,16 +329,59 @@ class AnalysisOptions:
         }
 
 
-def _history_graph(ws: Workspace, day: date, horizon_days: int, window_days: int) -> tuple[ContactGraph | None, str]:
-    """The contact graph ``horizon_days`` before ``day`` (the churn model's training snapshot), as known at ``day``."""
-    if not ws.has_graph() or _optional("bellwether.graph.build", "build_contacts") is None:
-        return None, "none"
+@dataclass
+class _History:
+    """The churn model's training snapshot, written to Parquet by :func:`history_step` and read by the churn step."""
+
+    files: GraphFiles | None
+    day: date | None
+    note: str
+
+    def load(self) -> tuple[ContactGraph | None, str]:
+        """The snapshot, masked at ``day`` (its files removed once read), and the note saying which it is."""
+        if self.files is None:
+            return None, self.note
+        h = ContactGraph.read(self.files, ANALYSIS_CONTACT_COLUMNS)
+        self.discard()
+        return ContactGraph(mask_after(h.subscribers, self.day), h.contacts, h.info), self.note
+
+    def discard(self) -> None:
+        if self.files is not None:
+            shutil.rmtree(self.files.dir, ignore_errors=True)
+
+    def __enter__(self) -> "_History":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+
+def history_step(ws: Workspace, as_of: Any, horizon_days: int, graph: ContactGraph | None = None,
+                 skip: bool = False) -> _History:
+    """Write the contact graph ``horizon_days`` before the run's day (the churn model's training snapshot) to
+    scratch files under the workspace.
+
+    It runs first, before the run's graph is loaded, so the rebuild's working memory (DuckDB's) is not
+    added to the graph and the tables the later steps hold; the snapshot is read back only in the churn
+    step.  Nothing is written when churn will not be scored (skipped, not installed, no CRM extract) or the
+    workspace has no records to rebuild from.
+    """
+    write_contacts = _optional("bellwether.graph.build", "write_contacts")
+    if skip or not ws.has_graph() or write_contacts is None or _optional("bellwether.algorithms.churn", "train_churn") is None:
+        return _History(None, None, "none")
+    info = graph.info if graph is not None else (ws.graph_info() or {})
+    day = parse_day(as_of) or parse_day(info.get("as_of"))
+    subscribers = graph.subscribers if graph is not None else pq.read_table(ws.subscribers_path, columns=["on_net"]).to_pandas()
+    if day is None or crm_status(subscribers) == "absent":
+        return _History(None, None, "none")
     t0 = day - timedelta(days=horizon_days)
+    files = GraphFiles(ws.root / ".tmp" / f"history-{os.getpid()}")
     try:
-        h = _rebuild(ws, t0, window_days)
+        write_contacts(ws, files, t0, int(info.get("window_days", 30)), contact_columns=ANALYSIS_CONTACT_COLUMNS)
     except BellwetherError as exc:
-        return None, f"unavailable: {exc}"
-    return ContactGraph(mask_after(h.subscribers, day), h.contacts, h.info), f"contacts before {t0.isoformat()}"
+        shutil.rmtree(files.dir, ignore_errors=True)
+        return _History(None, None, f"unavailable: {exc}")
+    return _History(files, day, f"contacts before {t0.isoformat()}")
 
 
 def churn_step(graph: ContactGraph, day: date, history: Callable[[], tuple[ContactGraph | None, str]], *, crm: str,
@@ -345,7 +390,7 @@ def churn_step(graph: ContactGraph, day: date, history: Callable[[], tuple[Conta
     """Churn scores (:data:`CHURN_COLUMNS` and ``churned_contacts`` per vid) and the contagion test at ``day``.
 
     ``graph`` is already masked at ``day`` (:func:`mask_after`).  ``history()`` gives the training
-    snapshot (or None) and a note saying which it is (:func:`_history_graph`); it is called only when
+    snapshot (or None) and a note saying which it is (:meth:`_History.load`); it is called only when
     churn is scored, and the snapshot is let go once the classifiers are fitted and the contagion
     test has read it, before the features at ``day`` are computed, so the two graphs' features are
     never held together.  Columns stay empty (NaN / NA) when the step is skipped, the CRM extract is
@@ -367,6 +412,7 @@ def churn_step(graph: ContactGraph, day: date, history: Callable[[], tuple[Conta
     if train_churn is None or predict_churn is None:
         return out, {"skipped": "algorithms.churn is not installed"}
     snapshot, history_note = history()
+    release_free_memory()  # the read's buffers, before the fit adds to what the snapshot holds
     training = train_churn(graph, day, history=snapshot, horizon_days=horizon_days, network=network, seed=seed)
     contagion_test = _optional("bellwether.algorithms.churn.contagion", "contagion_test")
     contagion = None if contagion_test is None else contagion_test(graph, day, history=snapshot, seed=seed).metrics
@@ -562,7 +608,11 @@ def analyze(
     metrics: dict[str, Any] = {}
     started = datetime.now(timezone.utc)
 
-    with StepProgress(progress, release_memory=True) as prog:
+    with ExitStack() as cleanup, StepProgress(progress, release_memory=True) as prog:
+        with prog.step("history", timings, peaks):  # its files are removed when the run ends, read or not
+            history = cleanup.enter_context(history_step(ws, opts.as_of, opts.horizon_days, graph,
+                                                         skip="churn" in opts.skip))
+
         with prog.step("graph", timings, peaks):
             loaded = graph_step(ws, opts.as_of, graph)
             day, crm, metrics["graph"] = loaded.day, loaded.crm, loaded.metrics
@@ -597,8 +647,7 @@ def analyze(
                 celf_engine=eng if opts.engine_celf else None)
 
         with prog.step("churn", timings, peaks):
-            history = partial(_history_graph, ws, day, opts.horizon_days, loaded.window_days)
-            churn_table, metrics["churn"] = churn_step(masked.graph, day, history, crm=crm, skip="churn" in opts.skip,
+            churn_table, metrics["churn"] = churn_step(masked.graph, day, history.load, crm=crm, skip="churn" in opts.skip,
                                                        horizon_days=opts.horizon_days, network=opts.network,
                                                        seed=opts.seed)
             for c in churn_table.columns.drop("vid"):

@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -47,7 +47,7 @@ from bellwether.graph.core.faults import crash_point
 from bellwether.graph.core.progress import say
 from bellwether.graph.service_numbers import ServiceRules, service_sql
 from bellwether.graph.tie_strength import DEFAULT as DEFAULT_TIE, TieStrength
-from bellwether.graph.core.workspace import Workspace, WorkspaceError, write_json
+from bellwether.graph.core.workspace import GraphFiles, Workspace, WorkspaceError, write_json
 from bellwether.graph.core.duck import connect, sql_str
 from bellwether.graph.core.dates import parse_day
 from bellwether.loaders.manifest import loaded_inputs, read_manifest
@@ -393,6 +393,13 @@ def _empty_message(info: dict) -> str:
     return f"No contact in the window {window}: {why}. The previous graph was kept."
 
 
+def _contacts_schema(contact_columns: Sequence[str] | None) -> pa.Schema:
+    """The contacts schema limited to ``contact_columns`` (``a_vid`` and ``b_vid`` always); all columns for None."""
+    if contact_columns is None:
+        return schema.CONTACTS
+    return pa.schema([schema.CONTACTS.field(c) for c in dict.fromkeys(["a_vid", "b_vid", *contact_columns])])
+
+
 def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,
                    keep_service_numbers: bool = False, tie: TieStrength = DEFAULT_TIE,
                    service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2,
@@ -405,8 +412,7 @@ def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None =
     columns returned (``a_vid`` and ``b_vid`` always), as :meth:`ContactGraph.load` does.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
-    contacts_schema = schema.CONTACTS if contact_columns is None else pa.schema(
-        [schema.CONTACTS.field(c) for c in dict.fromkeys(["a_vid", "b_vid", *contact_columns])])
+    contacts_schema = _contacts_schema(contact_columns)
     selected = ", ".join(contacts_schema.names)
     con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
     try:  # each Arrow table gives its buffers up column by column as pandas takes them (one copy alive, not two)
@@ -419,6 +425,31 @@ def build_contacts(workspace: Workspace | Path | str, as_of: date | str | None =
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return ContactGraph(subs, contacts, info)
+
+
+def write_contacts(workspace: Workspace | Path | str, out: GraphFiles, as_of: date | str | None = None,
+                   window_days: int = 30, keep_service_numbers: bool = False, tie: TieStrength = DEFAULT_TIE,
+                   service_rules: ServiceRules = ServiceRules(), memory_limit: str = "1GB", threads: int = 2,
+                   contact_columns: Sequence[str] | None = None) -> dict[str, Any]:
+    """Write the contact graph at ``as_of`` (the tables of :func:`build_contacts`) into the directory of ``out``.
+
+    Subscribers, contacts and ``graph.json`` go straight from DuckDB to Parquet, so nothing is held in
+    this process: read them back with :meth:`ContactGraph.read` when they are needed.  Nothing is
+    published; the caller owns ``out.dir``.  Returns the graph's info.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    contacts_schema = _contacts_schema(contact_columns)
+    con, info, scratch = _assemble(ws, as_of, window_days, keep_service_numbers, tie, service_rules, memory_limit, threads)
+    try:
+        out.dir.mkdir(parents=True, exist_ok=True)
+        _write(con, "SELECT * EXCLUDE (k) FROM subs ORDER BY vid", schema.SUBSCRIBERS, out.subscribers_path)
+        _copy(con, f"SELECT {', '.join(contacts_schema.names)} FROM contacts ORDER BY a_vid, b_vid", contacts_schema,
+              out.contacts_path)
+        write_json(out.info_path, info)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return info
 
 
 def build_graph(workspace: Workspace | Path | str, as_of: date | str | None = None, window_days: int = 30,

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from bellwether.graph import schema
-from bellwether.graph.core.workspace import Workspace, read_json
+from bellwether.graph.core.workspace import GraphFiles, Workspace, read_json
 
 if TYPE_CHECKING:  # imported lazily: engines are heavy and optional per call
     import igraph as ig
@@ -110,13 +110,18 @@ class ContactGraph:
         of them the file holds (``a_vid`` and ``b_vid`` always)."""
         ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
         ws.require_graph()
-        files = ws.graph_files()  # resolved once: all three from one published graph
-        subscribers = pq.read_table(files.subscribers_path).to_pandas()
+        return cls.read(ws.graph_files(), contact_columns)  # resolved once: all three from one published graph
+
+    @classmethod
+    def read(cls, files: GraphFiles, contact_columns: Sequence[str] | None = None) -> "ContactGraph":
+        """Read the graph tables of one graph directory (see :meth:`load` for ``contact_columns``)."""
+        # each Arrow table gives its buffers up column by column as pandas takes them (one copy alive, not two)
+        subscribers = pq.read_table(files.subscribers_path).to_pandas(split_blocks=True, self_destruct=True)
         cols = None
         if contact_columns is not None:
             held = set(pq.read_schema(files.contacts_path).names)
             cols = [c for c in dict.fromkeys(["a_vid", "b_vid", *contact_columns]) if c in held]
-        contacts = pq.read_table(files.contacts_path, columns=cols).to_pandas()
+        contacts = pq.read_table(files.contacts_path, columns=cols).to_pandas(split_blocks=True, self_destruct=True)
         info = read_json(files.info_path) if files.info_path.exists() else {}
         return cls(subscribers, contacts, info)
 

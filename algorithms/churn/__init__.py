@@ -41,7 +41,7 @@ from bellwether.algorithms.churn import timeline
 from bellwether.algorithms.churn.contagion import ContagionResult, contagion_test, mantel_haenszel
 from bellwether.algorithms.churn.contagion_ppr import contagion_pagerank, personalized_pagerank
 from bellwether.algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES, ChurnFeatures, churn_features
-from bellwether.algorithms.churn.model import MODELS, ChurnModel, fit_churn_model, training_sample
+from bellwether.algorithms.churn.model import MODELS, PREDICT_BLOCK, ChurnModel, fit_churn_model, training_sample
 from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.algorithms.churn.spreading_activation import spread_energy, spreading_activation
 from bellwether.graph.core.settings import DEFAULT_SEED
@@ -132,8 +132,8 @@ def train_churn(
 ) -> ChurnTraining:
     """Fit the churn classifiers on the snapshot one horizon before ``as_of`` (step 2 of the module docstring).
 
-    Parameters are those of :func:`score_churn`.  Only the snapshot's features are held while
-    fitting, and nothing of them is kept: the caller may let ``history`` go before
+    Parameters are those of :func:`score_churn`.  Only the sampled training rows' features are
+    held while fitting, and nothing of them is kept: the caller may let ``history`` go before
     :func:`predict_churn` computes the features at ``as_of``.
     """
     if model not in MODELS:
@@ -153,9 +153,7 @@ def train_churn(
         snapshot, source = graph, "as_of_graph_backdated"
         note = ("no history graph: the as_of graph with seeds churn < t0 and labels churn in [t0, as_of); "
                 "its activity overlaps the label period")
-    past = churn_features(snapshot, t0, network)
-    timings["features_t0"] = time.perf_counter() - started
-    rows = past.eligible
+    rows = timeline.eligible(snapshot.subscribers, t0)
     y = _training_labels(snapshot, graph, t0, cut)[rows]
     training: dict[str, Any] = {
         "source": source, "note": note, "t0": str(t0), "label_window": f"[{t0}, {cut})",
@@ -164,13 +162,12 @@ def train_churn(
     }
     net_model = base_model = None
     if min(int(y.sum()), int(len(y) - y.sum())) >= MIN_POSITIVES:
-        started = time.perf_counter()
-        # only the sampled rows' features are copied out of the snapshot's tables
+        # the features are cut to the sampled rows as they are computed: the snapshot's tables are never whole
         sample, rate = training_sample(y, max_train_rows, seed)
-        keep = np.zeros(len(rows), dtype=bool)
-        keep[np.flatnonzero(rows)[sample]] = True
-        X0, y = past.table(network=True, rows=keep), y[sample]
-        del past
+        X0 = churn_features(snapshot, t0, network, rows=np.flatnonzero(rows)[sample]).table(network=True)
+        timings["features_t0"] = time.perf_counter() - started
+        started = time.perf_counter()
+        y = y[sample]
         net_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES + NETWORK_FEATURES, seed=seed,
                                     max_rows=None, negative_rate=rate)
         base_model = fit_churn_model(X0, y, model=model, columns=OWN_FEATURES, seed=seed, max_rows=None,
@@ -200,10 +197,12 @@ def predict_churn(graph: Any, training: ChurnTraining) -> ChurnResult:
     risk_base = np.full(n, np.nan)
     if training.net_model is not None and training.base_model is not None:
         started = time.perf_counter()
-        X1 = now.table(network=True, rows=score_rows)
-        risk[score_rows] = training.net_model.predict_proba(X1)
-        risk_base[score_rows] = training.base_model.predict_proba(X1)
-        del X1
+        scored = np.flatnonzero(score_rows)
+        for lo in range(0, len(scored), PREDICT_BLOCK):  # one block's feature rows copied out at a time
+            rows = scored[lo:lo + PREDICT_BLOCK]
+            X1 = now.table(network=True, rows=rows)
+            risk[rows] = training.net_model.predict_proba(X1)
+            risk_base[rows] = training.base_model.predict_proba(X1)
         timings["predict"] = time.perf_counter() - started
 
     sa = np.where(score_rows, now.network["spreading_activation"].to_numpy(), np.nan)

@@ -414,9 +414,10 @@ def close_contacts(graphs: Sequence[Any], ids: pd.Index, customer: np.ndarray, c
     windows = []
     for g in graphs:
         con = g.contacts
-        gid = g.subscribers["id"].astype(str).to_numpy()
-        a = ids.get_indexer(gid[con["a_vid"].to_numpy(np.int64)])
-        b = ids.get_indexer(gid[con["b_vid"].to_numpy(np.int64)])
+        row = ids.get_indexer(g.subscribers["id"].astype(str))  # each vertex of g as a row of ids (looked up once)
+        a = row[con["a_vid"].to_numpy(np.int64)]
+        b = row[con["b_vid"].to_numpy(np.int64)]
+        del row
 
         def col(name: str) -> np.ndarray:
             return con[name].fillna(0).to_numpy(np.float64) if name in con.columns else np.zeros(len(con))

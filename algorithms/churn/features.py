@@ -65,7 +65,7 @@ class ChurnFeatures:
     eligible: np.ndarray  # on-net person, not churned before as_of
 
     def table(self, network: bool = True, rows: np.ndarray | None = None) -> pd.DataFrame:
-        """Own features, plus the network features when ``network``; only the vids where ``rows`` (a mask) is true."""
+        """Own features, plus the network features when ``network``; only the vids ``rows`` (a mask, or vertex numbers)."""
         parts = [self.own, self.network] if network else [self.own]
         if rows is not None:
             parts = [p.loc[rows] for p in parts]
@@ -88,6 +88,7 @@ def churn_features(
     graph: Any,
     as_of: Any,
     options: NetworkOptions = NetworkOptions(),
+    rows: np.ndarray | None = None,
 ) -> ChurnFeatures:
     """Compute own and network churn features of every subscriber of ``graph`` at ``as_of``.
 
@@ -99,17 +100,22 @@ def churn_features(
         Churn strictly before it is known; nothing later is read.
     options : NetworkOptions
         How churned contacts count (:class:`bellwether.algorithms.churn.options.NetworkOptions`).
+    rows : numpy.ndarray, optional
+        Vertex numbers whose features are kept (e.g. a training sample); default all.  Each feature is
+        still computed over the whole graph, then cut to these rows, so the tables hold only them.
 
     Returns
     -------
     ChurnFeatures
-        ``own`` has :data:`OWN_FEATURES`, ``network`` has :data:`NETWORK_FEATURES`.
+        ``own`` has :data:`OWN_FEATURES`, ``network`` has :data:`NETWORK_FEATURES`, indexed by vertex number.
     """
     cut = timeline.to_day(as_of)
     o = options
     recency_days, decay_days, silent_days, weight = o.recency_days, o.decay_days, o.silent_days, o.weight
     subs, con = graph.subscribers, graph.contacts
     n = graph.n_subscribers
+    index = pd.RangeIndex(n) if rows is None else pd.Index(np.asarray(rows, dtype=np.int64))
+    kept = index.to_numpy() if rows is not None else slice(None)  # what each per-vertex column is cut to
     recent = timeline.recent_churners(subs, cut, recency_days)
     rec = recent.astype(np.float64)
     # the two diffusions first, so the adjacency matrix is gone before the per-contact arrays below are made
@@ -129,35 +135,40 @@ def churn_features(
         return np.bincount(a, x_ab, minlength=n) + np.bincount(b, x_ba, minlength=n)
 
     # --- own features ------------------------------------------------------
-    own = pd.DataFrame(index=pd.RangeIndex(n))
-    own["arpu"] = pd.to_numeric(subs["arpu"], errors="coerce").to_numpy(np.float64) if "arpu" in subs else np.nan
+    own = pd.DataFrame(index=index)
+    own["arpu"] = pd.to_numeric(subs["arpu"], errors="coerce").to_numpy(np.float64)[kept] if "arpu" in subs else np.nan
     own["tenure_months"] = (
-        pd.to_numeric(subs["tenure_months"], errors="coerce").to_numpy(np.float64) if "tenure_months" in subs else np.nan
+        pd.to_numeric(subs["tenure_months"], errors="coerce").to_numpy(np.float64)[kept] if "tenure_months" in subs
+        else np.nan
     )
     for cat in CATEGORICAL_FEATURES:
         if cat in subs:
-            col = subs[cat].astype(object)
+            col = subs[cat].iloc[kept].astype(object)
             own[cat] = pd.Categorical(col.where(col.notna(), "unknown").astype(str).to_numpy(object))
         else:
-            own[cat] = pd.Categorical(np.full(n, "unknown", dtype=object))
+            own[cat] = pd.Categorical(np.full(len(index), "unknown", dtype=object))
     ones = np.ones(len(a))
     degree = per_vertex(ones)
     strength = per_vertex(w)
     calls_ab, calls_ba = _col(con, "calls_ab"), _col(con, "calls_ba")
     sec_ab, sec_ba = _col(con, "seconds_ab"), _col(con, "seconds_ba")
     sms_ab, sms_ba = _col(con, "sms_ab"), _col(con, "sms_ba")
-    own["degree"] = degree
-    own["strength"] = strength
-    own["calls_out"] = calls_out = per_vertex(calls_ab, calls_ba)
-    own["calls_in"] = calls_in = per_vertex(calls_ba, calls_ab)
-    own["seconds_out"] = seconds_out = per_vertex(sec_ab, sec_ba)
-    own["seconds_in"] = per_vertex(sec_ba, sec_ab)
-    own["sms_out"] = sms_out = per_vertex(sms_ab, sms_ba)
-    own["sms_in"] = sms_in = per_vertex(sms_ba, sms_ab)
+    calls_out, calls_in = per_vertex(calls_ab, calls_ba), per_vertex(calls_ba, calls_ab)
+    seconds_out = per_vertex(sec_ab, sec_ba)
+    sms_out, sms_in = per_vertex(sms_ab, sms_ba), per_vertex(sms_ba, sms_ab)
     events = calls_out + calls_in + sms_out + sms_in
-    own["initiative"] = np.where(events > 0, _safe_div(calls_out + sms_out, events), 0.5)
     on_net = subs["on_net"].fillna(False).to_numpy(bool).astype(np.float64) if "on_net" in subs else np.ones(n)
-    own["on_net_share"] = _safe_div(per_vertex(on_net[b], on_net[a]), degree)
+    own["degree"] = degree[kept]
+    own["strength"] = strength[kept]
+    own["calls_out"] = calls_out[kept]
+    own["calls_in"] = calls_in[kept]
+    own["seconds_out"] = seconds_out[kept]
+    own["seconds_in"] = per_vertex(sec_ba, sec_ab)[kept]
+    own["sms_out"] = sms_out[kept]
+    own["sms_in"] = sms_in[kept]
+    own["initiative"] = np.where(events > 0, _safe_div(calls_out + sms_out, events), 0.5)[kept]
+    del calls_in, sms_out, sms_in, events
+    own["on_net_share"] = _safe_div(per_vertex(on_net[b], on_net[a]), degree)[kept]
     if "last_contact" in con.columns and len(con):
         last = pd.to_datetime(con["last_contact"]).to_numpy("datetime64[s]")
         lag = (np.datetime64(cut, "s") - last) / np.timedelta64(1, "D")
@@ -165,39 +176,40 @@ def churn_features(
         since = np.full(n, np.inf)
         np.minimum.at(since, a, lag)
         np.minimum.at(since, b, lag)
-        own["days_since_last_contact"] = np.where(np.isinf(since), np.nan, since)
-        own["silent_share"] = _safe_div(per_vertex((lag >= silent_days).astype(np.float64)), degree)
-        del last, lag
+        own["days_since_last_contact"] = np.where(np.isinf(since), np.nan, since)[kept]
+        own["silent_share"] = _safe_div(per_vertex((lag >= silent_days).astype(np.float64)), degree)[kept]
+        del last, lag, since
     else:
         own["days_since_last_contact"] = np.nan
         own["silent_share"] = np.nan
-    own["mean_active_days"] = _safe_div(per_vertex(_col(con, "active_days")), degree)
+    own["mean_active_days"] = _safe_div(per_vertex(_col(con, "active_days")), degree)[kept]
 
     # --- network features ----------------------------------------------------
     churned = timeline.churned_before(subs, cut)
     days = timeline.days_since_churn(subs, cut)
     c = churned.astype(np.float64)
     r = np.where(churned, np.exp(-np.nan_to_num(days) / decay_days), 0.0)
-    net = pd.DataFrame(index=pd.RangeIndex(n))
-    net["churned_contacts"] = per_vertex(rec[b], rec[a])
-    net["churned_contacts_all"] = all_churned = per_vertex(c[b], c[a])
-    net["churned_share"] = _safe_div(all_churned, degree)
-    net["exposure_decay"] = per_vertex(r[b], r[a])
-    net["exposure_weight"] = per_vertex(w * r[b], w * r[a])
-    net["churn_weight_share"] = _safe_div(per_vertex(w * c[b], w * c[a]), strength)
+    net = pd.DataFrame(index=index)
+    net["churned_contacts"] = per_vertex(rec[b], rec[a])[kept]
+    all_churned = per_vertex(c[b], c[a])
+    net["churned_contacts_all"] = all_churned[kept]
+    net["churned_share"] = _safe_div(all_churned, degree)[kept]
+    net["exposure_decay"] = per_vertex(r[b], r[a])[kept]
+    net["exposure_weight"] = per_vertex(w * r[b], w * r[a])[kept]
+    net["churn_weight_share"] = _safe_div(per_vertex(w * c[b], w * c[a]), strength)[kept]
     max_w = np.zeros(n)
     np.maximum.at(max_w, a, w * c[b])
     np.maximum.at(max_w, b, w * c[a])
-    net["churn_max_weight"] = max_w
+    net["churn_max_weight"] = max_w[kept]
     strong = (w >= np.quantile(w, o.strong_quantile)).astype(np.float64) if len(w) else w
-    net["strong_churned_decay"] = per_vertex(strong * r[b], strong * r[a])
-    net["out_calls_churn_decay"] = per_vertex(calls_ab * r[b], calls_ba * r[a])
-    net["out_calls_churn_share"] = _safe_div(per_vertex(calls_ab * c[b], calls_ba * c[a]), calls_out)
-    net["out_seconds_churn_share"] = _safe_div(per_vertex(sec_ab * c[b], sec_ba * c[a]), seconds_out)
-    net["in_calls_churn_decay"] = per_vertex(calls_ba * r[b], calls_ab * r[a])
-    net["sms_churn_decay"] = per_vertex((sms_ab + sms_ba) * r[b], (sms_ab + sms_ba) * r[a])
-    net["spreading_activation"] = energy
-    net["contagion_score"] = contagion
+    net["strong_churned_decay"] = per_vertex(strong * r[b], strong * r[a])[kept]
+    net["out_calls_churn_decay"] = per_vertex(calls_ab * r[b], calls_ba * r[a])[kept]
+    net["out_calls_churn_share"] = _safe_div(per_vertex(calls_ab * c[b], calls_ba * c[a]), calls_out)[kept]
+    net["out_seconds_churn_share"] = _safe_div(per_vertex(sec_ab * c[b], sec_ba * c[a]), seconds_out)[kept]
+    net["in_calls_churn_decay"] = per_vertex(calls_ba * r[b], calls_ab * r[a])[kept]
+    net["sms_churn_decay"] = per_vertex((sms_ab + sms_ba) * r[b], (sms_ab + sms_ba) * r[a])[kept]
+    net["spreading_activation"] = energy[kept]
+    net["contagion_score"] = contagion[kept]
     return ChurnFeatures(
         as_of=cut, own=own, network=net, churned=churned, recent=recent, eligible=timeline.eligible(subs, cut)
     )

@@ -309,6 +309,17 @@ def test_the_history_graph_is_let_go_before_the_features_at_as_of(planted, monke
     assert np.allclose(out["churn_risk"].to_numpy(), expected["churn_risk"].to_numpy(), equal_nan=True)
 
 
+def test_features_of_chosen_rows_are_those_rows_of_the_whole_table(planted):
+    """churn_features(rows=...) computes each feature over the whole graph and keeps only those rows."""
+    t0 = planted.as_of - np.timedelta64(30, "D")
+    whole = churn_features(planted.history, t0)
+    rows = np.flatnonzero(whole.eligible)[::3]
+    part = churn_features(planted.history, t0, rows=rows)
+    assert len(part.own) == len(rows) < planted.history.n_subscribers
+    pd.testing.assert_frame_equal(part.table(), whole.table(rows=rows), check_categorical=False, check_index_type=False)
+    assert np.array_equal(part.eligible, whole.eligible)
+
+
 def test_training_on_the_sampled_rows_equals_sampling_inside_the_fit(planted):
     """train_churn copies only the sampled rows out of the snapshot; the model is the one a fit on every row samples."""
     from bellwether.algorithms.churn import train_churn
