@@ -203,8 +203,9 @@ def seed_candidates(subscribers: pd.DataFrame, churned: np.ndarray, crm: str) ->
 
     Without a CRM extract every person counts as ours (:func:`bellwether.algorithms.crm.customers`).
     """
-    kind = subscribers["kind"].astype(object).fillna("person").to_numpy() if "kind" in subscribers else np.full(len(subscribers), "person")
-    return np.flatnonzero(customers(subscribers, crm) & (kind == "person") & ~churned)
+    person = ((subscribers["kind"].fillna("person") == "person").to_numpy(dtype=bool) if "kind" in subscribers
+              else np.ones(len(subscribers), dtype=bool))
+    return np.flatnonzero(customers(subscribers, crm) & person & ~churned)
 
 
 #: The contact columns a run reads: the pseudonyms ``a`` and ``b`` stay on disk (the vertex numbers stand for them).
@@ -414,6 +415,7 @@ def churn_step(graph: ContactGraph, day: date, history: Callable[[], tuple[Conta
     snapshot, history_note = history()
     release_free_memory()  # the read's buffers, before the fit adds to what the snapshot holds
     training = train_churn(graph, day, history=snapshot, horizon_days=horizon_days, network=network, seed=seed)
+    release_free_memory()
     contagion_test = _optional("bellwether.algorithms.churn.contagion", "contagion_test")
     contagion = None if contagion_test is None else contagion_test(graph, day, history=snapshot, seed=seed).metrics
     del snapshot

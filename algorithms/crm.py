@@ -40,7 +40,7 @@ def persons(subscribers: pd.DataFrame) -> np.ndarray:
     """Boolean mask of people (``kind`` is not ``"service"``; a missing kind counts as a person)."""
     if "kind" not in subscribers:
         return np.ones(len(subscribers), dtype=bool)
-    return subscribers["kind"].astype(object).fillna("person").to_numpy() != "service"
+    return (subscribers["kind"].fillna("person") != "service").to_numpy(dtype=bool)
 
 
 def customers(subscribers: pd.DataFrame, crm: str | None = None) -> np.ndarray:

@@ -44,6 +44,7 @@ from bellwether.algorithms.churn.features import NETWORK_FEATURES, OWN_FEATURES,
 from bellwether.algorithms.churn.model import MODELS, PREDICT_BLOCK, ChurnModel, fit_churn_model, training_sample
 from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.algorithms.churn.spreading_activation import spread_energy, spreading_activation
+from bellwether.graph.contact_graph import id_rows
 from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
@@ -92,7 +93,7 @@ def _training_labels(history: Any, graph: Any, t0: np.datetime64, as_of: np.date
     labels = timeline.training_labels(history.subscribers, t0, as_of)
     if history is graph:
         return labels
-    pos = pd.Index(graph.subscribers["id"].astype(str)).get_indexer(history.subscribers["id"].astype(str))
+    pos = id_rows(history.subscribers["id"], graph.subscribers["id"])
     found = pos >= 0
     newer = timeline.training_labels(graph.subscribers, t0, as_of)
     labels = labels.copy()
@@ -189,15 +190,14 @@ def predict_churn(graph: Any, training: ChurnTraining) -> ChurnResult:
     timeline.check_graph_cut(graph, cut)
     timings = dict(training.timings)
     started = time.perf_counter()
-    now = churn_features(graph, cut, network)
+    scored = np.flatnonzero(timeline.eligible(graph.subscribers, cut))  # only their features are kept
+    now = churn_features(graph, cut, network, rows=scored)
     timings["features_as_of"] = time.perf_counter() - started
     n = graph.n_subscribers
-    score_rows = now.eligible
     risk = np.full(n, np.nan)
     risk_base = np.full(n, np.nan)
     if training.net_model is not None and training.base_model is not None:
         started = time.perf_counter()
-        scored = np.flatnonzero(score_rows)
         for lo in range(0, len(scored), PREDICT_BLOCK):  # one block's feature rows copied out at a time
             rows = scored[lo:lo + PREDICT_BLOCK]
             X1 = now.table(network=True, rows=rows)
@@ -205,8 +205,9 @@ def predict_churn(graph: Any, training: ChurnTraining) -> ChurnResult:
             risk_base[rows] = training.base_model.predict_proba(X1)
         timings["predict"] = time.perf_counter() - started
 
-    sa = np.where(score_rows, now.network["spreading_activation"].to_numpy(), np.nan)
-    ppr = np.where(score_rows, now.network["contagion_score"].to_numpy(), np.nan)
+    sa, ppr = np.full(n, np.nan), np.full(n, np.nan)
+    sa[scored] = now.network["spreading_activation"].to_numpy()
+    ppr[scored] = now.network["contagion_score"].to_numpy()
     scores = pd.DataFrame({
         "vid": np.arange(n, dtype=np.int64),
         "churned": now.churned.astype(bool),
@@ -214,7 +215,7 @@ def predict_churn(graph: Any, training: ChurnTraining) -> ChurnResult:
         "churn_risk_baseline": risk_base,
         "spreading_activation": sa,
         "contagion_score": ppr,
-        "churned_contacts": now.network["churned_contacts"].to_numpy().round().astype(np.int64),
+        "churned_contacts": now.churned_contacts.round().astype(np.int64),
     })
     fitted = training.metrics["fitted"]
     metrics: dict[str, Any] = {
@@ -228,10 +229,10 @@ def predict_churn(graph: Any, training: ChurnTraining) -> ChurnResult:
                                  "seeds": int(now.recent.sum())},
         "contagion_pagerank": {"damping": float(network.damping), "seeds": int(now.recent.sum())},
         "training": dict(training.metrics),
-        "scored": int(score_rows.sum()),
+        "scored": int(len(scored)),
         "churned_before_as_of": int(now.churned.sum()),
         "recent_churners": int(now.recent.sum()),
-        "mean_churn_risk": float(np.nanmean(risk)) if fitted and score_rows.any() else None,
+        "mean_churn_risk": float(np.nanmean(risk)) if fitted and len(scored) else None,
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
     return ChurnResult(scores, metrics)

@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from bellwether.algorithms.churn import timeline
+from bellwether.graph.contact_graph import id_rows
 from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
@@ -401,9 +402,10 @@ def _bands(x: np.ndarray, edges: Sequence[float]) -> np.ndarray:
     return np.where(np.isnan(x), len(edges) + 1, out).astype(np.int64)
 
 
-def close_contacts(graphs: Sequence[Any], ids: pd.Index, customer: np.ndarray, churn: np.ndarray,
+def close_contacts(graphs: Sequence[Any], ids: Any, customer: np.ndarray, churn: np.ndarray,
                    origin: np.datetime64, cut: np.datetime64, min_rate: float) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Directed close-contact pairs ``(u, v)`` between customers, as rows of ``ids``.
+    """Directed close-contact pairs ``(u, v)`` between customers, as rows of ``ids`` (subscriber ids; the
+    graphs' vertices are matched to them by id).
 
     ``u`` contacts ``v`` (calls + SMS from ``u`` to ``v``) at least ``min_rate`` times per 30 days of
     the days both were customers inside the graphs' record windows.  ``churn`` is each row's churn
@@ -414,7 +416,7 @@ def close_contacts(graphs: Sequence[Any], ids: pd.Index, customer: np.ndarray, c
     windows = []
     for g in graphs:
         con = g.contacts
-        row = ids.get_indexer(g.subscribers["id"].astype(str))  # each vertex of g as a row of ids (looked up once)
+        row = id_rows(g.subscribers["id"], ids)  # each vertex of g as a row of ids (looked up once)
         a = row[con["a_vid"].to_numpy(np.int64)]
         b = row[con["b_vid"].to_numpy(np.int64)]
         del row
@@ -568,7 +570,7 @@ def contagion_test(
             "ties": ties_note, "study": [str(study_start), str(cut)], "window_days": int(window_days),
             "decay_days": float(decay_days)}
     on_net = subs["on_net"].fillna(False).to_numpy(bool) if "on_net" in subs else np.zeros(len(subs), bool)
-    person = (subs["kind"].fillna("person").astype(str).to_numpy() == "person") if "kind" in subs else np.ones(len(subs), bool)
+    person = (subs["kind"].fillna("person") == "person").to_numpy(dtype=bool) if "kind" in subs else np.ones(len(subs), bool)
     customer = on_net & person
     if not customer.any():
         return ContagionResult({**base, **not_measured("no subscriber extract, so no churn dates")})
@@ -576,8 +578,7 @@ def contagion_test(
         return ContagionResult({**base, **not_measured("the records hold no day before as_of")})
     churn = timeline.known_churn_dates(subs, cut)
 
-    ids = pd.Index(subs["id"].astype(str))
-    u, v, pair_info = close_contacts([tie_graph], ids, customer, churn, origin, cut, min_rate)
+    u, v, pair_info = close_contacts([tie_graph], subs["id"], customer, churn, origin, cut, min_rate)
     cust = np.flatnonzero(customer)
     pos = np.full(len(subs), -1, np.int64)
     pos[cust] = np.arange(cust.size)

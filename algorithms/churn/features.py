@@ -63,6 +63,7 @@ class ChurnFeatures:
     churned: np.ndarray  # churned before as_of
     recent: np.ndarray  # churned in [as_of - recency_days, as_of)
     eligible: np.ndarray  # on-net person, not churned before as_of
+    churned_contacts: np.ndarray  # contacts churned in the recency window, every vertex (whatever the rows)
 
     def table(self, network: bool = True, rows: np.ndarray | None = None) -> pd.DataFrame:
         """Own features, plus the network features when ``network``; only the vids ``rows`` (a mask, or vertex numbers)."""
@@ -72,10 +73,15 @@ class ChurnFeatures:
         return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
-def _col(contacts: pd.DataFrame, name: str, dtype: Any = np.float64) -> np.ndarray:
-    if name in contacts.columns:
-        return contacts[name].fillna(0).to_numpy(dtype)
-    return np.zeros(len(contacts), dtype=dtype)
+def _col(contacts: pd.DataFrame, name: str) -> np.ndarray:
+    """A contacts column as numbers, missing as 0; integer columns stay integer (half the memory of float64,
+    and the same sums: :func:`numpy.bincount` and products with float arrays widen them exactly)."""
+    if name not in contacts.columns:
+        return np.zeros(len(contacts), dtype=np.int32)
+    col = contacts[name]
+    if col.dtype.kind in "iu":
+        return col.to_numpy()
+    return col.fillna(0).to_numpy(np.float64)
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -117,6 +123,7 @@ def churn_features(
     index = pd.RangeIndex(n) if rows is None else pd.Index(np.asarray(rows, dtype=np.int64))
     kept = index.to_numpy() if rows is not None else slice(None)  # what each per-vertex column is cut to
     recent = timeline.recent_churners(subs, cut, recency_days)
+    eligible = timeline.eligible(subs, cut)  # before the per-contact arrays below, not on top of them
     rec = recent.astype(np.float64)
     # the two diffusions first, so the adjacency matrix is gone before the per-contact arrays below are made
     W = graph.to_csr(weight)
@@ -147,8 +154,7 @@ def churn_features(
             own[cat] = pd.Categorical(col.where(col.notna(), "unknown").astype(str).to_numpy(object))
         else:
             own[cat] = pd.Categorical(np.full(len(index), "unknown", dtype=object))
-    ones = np.ones(len(a))
-    degree = per_vertex(ones)
+    degree = (np.bincount(a, minlength=n) + np.bincount(b, minlength=n)).astype(np.float64)
     strength = per_vertex(w)
     calls_ab, calls_ba = _col(con, "calls_ab"), _col(con, "calls_ba")
     sec_ab, sec_ba = _col(con, "seconds_ab"), _col(con, "seconds_ba")
@@ -190,7 +196,8 @@ def churn_features(
     c = churned.astype(np.float64)
     r = np.where(churned, np.exp(-np.nan_to_num(days) / decay_days), 0.0)
     net = pd.DataFrame(index=index)
-    net["churned_contacts"] = per_vertex(rec[b], rec[a])[kept]
+    churned_contacts = per_vertex(rec[b], rec[a])
+    net["churned_contacts"] = churned_contacts[kept]
     all_churned = per_vertex(c[b], c[a])
     net["churned_contacts_all"] = all_churned[kept]
     net["churned_share"] = _safe_div(all_churned, degree)[kept]
@@ -211,5 +218,6 @@ def churn_features(
     net["spreading_activation"] = energy[kept]
     net["contagion_score"] = contagion[kept]
     return ChurnFeatures(
-        as_of=cut, own=own, network=net, churned=churned, recent=recent, eligible=timeline.eligible(subs, cut)
+        as_of=cut, own=own, network=net, churned=churned, recent=recent, eligible=eligible,
+        churned_contacts=churned_contacts,
     )

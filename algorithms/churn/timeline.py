@@ -117,7 +117,7 @@ def eligible(subscribers: pd.DataFrame, as_of: Any) -> np.ndarray:
     """Boolean mask of the subscribers that get churn scores: on-net persons not churned before ``as_of``."""
     on_net = subscribers["on_net"].fillna(False).to_numpy(dtype=bool) if "on_net" in subscribers else np.ones(len(subscribers), bool)
     if "kind" in subscribers:
-        person = subscribers["kind"].fillna("person").astype(str).to_numpy() == "person"
+        person = (subscribers["kind"].fillna("person") == "person").to_numpy(dtype=bool)  # no Python strings
     else:
         person = np.ones(len(subscribers), bool)
     return on_net & person & ~churned_before(subscribers, as_of)

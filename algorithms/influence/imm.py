@@ -59,6 +59,7 @@ from bellwether.algorithms.influence.probabilities import arcs, edge_probabiliti
 from bellwether.algorithms.influence.rr_sets import RRSets, reverse_index, sample_rr_sets
 from bellwether.graph import schema
 from bellwether.graph.contact_graph import ContactGraph, index_dtype
+from bellwether.graph.core.memory import release_free_memory
 from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = ["InfluenceResult", "Coverage", "run_imm", "imm_sample_sizes", "node_selection", "select_seeds"]
@@ -271,6 +272,7 @@ def run_imm(
             total = rr.count
     else:
         rr = cov = None  # the fresh sets replace the sampling phase's: hold one collection at a time
+        release_free_memory()  # and the heap they leave is handed back before the fresh ones are drawn
         rr = sample_rr_sets(index, theta, rng, mean_size_hint=hint)
         total += rr.count
     cov = node_selection(rr, k, candidates=candidates, tiebreak=tiebreak, bound=True)
