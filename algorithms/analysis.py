@@ -76,7 +76,7 @@ from bellwether.graph.core.settings import DEFAULT_SEED
 
 __all__ = [
     "AnalysisError", "AnalysisOptions", "CHURN_COLUMNS", "OPTIONAL_STEPS", "STEPS", "analyze", "churn_step",
-    "communities_step", "graph_step", "influence_step", "mask_after", "mask_step", "roles_step", "write_step",
+    "communities_step", "graph_step", "history_step", "influence_step", "mask_after", "mask_step", "roles_step", "write_step",
 ]
 
 STEPS = ("history", "graph", "mask", "communities", "centrality", "roles", "influence", "churn", "write")
@@ -368,11 +368,13 @@ def history_step(ws: Workspace, as_of: Any, horizon_days: int, graph: ContactGra
     workspace has no records to rebuild from.
     """
     write_contacts = _optional("bellwether.graph.build", "write_contacts")
-    if skip or not ws.has_graph() or write_contacts is None or _optional("bellwether.algorithms.churn", "train_churn") is None:
+    scored = _optional("bellwether.algorithms.churn", "train_churn") is not None
+    if skip or not scored or write_contacts is None or not ws.has_graph():
         return _History(None, None, "none")
     info = graph.info if graph is not None else (ws.graph_info() or {})
     day = parse_day(as_of) or parse_day(info.get("as_of"))
-    subscribers = graph.subscribers if graph is not None else pq.read_table(ws.subscribers_path, columns=["on_net"]).to_pandas()
+    subscribers = (graph.subscribers if graph is not None
+                   else pq.read_table(ws.subscribers_path, columns=["on_net"]).to_pandas())  # enough for crm_status
     if day is None or crm_status(subscribers) == "absent":
         return _History(None, None, "none")
     t0 = day - timedelta(days=horizon_days)

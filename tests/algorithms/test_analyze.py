@@ -10,7 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from bellwether.algorithms.analysis import AnalysisError, AnalysisOptions, analyze, mask_after, run_summary
+from bellwether.algorithms.analysis import (
+    AnalysisError, AnalysisOptions, analyze, history_step, mask_after, run_summary,
+)
 from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.cli.app import app
 from bellwether.graph import schema
@@ -169,3 +171,26 @@ def test_the_run_reads_the_graph_without_the_pseudonym_columns(tmp_path, graph):
     assert {"a", "b"}.isdisjoint(loaded.graph.contacts.columns)
     assert {"a_vid", "b_vid", "weight"} <= set(loaded.graph.contacts.columns)
     assert len(loaded.graph.contacts) == graph.n_contacts
+
+
+def test_the_training_snapshot_is_built_from_the_records_first_and_leaves_no_files(tmp_path):
+    """The history step writes the snapshot one horizon back before the graph is loaded; the churn step reads it."""
+    from datetime import date, timedelta
+
+    from bellwether.graph.build import build_graph
+    from bellwether.loaders.load import LoadOptions, load
+    from bellwether.loaders.synthetic import generate_operator
+
+    op = generate_operator(tmp_path / "data", subscribers=3_000, seed=3)
+    ws = Workspace(tmp_path / "ws")
+    load(ws, [tmp_path / "data" / "cdr"], subscribers=tmp_path / "data" / "subscribers.csv",
+         options=LoadOptions(key=b"k" * 32))
+    build_graph(ws, as_of=op["suggested_as_of"], progress=False)
+    run = analyze(ws, progress=False, skip=("influence",))
+    m = read_json(run / "manifest.json")
+    t0 = date.fromisoformat(op["suggested_as_of"]) - timedelta(days=30)
+    assert "history" in m["timings"]
+    assert m["metrics"]["churn"]["history"] == f"contacts before {t0}"
+    assert m["metrics"]["churn"]["training"]["source"] == "history"
+    assert not list((ws.root / ".tmp").glob("history-*"))
+    assert history_step(ws, None, 30, skip=True).files is None  # churn skipped: nothing is written

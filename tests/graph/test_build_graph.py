@@ -240,3 +240,23 @@ def test_records_store_integer_pseudonyms_and_text_id_files_still_build(tmp_path
     pd.testing.assert_frame_equal(got.subscribers, want.subscribers)
     pd.testing.assert_frame_equal(got.contacts, want.contacts)
     assert set(want.subscribers.id) >= {hmac_id(r[0], KEY) for r in rows if r[1] != "10086"}
+
+
+def test_written_contacts_read_back_as_the_in_memory_graph(tmp_path):
+    """write_contacts (the analysis's training snapshot, spilled to Parquet) holds build_contacts' tables."""
+    from bellwether.graph.build import write_contacts
+    from bellwether.graph.contact_graph import ContactGraph
+    from bellwether.graph.core.workspace import GraphFiles
+
+    f = tmp_path / "calls.csv"
+    write_csv(f, calls(n=400, users=30))
+    ws = Workspace(tmp_path / "ws")
+    load(ws, [f], options=LoadOptions(key=KEY))
+    want = build_contacts(ws, as_of="2024-01-20", window_days=10)
+    info = write_contacts(ws, GraphFiles(tmp_path / "snap"), as_of="2024-01-20", window_days=10)
+    got = ContactGraph.read(GraphFiles(tmp_path / "snap"))
+    assert info["as_of"] == want.info["as_of"] and got.info == info
+    pd.testing.assert_frame_equal(got.subscribers, want.subscribers)
+    # Parquet keeps timestamps in microseconds; the values are the same seconds
+    pd.testing.assert_frame_equal(got.contacts, want.contacts, check_dtype=False)
+    assert len(got.contacts) > 0
