@@ -62,7 +62,7 @@ from bellwether.algorithms.churn import timeline
 from bellwether.algorithms.churn.options import NetworkOptions
 from bellwether.algorithms.community import community_table, detect_communities, match_community_ids
 from bellwether.algorithms.community.detect import DEFAULT_OBJECTIVE, DEFAULT_RESOLUTION
-from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_status, customers
+from bellwether.algorithms.crm import CRM_ABSENT_NOTE, crm_status, customers, persons
 from bellwether.algorithms.engines import DEFAULT_ENGINE, get_engine
 from bellwether.algorithms.roles import assign_roles, bellwether_scores
 from bellwether.graph import schema
@@ -203,9 +203,7 @@ def seed_candidates(subscribers: pd.DataFrame, churned: np.ndarray, crm: str) ->
 
     Without a CRM extract every person counts as ours (:func:`bellwether.algorithms.crm.customers`).
     """
-    person = ((subscribers["kind"].fillna("person") == "person").to_numpy(dtype=bool) if "kind" in subscribers
-              else np.ones(len(subscribers), dtype=bool))
-    return np.flatnonzero(customers(subscribers, crm) & person & ~churned)
+    return np.flatnonzero(customers(subscribers, crm) & persons(subscribers) & ~churned)
 
 
 #: The contact columns a run reads: the pseudonyms ``a`` and ``b`` stay on disk (the vertex numbers stand for them).

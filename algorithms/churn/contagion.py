@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from bellwether.algorithms.churn import timeline
+from bellwether.algorithms.crm import persons
 from bellwether.graph.contact_graph import id_rows
 from bellwether.graph.core.settings import DEFAULT_SEED
 
@@ -570,8 +571,7 @@ def contagion_test(
             "ties": ties_note, "study": [str(study_start), str(cut)], "window_days": int(window_days),
             "decay_days": float(decay_days)}
     on_net = subs["on_net"].fillna(False).to_numpy(bool) if "on_net" in subs else np.zeros(len(subs), bool)
-    person = (subs["kind"].fillna("person") == "person").to_numpy(dtype=bool) if "kind" in subs else np.ones(len(subs), bool)
-    customer = on_net & person
+    customer = on_net & persons(subs)
     if not customer.any():
         return ContagionResult({**base, **not_measured("no subscriber extract, so no churn dates")})
     if study_start >= cut:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bellwether.algorithms.crm import persons
 from bellwether.graph.core.dates import parse_day
 from bellwether.graph.core.errors import BellwetherError
 
@@ -116,11 +117,7 @@ def days_since_churn(subscribers: pd.DataFrame, as_of: Any) -> np.ndarray:
 def eligible(subscribers: pd.DataFrame, as_of: Any) -> np.ndarray:
     """Boolean mask of the subscribers that get churn scores: on-net persons not churned before ``as_of``."""
     on_net = subscribers["on_net"].fillna(False).to_numpy(dtype=bool) if "on_net" in subscribers else np.ones(len(subscribers), bool)
-    if "kind" in subscribers:
-        person = (subscribers["kind"].fillna("person") == "person").to_numpy(dtype=bool)  # no Python strings
-    else:
-        person = np.ones(len(subscribers), bool)
-    return on_net & person & ~churned_before(subscribers, as_of)
+    return on_net & persons(subscribers) & ~churned_before(subscribers, as_of)
 
 
 def training_labels(subscribers: pd.DataFrame, t0: Any, as_of: Any) -> np.ndarray:

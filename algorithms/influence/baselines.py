@@ -10,7 +10,7 @@ import numpy as np
 
 from bellwether.graph.contact_graph import ContactGraph
 
-__all__ = ["pagerank_scores", "top_k", "top_k_degree", "top_k_pagerank"]
+__all__ = ["degrees", "pagerank_scores", "top_k", "top_k_degree", "top_k_pagerank"]
 
 
 def pagerank_scores(graph: ContactGraph, *, damping: float = 0.85, weight: str | None = "weight") -> np.ndarray:
@@ -36,8 +36,11 @@ def top_k_pagerank(graph: ContactGraph, k: int, candidates: np.ndarray | None = 
     return top_k(pagerank_scores(graph, **kw), k, candidates)
 
 
+def degrees(graph: ContactGraph) -> np.ndarray:
+    """Number of contacts of every subscriber (``int64``)."""
+    return np.bincount(graph.edge_array().ravel(), minlength=graph.n_subscribers)
+
+
 def top_k_degree(graph: ContactGraph, k: int, candidates: np.ndarray | None = None) -> np.ndarray:
     """The ``k`` candidates with the most contacts."""
-    e = graph.edge_array()
-    deg = np.bincount(e.ravel(), minlength=graph.n_subscribers)
-    return top_k(deg, k, candidates)
+    return top_k(degrees(graph), k, candidates)

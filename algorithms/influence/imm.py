@@ -53,7 +53,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from bellwether.algorithms.influence import _kernels
-from bellwether.algorithms.influence.baselines import top_k_degree, top_k_pagerank
+from bellwether.algorithms.influence.baselines import degrees, top_k_degree, top_k_pagerank
 from bellwether.algorithms.influence.cascade import ArcIndex, _expand, cascade_sizes, forward_index, spread_interval
 from bellwether.algorithms.influence.probabilities import arcs, edge_probabilities
 from bellwether.algorithms.influence.rr_sets import RRSets, reverse_index, sample_rr_sets
@@ -377,7 +377,7 @@ def select_seeds(
     # only the reversed-arc index is held while the RR sets are sampled; the forward one is made afterwards
     cov, info = run_imm(
         _reversed_arcs(graph, probability), k, epsilon=epsilon, ell=ell, rng=rng,
-        candidates=candidates, tiebreak=np.bincount(graph.edge_array().ravel(), minlength=n),
+        candidates=candidates, tiebreak=degrees(graph),
     )
     seconds_select = time.perf_counter() - t0
     seeds = _seed_table(graph, cov)
